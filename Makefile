@@ -1,0 +1,31 @@
+# Every target builds its own virtual environment in .venv; nothing else needs to be installed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck bench clean
+
+$(BIN)/vtrack: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/vtrack
+	$(BIN)/vtrack demo
+
+lint: $(BIN)/vtrack
+	$(BIN)/ruff check vtrack tests benchmarks examples
+	$(BIN)/ruff format --check vtrack tests benchmarks examples
+
+typecheck: $(BIN)/vtrack
+	$(BIN)/mypy --strict vtrack
+
+test: lint typecheck
+	$(BIN)/pytest -q
+
+bench: $(BIN)/vtrack
+	$(BIN)/python benchmarks/core.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

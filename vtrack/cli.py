@@ -1,0 +1,85 @@
+"""The ``vtrack`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from vtrack._version import __version__
+from vtrack.demo import demo_callbacks
+from vtrack.profiles import PROFILES
+from vtrack.schedule import MILESTONE_BASES, validate_heartbeat, validate_milestones
+from vtrack.session import Session
+from vtrack.settings import Settings
+from vtrack.sinks import JsonLinesSink
+
+
+def _heartbeat(text: str) -> int:
+    try:
+        return validate_heartbeat(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _milestones(text: str) -> tuple[float, ...]:
+    try:
+        return validate_milestones(float(p) if "." in p else int(p) for p in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vtrack",
+        description="Turn a video player's raw callbacks into Segment Video Spec events.",
+    )
+    parser.add_argument("--version", action="version", version=f"vtrack {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="play a built-in scripted session and print its events as JSON Lines",
+        description=(
+            "Play a built-in session (pre-roll, pause, stall, seek, mid-roll, to the end) "
+            "and print the emitted messages as JSON Lines on stdout. "
+            "Example: vtrack demo --profile vimeo-ott --heartbeat 20"
+        ),
+    )
+    demo.add_argument("--profile", choices=sorted(PROFILES), default="segment")
+    demo.add_argument(
+        "--heartbeat",
+        type=_heartbeat,
+        default=10,
+        metavar="N",
+        help="seconds of playing time between heartbeats: 0-600 in steps of 10; 0 = off",
+    )
+    demo.add_argument(
+        "--milestones",
+        type=_milestones,
+        default=(25, 50, 75, 90),
+        metavar="P,P,...",
+        help="progress milestones in percent (default 25,50,75,90)",
+    )
+    demo.add_argument("--milestone-basis", choices=MILESTONE_BASES, default="position")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    settings = Settings(
+        profile=args.profile,
+        heartbeat=args.heartbeat,
+        milestones=args.milestones,
+        milestone_basis=args.milestone_basis,
+    )
+    sink = JsonLinesSink(sys.stdout)
+    session = Session("demo-session-1", anonymous_id="demo-viewer", sink=sink, settings=settings)
+    for callback in demo_callbacks():
+        session.handle(callback)
+    sink.flush()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The built-in scripted session that ``vtrack demo`` plays.
+
+A 180 s episode with a 15 s pre-roll, a pause, a stall, a quality switch, a seek forward past
+two milestones and a 20 s mid-roll, played to its end; the viewer then leaves.
+"""
+
+from __future__ import annotations
+
+from vtrack.callbacks import Callback
+from vtrack.content import Content, ScheduledAd
+
+#: 2024-01-15T10:30:00Z, so the demo's timestamps are the same on every machine.
+DEMO_START = 1705314600.0
+
+DEMO_CONTENT = Content(
+    asset_id="demo-episode-1",
+    pod_ids=("demo-episode-1-part-1", "demo-episode-1-part-2"),
+    duration=180.0,
+    title="The Demo, Episode 1",
+    program="The Demo",
+    season="1",
+    episode="1",
+    genre="Documentary",
+    publisher="vtrack",
+    full_episode=True,
+    video_player="html5",
+    ad_enabled=True,
+    ad_schedule=(
+        ScheduledAd("ad-pre-1", "pod-pre", "pre-roll", 15.0),
+        ScheduledAd("ad-mid-1", "pod-mid", "mid-roll", 20.0),
+    ),
+)
+
+
+def _script() -> list[tuple[float, str, dict[str, object]]]:
+    steps: list[tuple[float, str, dict[str, object]]] = [
+        (0.0, "load", {"content": DEMO_CONTENT}),
+        (0.1, "volume", {"level": 80}),
+        (0.2, "play", {}),
+        (0.4, "ad_break_start", {"pod_id": "pod-pre", "type": "pre-roll", "ad_count": 1}),
+        (0.5, "ad_start", {"asset_id": "ad-pre-1", "title": "Spring Sale", "length": 15.0}),
+        (15.5, "ad_end", {}),
+        (15.5, "ad_break_end", {}),
+        (16.0, "quality", {"bitrate": 2500, "framerate": 29.97, "quality": "720p"}),
+        (16.3, "playing", {"position": 0.0}),
+    ]
+    # Content runs from t=16.3; the player reports its position every 5 s of playing.
+    steps += [(16.3 + p, "timeupdate", {"position": float(p)}) for p in range(5, 31, 5)]
+    steps += [
+        (46.3, "pause", {}),  # paused at 30 s
+        (52.0, "play", {}),
+        (52.2, "playing", {}),
+        (62.2, "waiting", {}),  # a stall at 40 s
+        (64.0, "playing", {"position": 40.0}),
+        (64.5, "quality", {"bitrate": 4500, "quality": "1080p"}),
+        (70.0, "seeking", {"position": 100.0}),  # from 46 s, over the 50 % milestone
+        (70.4, "waiting", {}),
+        (70.9, "seeked", {"position": 100.0}),
+        (71.0, "playing", {"position": 100.0}),
+        (91.0, "timeupdate", {"position": 120.0}),
+        (91.0, "ad_break_start", {"pod_id": "pod-mid", "type": "mid-roll", "ad_count": 1}),
+        (91.2, "ad_start", {"asset_id": "ad-mid-1", "title": "Summer Sale", "length": 20.0}),
+        (111.2, "ad_end", {}),
+        (111.2, "ad_break_end", {}),
+    ]
+    steps += [(111.2 + p - 120, "timeupdate", {"position": float(p)}) for p in range(130, 181, 10)]
+    steps += [(171.2, "ended", {}), (175.0, "exit", {})]
+    return steps
+
+
+def demo_callbacks(start: float = DEMO_START) -> list[Callback]:
+    """The demo session's callbacks, starting at ``start`` (seconds since the epoch)."""
+    return [Callback(name, start + offset, args) for offset, name, args in _script()]

@@ -1,0 +1,159 @@
+"""What a profile is: event names and property layouts, as data.
+
+The session does not know how any analytics tool spells an event or lays out its
+properties. For every event it decides to send it names an event *kind* (below) and hands over
+the *facts* of the moment (a flat dict: ``content_position``, ``ad_asset_id``, ...). A
+:class:`Profile` turns that into an event name and a properties object, or drops the event
+when the tool has no such event.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+
+# Event kinds: what happened, independent of how a tool names it.
+PLAYBACK_STARTED: Final = "playback_started"
+PLAYBACK_PAUSED: Final = "playback_paused"
+PLAYBACK_PAUSED_AT_END: Final = "playback_paused_at_end"
+PLAYBACK_RESUMED: Final = "playback_resumed"
+BUFFER_STARTED: Final = "buffer_started"
+BUFFER_COMPLETED: Final = "buffer_completed"
+SEEK_STARTED: Final = "seek_started"
+SEEK_COMPLETED: Final = "seek_completed"
+PLAYBACK_INTERRUPTED: Final = "playback_interrupted"
+PLAYBACK_EXITED: Final = "playback_exited"
+PLAYBACK_COMPLETED: Final = "playback_completed"
+CONTENT_STARTED: Final = "content_started"
+CONTENT_PLAYING: Final = "content_playing"  # heartbeat
+CONTENT_COMPLETED: Final = "content_completed"  # the content reached its end
+CONTENT_MILESTONE: Final = "content_milestone"
+AD_STARTED: Final = "ad_started"
+AD_PLAYING: Final = "ad_playing"  # heartbeat
+AD_QUARTILE: Final = "ad_quartile"
+AD_COMPLETED: Final = "ad_completed"
+AD_SKIPPED: Final = "ad_skipped"
+AD_CLICKED: Final = "ad_clicked"
+AD_FAILED: Final = "ad_failed"
+QUALITY_UPDATED: Final = "quality_updated"
+
+KINDS: Final = (
+    PLAYBACK_STARTED,
+    PLAYBACK_PAUSED,
+    PLAYBACK_PAUSED_AT_END,
+    PLAYBACK_RESUMED,
+    BUFFER_STARTED,
+    BUFFER_COMPLETED,
+    SEEK_STARTED,
+    SEEK_COMPLETED,
+    PLAYBACK_INTERRUPTED,
+    PLAYBACK_EXITED,
+    PLAYBACK_COMPLETED,
+    CONTENT_STARTED,
+    CONTENT_PLAYING,
+    CONTENT_COMPLETED,
+    CONTENT_MILESTONE,
+    AD_STARTED,
+    AD_PLAYING,
+    AD_QUARTILE,
+    AD_COMPLETED,
+    AD_SKIPPED,
+    AD_CLICKED,
+    AD_FAILED,
+    QUALITY_UPDATED,
+)
+
+
+def _floor(value: float) -> int:
+    return math.floor(value)
+
+
+def _rounded(value: float) -> int:
+    return round(value)
+
+
+def _flag(value: Any) -> int:
+    return 1 if value else 0
+
+
+def _true_only(value: Any) -> bool | None:
+    return True if value else None
+
+
+#: How a fact's value is written into a property. A writer returning None leaves it out.
+WRITERS: Final[Mapping[str, Callable[[Any], Any]]] = {
+    "raw": lambda value: value,
+    "floor": _floor,  # whole seconds, rounded down (Segment spec and seed 004: integers)
+    "round": _rounded,
+    "str": str,
+    "bool": bool,
+    "flag": _flag,  # Vimeo OTT's booleans: 1 or 0
+    "true_only": _true_only,  # livestream: true, or left out
+    "list": list,
+}
+
+
+@attrs.frozen
+class Field:
+    """One property: ``key`` in the output, taken from ``fact`` and written by ``write``.
+
+    ``nested`` builds an object from other fields instead of reading one fact (the ``content``
+    object of ad events); ``value`` is a constant (Vimeo OTT's ``type: "video"``).
+    """
+
+    key: str
+    fact: str | None = None
+    write: str = attrs.field(default="raw", validator=attrs.validators.in_(WRITERS))
+    nested: tuple[Field, ...] | None = None
+    value: Any = None
+
+
+@attrs.frozen
+class Profile:
+    """A tool's vocabulary: event names per kind and the property layout of each kind.
+
+    A kind missing from ``event_names`` is not sent. A milestone event is named by
+    ``milestone_names`` for its percentage, or else by the milestone kind's name used as a
+    format string (``{percent}`` is the percentage). ``extra`` lists the kinds into which the
+    content's ``extra`` properties are copied.
+    """
+
+    name: str
+    event_names: Mapping[str, str]
+    layouts: Mapping[str, tuple[Field, ...]]
+    milestone_names: Mapping[float, str] = attrs.field(factory=dict)
+    extra: frozenset[str] = frozenset()
+
+    def event_name(self, kind: str, milestone: float | None = None) -> str | None:
+        """The event name for ``kind``, or ``None`` when this profile does not send it."""
+        name = self.event_names.get(kind)
+        if name is None or kind != CONTENT_MILESTONE:
+            return name
+        return self.milestone_names.get(milestone or 0.0) or name.format(percent=milestone)
+
+    def properties(self, kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """Lay the facts of one event out as this profile's properties object."""
+        out = _lay_out(self.layouts[kind], facts)
+        if kind in self.extra:
+            for key, value in facts.get("extra", {}).items():
+                out.setdefault(key, value)
+        return out
+
+
+def _lay_out(fields: tuple[Field, ...], facts: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field.nested is not None:
+            value: Any = _lay_out(field.nested, facts)
+        elif field.fact is None:
+            value = field.value
+        else:
+            value = facts.get(field.fact)
+            if value is not None:
+                value = WRITERS[field.write](value)
+        if value is not None:
+            out[field.key] = value
+    return out

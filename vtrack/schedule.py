@@ -1,0 +1,190 @@
+"""When heartbeats and milestones are due: pure arithmetic on playing time and position.
+
+Nothing here reads a clock. The session tells a schedule when playing time starts and stops;
+the schedule answers when the next heartbeat is due. A milestone tracker is told what content
+was played and answers at which playhead position the next milestone is reached.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, Literal
+
+import attrs
+
+#: The heartbeat intervals the spec allows (Vimeo OTT's ``seconds``: 0-600 in steps of 10).
+HEARTBEAT_INTERVALS: Final = tuple(range(0, 601, 10))
+DEFAULT_MILESTONES: Final = (25, 50, 75, 90)
+MilestoneBasis = Literal["position", "played", "watched"]
+MILESTONE_BASES: Final = ("position", "played", "watched")
+
+
+def validate_heartbeat(interval: object) -> int:
+    """Return ``interval`` if it is an allowed heartbeat interval, else raise ``ValueError``."""
+    if isinstance(interval, bool) or not isinstance(interval, int):
+        raise ValueError(
+            f"heartbeat must be an int in 0, 10, 20, ..., 600 (0 turns heartbeats off); "
+            f"got {interval!r} of type {type(interval).__name__}"
+        )
+    if interval not in HEARTBEAT_INTERVALS:
+        raise ValueError(
+            f"heartbeat must be one of 0, 10, 20, ..., 600 seconds (a multiple of 10 up to "
+            f"600; 0 turns heartbeats off); got {interval}"
+        )
+    return interval
+
+
+def validate_milestones(percents: object) -> tuple[float, ...]:
+    """Return the milestone percentages as a tuple, or raise ``ValueError`` saying why not.
+
+    They must be numbers with 0 < p < 100, unique and in ascending order.
+    """
+    if isinstance(percents, str | bytes) or not hasattr(percents, "__iter__"):
+        raise ValueError(f"milestones must be a sequence of percentages; got {percents!r}")
+    values = tuple(percents)
+    for p in values:
+        if isinstance(p, bool) or not isinstance(p, int | float) or not math.isfinite(p):
+            raise ValueError(f"milestone {p!r} is not a finite number")
+        if not 0 < p < 100:
+            raise ValueError(f"milestone {p!r} is outside 0 < p < 100")
+    if len(set(values)) != len(values):
+        raise ValueError(f"milestones must be unique; got {values!r}")
+    if list(values) != sorted(values):
+        raise ValueError(f"milestones must be in ascending order; got {values!r}")
+    return values
+
+
+def validate_basis(basis: object) -> MilestoneBasis:
+    """Return ``basis`` if it names a milestone basis, else raise ``ValueError``."""
+    if basis == "position":
+        return "position"
+    if basis == "played":
+        return "played"
+    if basis == "watched":
+        return "watched"
+    raise ValueError(f"milestone_basis must be one of {', '.join(MILESTONE_BASES)}; got {basis!r}")
+
+
+@attrs.define(slots=True)
+class HeartbeatSchedule:
+    """Heartbeats every ``interval`` seconds of playing time of the current pod.
+
+    ``played`` is the playing time banked before the current stretch, ``since`` when the
+    current stretch began (``None`` while not playing), ``beats`` how many heartbeats fired
+    since the last restart. Heartbeat k is due when the playing time reaches ``k * interval``,
+    computed from the restart point, so rounding never accumulates from beat to beat.
+    """
+
+    interval: int
+    played: float = 0.0
+    since: float | None = None
+    beats: int = 0
+
+    def restart(self, at: float, playing: bool) -> None:
+        """Count playing time from zero again (a pod started, or playback resumed)."""
+        self.played = 0.0
+        self.beats = 0
+        self.since = at if playing else None
+
+    def start(self, at: float) -> None:
+        """Playing time starts running at ``at`` (no-op if it already runs)."""
+        if self.since is None:
+            self.since = at
+
+    def stop(self, at: float) -> None:
+        """Playing time stops at ``at`` (no-op if it was not running)."""
+        if self.since is not None:
+            self.played += at - self.since
+            self.since = None
+
+    def deadline(self) -> float | None:
+        """When the next heartbeat is due, or ``None`` while not playing or turned off."""
+        if self.since is None or self.interval == 0:
+            return None
+        return self.since + ((self.beats + 1) * self.interval - self.played)
+
+    def fire(self) -> None:
+        """Record that the due heartbeat was sent."""
+        self.beats += 1
+
+
+@attrs.define(slots=True)
+class MilestoneTracker:
+    """Once-only progress milestones of one content item (or quartiles of one ad).
+
+    Milestones are done in ascending order: ``done`` counts the leading percentages that fired
+    or were passed by a higher one, so none ever fires twice or out of order, whatever the
+    duration does later. ``ranges`` holds the merged played ranges for the ``watched`` basis.
+    """
+
+    percents: tuple[float, ...]
+    basis: MilestoneBasis = "position"
+    done: int = 0
+    ranges: list[tuple[float, float]] | None = None
+
+    def next_target(self, position: float, duration: float) -> tuple[int, float] | None:
+        """The next milestone (its index) and the playhead position at which it is reached.
+
+        Assumes playback continues from ``position``. A returned position at or behind
+        ``position`` means the milestone is due now.
+        """
+        percents = self.percents
+        if self.done >= len(percents):
+            return None
+        if self.basis == "position":
+            return self.done, percents[self.done] * duration / 100.0
+        if self.basis == "played":
+            for index in range(self.done, len(percents)):
+                threshold = percents[index] * duration / 100.0
+                if threshold > position:
+                    return index, threshold
+            return None
+        needed = percents[self.done] * duration / 100.0 - self.watched()
+        reached_at = self._playhead_after_gaining(position, needed, duration)
+        return None if reached_at is None else (self.done, reached_at)
+
+    def fire(self, index: int) -> float:
+        """Mark milestone ``index`` (and any lower one still pending) done; return its percent."""
+        self.done = index + 1
+        return self.percents[index]
+
+    def record(self, start: float, end: float) -> None:
+        """Content from ``start`` to ``end`` was played continuously (used by ``watched``)."""
+        if self.basis != "watched" or end <= start:
+            return
+        merged: list[tuple[float, float]] = []
+        placed = False
+        for a, b in self.ranges or ():
+            if b < start or placed:
+                merged.append((a, b))
+            elif a > end:
+                merged.append((start, end))
+                merged.append((a, b))
+                placed = True
+            else:
+                start, end = min(a, start), max(b, end)
+        if not placed:
+            merged.append((start, end))
+        self.ranges = merged
+
+    def watched(self) -> float:
+        """Seconds of unique content played so far."""
+        return sum(b - a for a, b in self.ranges or ())
+
+    def _playhead_after_gaining(
+        self, position: float, needed: float, duration: float
+    ) -> float | None:
+        if needed <= 0:
+            return position
+        head = position
+        for a, b in self.ranges or ():
+            if b <= head:
+                continue
+            if a > head:
+                if a - head >= needed:
+                    return head + needed
+                needed -= a - head
+            head = b
+        if duration - head >= needed:
+            return head + needed
+        return None

@@ -1,0 +1,534 @@
+"""A playback session: player callbacks in, Segment video events out.
+
+A :class:`Session` is driven by callbacks, each with the time it happened. Before acting on
+a callback it emits everything that fell due up to that time (heartbeats, milestones, ad
+quartiles), so events always come in time order and a replayed log gives exactly what the
+live run gave. It never reads the system clock, sleeps or does I/O: a live caller passes a
+``clock`` and calls :meth:`Session.advance` when :meth:`Session.next_deadline` says.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from vtrack import machine as m
+from vtrack.callbacks import Anomaly, Callback
+from vtrack.content import Content
+from vtrack.errors import InvalidCallback, MissingTime, SinkError
+from vtrack.profiles import base as kind
+from vtrack.protocols import Sink
+from vtrack.schedule import HeartbeatSchedule
+from vtrack.session_actions import AdBreak, AdPlay, SessionActions
+from vtrack.settings import Engine, Settings
+
+_NO_DEADLINE = math.inf
+_DUE_HEARTBEAT, _DUE_MILESTONE, _DUE_QUARTILE = 0, 1, 2
+
+
+class _TransitionsModel:
+    """Lets the shared ``transitions`` machine drive a session without binding it as a model."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def state(self) -> str:
+        return self._session.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._session.state = value
+
+    def __getattr__(self, name: str) -> Any:
+        session = self._session
+        guard = getattr(session, "_guard_" + name, None)
+        return guard if guard is not None else getattr(session, "_act_" + name)
+
+
+class Session(SessionActions):
+    """One playback session of one player.
+
+    >>> from vtrack import Session, MemorySink, Content
+    >>> sink = MemorySink()
+    >>> s = Session("s1", anonymous_id="a1", sink=sink, heartbeat=10)
+    >>> s.load(Content(asset_id="v1", duration=60.0), at=0.0)
+    >>> s.play(at=0.0); s.playing(0.0, at=0.5); s.pause(at=21.0)
+    >>> [m["event"] for m in sink.messages]  # doctest: +NORMALIZE_WHITESPACE
+    ['Video Playback Started', 'Video Content Started', 'Video Content Playing',
+     'Video Content Playing', 'Video Playback Paused']
+
+    Exactly one of ``user_id`` / ``anonymous_id`` is required. Configure it with a shared
+    :class:`~vtrack.Settings` (``settings=``) or with the same options as keywords.
+    """
+
+    __slots__ = (
+        "_anomalies",
+        "_deadline",
+        "_due",
+        "_hb",
+        "_last_at",
+        "_outbox",
+        "_seq",
+        "_start_at",
+        "identity",
+        "identity_key",
+        "session_id",
+        "settings",
+        "sink",
+        "state",
+    )
+
+    def __init__(
+        self,
+        session_id: str,
+        *,
+        sink: Sink,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> None:
+        if settings is not None and options:
+            raise TypeError("pass either settings= or individual options, not both")
+        if not isinstance(session_id, str) or not session_id:
+            raise ValueError(f"session_id must be a non-empty string; got {session_id!r}")
+        if (user_id is None) == (anonymous_id is None):
+            raise ValueError(
+                "a session needs exactly one of user_id or anonymous_id "
+                f"(got user_id={user_id!r}, anonymous_id={anonymous_id!r})"
+            )
+        identity = user_id if user_id is not None else anonymous_id
+        if not isinstance(identity, str) or not identity:
+            raise ValueError(f"the user id must be a non-empty string; got {identity!r}")
+        self.settings = settings if settings is not None else Settings(**options)
+        self.session_id = session_id
+        self.sink = sink
+        self.identity_key = "userId" if user_id is not None else "anonymousId"
+        self.identity = identity
+        self.state = m.IDLE
+        self._init_actions()
+        self._hb = HeartbeatSchedule(self.settings.heartbeat)
+        self._start_at: float | None = None
+        self._last_at: float | None = None
+        self._seq = 0
+        self._anomalies: list[Anomaly] | None = None
+        self._outbox: list[dict[str, Any]] | None = None
+        self._deadline = _NO_DEADLINE
+        self._due = _DUE_HEARTBEAT
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def anomalies(self) -> list[Anomaly]:
+        """The callbacks absorbed because they made no sense, oldest first."""
+        if self._anomalies is None:
+            self._anomalies = []
+        return self._anomalies
+
+    @property
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Messages the sink has not taken yet (after it raised); offered again first."""
+        return list(self._outbox or ())
+
+    @property
+    def started_at(self) -> float | None:
+        """The time of the session's first callback (part of every messageId)."""
+        return self._start_at
+
+    @property
+    def position(self) -> float:
+        """The content position (seconds) as of the last callback."""
+        return self._content_head.position_at(self._last_at or 0.0, self.state == m.PLAYING)
+
+    def __repr__(self) -> str:
+        return f"<Session {self.session_id!r} {self.state} {self._seq} events>"
+
+    # ------------------------------------------------------------------ time
+    def next_deadline(self) -> float | None:
+        """When something (a heartbeat, milestone or quartile) is next due, or None."""
+        return None if self._deadline == _NO_DEADLINE else self._deadline
+
+    def advance(self, at: float | None = None) -> None:
+        """Emit everything due up to ``at`` without a callback (for live timers)."""
+        t = self._begin("advance", at)
+        if t is not None:
+            self._deliver()
+
+    # ------------------------------------------------------------------ callbacks
+    def handle(self, callback: Callback) -> None:
+        """Apply a :class:`~vtrack.Callback` (the same as calling its method)."""
+        getattr(self, callback.name)(**callback.args, at=callback.at)
+
+    def load(self, content: Content, *, at: float | None = None) -> None:
+        """The player loaded a content item (the first, or the next one of a playlist)."""
+        if not isinstance(content, Content):
+            self._reject("load", at, f"content must be a vtrack.Content; got {content!r}")
+            return
+        self._trigger("load", at, {"content": content})
+
+    def play(self, *, at: float | None = None) -> None:
+        """The user asked for playback (first play, or resume after a pause)."""
+        self._trigger("play", at, {})
+
+    def playing(self, position: float | None = None, *, at: float | None = None) -> None:
+        """Frames are rendering (first frame, or again after a stall, seek or pause)."""
+        self._trigger("playing", at, self._position_arg("playing", position, at, optional=True))
+
+    def pause(self, *, at: float | None = None) -> None:
+        """The user paused."""
+        self._trigger("pause", at, {})
+
+    def waiting(self, *, at: float | None = None) -> None:
+        """Playback stalled for lack of data."""
+        self._trigger("waiting", at, {})
+
+    def seeking(self, position: float, *, at: float | None = None) -> None:
+        """A seek to ``position`` began (repeated seeking before seeked collapses into one)."""
+        self._trigger("seeking", at, self._position_arg("seeking", position, at))
+
+    def seeked(self, position: float | None = None, *, at: float | None = None) -> None:
+        """The seek finished (at ``position``, or at the last seeking target)."""
+        self._trigger("seeked", at, self._position_arg("seeked", position, at, optional=True))
+
+    def ended(self, *, at: float | None = None) -> None:
+        """The content reached its end."""
+        self._trigger("ended", at, {})
+
+    def error(self, message: str = "", *, fatal: bool = False, at: float | None = None) -> None:
+        """The player reported an error; a fatal one interrupts playback."""
+        self._trigger("error", at, {"message": message, "fatal": bool(fatal)})
+
+    def ad_break_start(
+        self,
+        pod_id: str | None = None,
+        type: str | None = None,
+        ad_count: int | None = None,
+        *,
+        at: float | None = None,
+    ) -> None:
+        """An ad pod (break) begins; ``type`` is pre-roll, mid-roll or post-roll."""
+        self._trigger("ad_break_start", at, {"pod_id": pod_id, "type": type, "ad_count": ad_count})
+
+    def ad_start(
+        self,
+        asset_id: str | None = None,
+        *,
+        title: str | None = None,
+        length: float | None = None,
+        pod_position: int | None = None,
+        publisher: str | None = None,
+        load_type: str | None = None,
+        at: float | None = None,
+    ) -> None:
+        """An ad of the current pod starts playing."""
+        args = {
+            "asset_id": asset_id,
+            "title": title,
+            "length": length,
+            "pod_position": pod_position,
+            "publisher": publisher,
+            "load_type": load_type,
+        }
+        self._trigger("ad_start", at, args)
+
+    def ad_click(self, *, at: float | None = None) -> None:
+        """The viewer clicked the ad."""
+        self._trigger("ad_click", at, {})
+
+    def ad_end(self, *, at: float | None = None) -> None:
+        """The ad played to its end."""
+        self._trigger("ad_end", at, {})
+
+    def ad_skip(self, *, at: float | None = None) -> None:
+        """The viewer skipped the ad."""
+        self._trigger("ad_skip", at, {})
+
+    def ad_error(self, message: str = "", *, at: float | None = None) -> None:
+        """The ad failed to play."""
+        self._trigger("ad_error", at, {"message": message})
+
+    def ad_break_end(self, *, at: float | None = None) -> None:
+        """The ad pod is over; content resumes (or playback completes after a post-roll)."""
+        self._trigger("ad_break_end", at, {})
+
+    def interrupt(self, method: str | None = None, *, at: float | None = None) -> None:
+        """Playback stopped unintentionally (``method``: network loss, app crash, ...)."""
+        self._trigger("interrupt", at, {"method": method})
+
+    def exit(self, *, at: float | None = None) -> None:
+        """The viewer left the player."""
+        self._trigger("exit", at, {})
+
+    # ------------------------------------------------------------------ observations
+    def timeupdate(self, position: float, *, at: float | None = None) -> None:
+        """The player reports its position (seconds into the content, or into the ad)."""
+        t = self._begin("timeupdate", at)
+        if t is None:
+            return
+        if not _is_position(position):
+            self._anomaly(
+                "timeupdate", t, f"position must be a finite number >= 0; got {position!r}"
+            )
+            return
+        state = self.state
+        if state == m.PLAYING:
+            self._observe_content(position, t)
+        elif state in m.IN_AD:
+            ad = self._ad
+            if ad is not None:
+                ad.head.settle(t, state == m.AD_PLAYING)
+                ad.head.jump(position, t)
+        elif state not in (m.AD_BREAK, m.ENDED, m.COMPLETED):
+            self._content_head.jump(position, t)
+        self._finish(t)
+
+    def ratechange(self, rate: float, *, at: float | None = None) -> None:
+        """The playback rate changed (1.0 is normal speed)."""
+        t = self._begin("ratechange", at)
+        if t is None:
+            return
+        if not _is_number(rate) or rate <= 0:
+            self._anomaly("ratechange", t, f"rate must be a finite number > 0; got {rate!r}")
+            return
+        self._settle(t)
+        self._content_head.rate = float(rate)
+        if self._ad is not None:
+            self._ad.head.rate = float(rate)
+        self._finish(t)
+
+    def durationchange(self, duration: float | None, *, at: float | None = None) -> None:
+        """The content's duration became known or changed."""
+        t = self._begin("durationchange", at)
+        if t is None:
+            return
+        self._settle(t)
+        self._set_content_length(duration)
+        self._finish(t)
+
+    def quality(
+        self,
+        *,
+        bitrate: float | None = None,
+        framerate: float | None = None,
+        quality: str | None = None,
+        dropped_frames: int | None = None,
+        startup_time: float | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Quality values changed; Video Quality Updated is sent only if one really changed."""
+        t = self._begin("quality", at)
+        if t is None:
+            return
+        numbers = {
+            "bitrate": bitrate,
+            "framerate": framerate,
+            "dropped_frames": dropped_frames,
+            "startup_time": startup_time,
+        }
+        for name, value in numbers.items():
+            if value is not None and (not _is_number(value) or value < 0):
+                self._anomaly("quality", t, f"{name} must be a finite number >= 0; got {value!r}")
+                return
+        if self._update_quality(numbers, quality) and self.state != m.IDLE:
+            self._emit(kind.QUALITY_UPDATED, t)
+        self._finish(t)
+
+    def volume(self, level: float, *, at: float | None = None) -> None:
+        """The volume changed (0-100)."""
+        t = self._begin("volume", at)
+        if t is None:
+            return
+        if not _is_number(level) or not 0 <= level <= 100:
+            self._anomaly("volume", t, f"level must be a number from 0 to 100; got {level!r}")
+            return
+        self._sound = level
+        self._finish(t)
+
+    def fullscreen(self, on: bool, *, at: float | None = None) -> None:
+        """Full screen was entered (``on=True``) or left."""
+        t = self._begin("fullscreen", at)
+        if t is None:
+            return
+        self._full_screen = bool(on)
+        self._finish(t)
+
+    # ------------------------------------------------------------------ engine
+    def _trigger(self, name: str, at: float | None, args: dict[str, Any]) -> None:
+        t = self._begin(name, at)
+        if t is None:
+            return
+        invalid = args.get("invalid")
+        if invalid is not None:
+            self._anomaly(name, t, invalid)
+            return
+        call = Callback(name, t, args) if self.settings.engine == "transitions" else None
+        self._args = args
+        self._now = t
+        state = self.state
+        if call is not None:
+            fired = self._fire_transitions(name, call)
+        else:
+            fired = self._fire_compiled(name, state, t)
+        if fired is not True:
+            self._anomaly(name, t, fired or f"not allowed in state {state!r}", state)
+            return
+        self._finish(t)
+
+    def _fire_compiled(self, name: str, state: str, t: float) -> bool | str | None:
+        routes = m.ROUTES[name].get(state)
+        if routes is None:
+            return None
+        for route in routes:
+            for predicate, wanted in route.conditions:
+                if bool(getattr(self, "_guard_" + predicate)()) is not wanted:
+                    break
+            else:
+                self._settle(t)
+                if route.dest is not None:
+                    self.state = route.dest
+                for action in route.actions:
+                    getattr(self, "_act_" + action)()
+                return True
+        return "no transition's guard holds"
+
+    def _fire_transitions(self, name: str, call: Callback) -> bool | str | None:
+        from transitions import MachineError
+
+        assert call.at is not None
+        if name not in m.MACHINE.events or self.state not in m.MACHINE.events[name].transitions:
+            return None
+        self._settle(call.at)
+        try:
+            ok = m.MACHINE.events[name].trigger(_TransitionsModel(self))
+        except MachineError:
+            return None
+        return True if ok else "no transition's guard holds"
+
+    def _begin(self, name: str, at: float | None) -> float | None:
+        """Check the callback's time, then emit what fell due before it."""
+        if at is None:
+            clock = self.settings.clock
+            if clock is None:
+                raise MissingTime(
+                    f"{name}: no at= given and the session has no clock (pass at=, or "
+                    "Settings(clock=...))"
+                )
+            at = clock()
+        if not _is_number(at):
+            self._anomaly(name, None, f"time must be a finite number; got {at!r}")
+            return None
+        at = float(at)
+        last = self._last_at
+        if last is not None and at < last:
+            self._anomaly(name, at, f"time went backwards ({at!r} < {last!r})")
+            return None
+        if self.state in m.TERMINAL_STATES and name not in ("exit", "advance", "interrupt"):
+            self._anomaly(name, at, "the session is over")
+            return None
+        if self._start_at is None:
+            self._start_at = at
+        self._last_at = at
+        self._deliver_backlog()
+        self._advance(at)
+        return at
+
+    def _finish(self, t: float) -> None:
+        state = self.state
+        if state in m.PLAYING_STATES:
+            self._hb.start(t)
+        else:
+            self._hb.stop(t)
+        self._recompute()
+        self._advance(t)
+        self._deliver()
+
+    def _advance(self, at: float) -> None:
+        while self._deadline <= at:
+            due_at = self._deadline
+            self._settle(due_at)
+            due = self._due
+            if due == _DUE_HEARTBEAT:
+                self._hb.fire()
+                self._emit_heartbeat(due_at)
+            elif due == _DUE_MILESTONE:
+                self._fire_milestone(self._due_index, due_at)
+            else:
+                self._fire_quartile(self._due_index, due_at)
+            self._recompute()
+
+    def _recompute(self) -> None:
+        deadline, due, index = _NO_DEADLINE, _DUE_HEARTBEAT, 0
+        state = self.state
+        if state in m.PLAYING_STATES:
+            hb = self._hb.deadline()
+            if hb is not None:
+                deadline = hb
+            head = self._content_head if state == m.PLAYING else self._ad_head()
+            upcoming = head.next_milestone() if head is not None else None
+            if upcoming is not None and upcoming[0] < deadline:
+                deadline, index = upcoming
+                due = _DUE_MILESTONE if state == m.PLAYING else _DUE_QUARTILE
+        self._deadline, self._due, self._due_index = deadline, due, index
+
+    # ------------------------------------------------------------------ anomalies
+    def _anomaly(self, name: str, at: float | None, reason: str, state: str | None = None) -> None:
+        state = state or self.state
+        self.anomalies.append(Anomaly(name, state, reason, at))
+        self._deliver()  # what fell due before this callback still goes out
+        if self.settings.strict:
+            raise InvalidCallback(name, state, reason, at)
+
+    def _reject(self, name: str, at: float | None, reason: str) -> None:
+        t = self._begin(name, at)
+        if t is not None:
+            self._anomaly(name, t, reason)
+
+    def _position_arg(
+        self, name: str, position: Any, at: float | None, optional: bool = False
+    ) -> dict[str, Any]:
+        if position is None and optional:
+            return {}
+        if not _is_position(position):
+            return {"invalid": f"position must be a finite number >= 0; got {position!r}"}
+        return {"position": float(position)}
+
+    # ------------------------------------------------------------------ delivery
+    def _store(self, message: dict[str, Any]) -> None:
+        self._seq += 1
+        if self._outbox is None:
+            self._outbox = []
+        self._outbox.append(message)
+
+    def _deliver_backlog(self) -> None:
+        if self._outbox:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        outbox = self._outbox
+        if not outbox:
+            return
+        emit = self.sink.emit
+        for index, message in enumerate(outbox):
+            try:
+                emit(message)
+            except Exception as exc:
+                del outbox[:index]
+                raise SinkError(message, exc) from exc
+        outbox.clear()
+
+    def retry_delivery(self) -> None:
+        """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
+        self._deliver()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_position(value: Any) -> bool:
+    return _is_number(value) and value >= 0
+
+
+__all__ = ["AdBreak", "AdPlay", "Engine", "Session"]

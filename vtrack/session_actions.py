@@ -1,0 +1,532 @@
+"""What a session does on each transition: the guards and actions named in the machine table.
+
+Every ``_guard_<name>`` and ``_act_<name>`` here is named by a row of
+:data:`vtrack.machine.TABLE`. Actions run after the state changed and the playheads were
+brought up to the callback's time; they read the callback's arguments from ``self._args``
+and its time from ``self._now``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from vtrack import machine as m
+from vtrack.content import Content, usable_length
+from vtrack.messages import message_id, track_message
+from vtrack.playhead import Playhead
+from vtrack.profiles import base as kind
+from vtrack.schedule import MilestoneTracker
+
+if TYPE_CHECKING:
+    from vtrack.schedule import HeartbeatSchedule
+    from vtrack.settings import Settings
+
+AD_QUARTILES = (25, 50, 75)
+
+
+@attrs.define(slots=True)
+class AdBreak:
+    """The ad pod being played: where it sits (``placement``: pre, mid or post) and its ads."""
+
+    placement: str
+    pod_id: str | None
+    type: str | None
+    ad_count: int | None
+    ads_started: int = 0
+
+
+@attrs.define(slots=True)
+class AdPlay:
+    """The ad being played and its playhead (which also tracks its quartiles)."""
+
+    asset_id: str | None
+    title: str | None
+    publisher: str | None
+    load_type: str | None
+    pod_position: int
+    head: Playhead
+
+
+class SessionActions:
+    """The guards and actions of a session (mixed into :class:`vtrack.Session`)."""
+
+    __slots__ = (
+        "_ad",
+        "_ad_total",
+        "_ads_seen",
+        "_args",
+        "_bitrate",
+        "_break",
+        "_content",
+        "_content_head",
+        "_content_started",
+        "_dropped",
+        "_due_index",
+        "_framerate",
+        "_full_screen",
+        "_item_number",
+        "_now",
+        "_playlist",
+        "_pod_index",
+        "_postrolls_left",
+        "_prior_length",
+        "_quality",
+        "_seek_resumes",
+        "_seek_to",
+        "_sound",
+        "_startup",
+        "_trackers",
+    )
+
+    # Provided by Session:
+    if TYPE_CHECKING:
+        settings: Settings
+        state: str
+        session_id: str
+        identity_key: str
+        identity: str
+        _hb: HeartbeatSchedule
+        _start_at: float | None
+        _seq: int
+
+        def _store(self, message: dict[str, Any]) -> None: ...
+
+    def _init_actions(self) -> None:
+        self._content: Content | None = None
+        self._content_head = Playhead()
+        self._content_started = False
+        self._item_number = 0
+        self._playlist: tuple[str, ...] = ()
+        self._pod_index = 0
+        self._prior_length: float | None = 0.0
+        self._trackers: dict[str | None, MilestoneTracker] | None = None
+        self._ad: AdPlay | None = None
+        self._break: AdBreak | None = None
+        self._ads_seen = 0.0
+        self._ad_total: float = 0.0
+        self._postrolls_left = 0
+        self._seek_to = 0.0
+        self._seek_resumes = False
+        self._bitrate: float | None = None
+        self._framerate: float | None = None
+        self._quality: str | None = None
+        self._dropped: float | None = None
+        self._startup: float | None = None
+        self._sound: float | None = None
+        self._full_screen: bool | None = None
+        self._args: dict[str, Any] = {}
+        self._now = 0.0
+        self._due_index = 0
+
+    # ------------------------------------------------------------------ guards
+    def _guard_content_has_started(self) -> bool:
+        return self._content_started
+
+    def _guard_seek_resumes_playing(self) -> bool:
+        return self._seek_resumes
+
+    def _guard_nothing_left_to_play(self) -> bool:
+        return self._postrolls_left <= 0 and self._item_number >= len(self._playlist)
+
+    def _guard_break_is_preroll(self) -> bool:
+        return self._break is not None and self._break.placement == "pre"
+
+    def _guard_break_is_midroll(self) -> bool:
+        return self._break is not None and self._break.placement == "mid"
+
+    def _guard_break_is_postroll(self) -> bool:
+        return self._break is not None and self._break.placement == "post"
+
+    def _guard_error_is_fatal(self) -> bool:
+        return bool(self._args.get("fatal"))
+
+    # ------------------------------------------------------------------ content actions
+    def _act_load_content(self) -> None:
+        self._begin_item(self._args["content"], first=True)
+
+    def _act_load_next_content(self) -> None:
+        self._begin_item(self._args["content"], first=False)
+
+    def _act_start_playback(self) -> None:
+        self._emit(kind.PLAYBACK_STARTED, self._now)
+
+    def _act_start_content(self) -> None:
+        self._apply_position()
+        self._content_started = True
+        self._hb.restart(self._now, playing=True)
+        self._emit(kind.CONTENT_STARTED, self._now)
+
+    def _act_observe_playing(self) -> None:
+        position = self._args.get("position")
+        if position is None:
+            return
+        if self.state == m.PLAYING:
+            self._observe_content(position, self._now)
+        else:
+            self._apply_position()
+
+    def _act_resume(self) -> None:
+        self._apply_position()
+        self._emit(kind.PLAYBACK_RESUMED, self._now)
+        # Segment spec, "Resuming playback": a heartbeat at once after Video Playback Resumed.
+        if self.state == m.AD_PLAYING or (self.state == m.PLAYING and self._content_started):
+            self._hb.restart(self._now, playing=True)
+            self._emit_heartbeat(self._now)
+
+    def _act_pause(self) -> None:
+        self._emit(kind.PLAYBACK_PAUSED, self._now)
+
+    def _act_start_buffering(self) -> None:
+        self._emit(kind.BUFFER_STARTED, self._now)
+
+    def _act_end_buffering(self) -> None:
+        self._apply_position()
+        self._emit(kind.BUFFER_COMPLETED, self._now)
+
+    def _act_start_seek_while_playing(self) -> None:
+        self._start_seek(resumes=True)
+
+    def _act_start_seek_while_paused(self) -> None:
+        self._start_seek(resumes=False)
+
+    def _act_retarget_seek(self) -> None:
+        self._seek_to = self._content_head.clamp(self._args["position"])
+
+    def _act_set_start_position(self) -> None:
+        self._apply_position()
+
+    def _act_finish_seek(self) -> None:
+        position = self._args.get("position", self._seek_to)
+        self._content_head.jump(position, self._now)
+        self._emit(kind.SEEK_COMPLETED, self._now)
+
+    def _act_end_content(self) -> None:
+        head = self._content_head
+        if head.length is not None:
+            head.jump(head.length, self._now)
+        self._emit(kind.CONTENT_COMPLETED, self._now)
+        self._emit(kind.PLAYBACK_PAUSED_AT_END, self._now)
+
+    def _act_complete_playback(self) -> None:
+        self._emit(kind.PLAYBACK_COMPLETED, self._now)
+
+    def _act_interrupt(self) -> None:
+        method = self._args.get("method")
+        if "fatal" in self._args:
+            message = self._args.get("message")
+            method = f"error: {message}" if message else "error"
+        self._emit(kind.PLAYBACK_INTERRUPTED, self._now, method=method)
+
+    def _act_exit(self) -> None:
+        self._emit(kind.PLAYBACK_EXITED, self._now)
+
+    # ------------------------------------------------------------------ ad actions
+    def _act_start_preroll_break(self) -> None:
+        self._start_break("pre", "pre-roll")
+
+    def _act_start_midroll_break(self) -> None:
+        self._start_break("mid", "mid-roll")
+
+    def _act_start_postroll_break(self) -> None:
+        self._postrolls_left = max(0, self._postrolls_left - 1)
+        self._start_break("post", "post-roll")
+
+    def _act_start_ad(self) -> None:
+        args, now = self._args, self._now
+        brk = self._break
+        assert brk is not None
+        brk.ads_started += 1
+        asset_id = args.get("asset_id")
+        length = usable_length(args.get("length"))
+        scheduled = self._scheduled_length(asset_id)
+        if length is None:
+            length = scheduled
+        elif scheduled is None:
+            self._ad_total += length
+        self._ad = AdPlay(
+            asset_id=asset_id,
+            title=args.get("title"),
+            publisher=args.get("publisher"),
+            load_type=args.get("load_type"),
+            pod_position=args.get("pod_position") or brk.ads_started,
+            head=Playhead(
+                at=now,
+                rate=self._content_head.rate,
+                length=length,
+                tracker=MilestoneTracker(AD_QUARTILES) if length is not None else None,
+            ),
+        )
+        self._hb.restart(now, playing=True)
+        self._emit(kind.AD_STARTED, now)
+
+    def _act_end_ad(self) -> None:
+        ad = self._ad
+        if ad is not None and ad.head.length is not None:
+            ad.head.jump(ad.head.length, self._now)
+        self._finish_ad(kind.AD_COMPLETED)
+
+    def _act_skip_ad(self) -> None:
+        self._emit(kind.AD_SKIPPED, self._now)
+        self._finish_ad(kind.AD_COMPLETED, skipped=True)
+
+    def _act_fail_ad(self) -> None:
+        self._finish_ad(kind.AD_FAILED)
+
+    def _act_click_ad(self) -> None:
+        self._emit(kind.AD_CLICKED, self._now)
+
+    def _act_end_ad_break(self) -> None:
+        if self._ad is not None:
+            self._finish_ad(kind.AD_COMPLETED)
+        brk = self._break
+        self._break = None
+        if brk is not None and brk.placement == "mid":
+            # Content comes back as the next content pod; its heartbeats count from zero
+            # (Segment spec example, step 7: the first one is 10 s after the ad).
+            self._pod_index += 1
+            self._hb.restart(self._now, playing=True)
+
+    # ------------------------------------------------------------------ helpers
+    def _begin_item(self, content: Content, first: bool) -> None:
+        now, previous = self._now, self._content
+        if first:
+            self._item_number = 1
+            self._ad_total = 0.0
+        else:
+            self._item_number += 1
+            length = self._content_head.length
+            self._prior_length = (
+                None
+                if self._prior_length is None or length is None
+                else self._prior_length + length
+            )
+            if previous is not None and self._content_head.tracker is not None:
+                if self._trackers is None:
+                    self._trackers = {}
+                self._trackers[previous.asset_id] = self._content_head.tracker
+        self._content = content
+        if content.playlist:
+            self._playlist = content.playlist
+        self._pod_index = 0
+        self._content_started = False
+        self._content_head = Playhead(
+            at=now,
+            rate=self._content_head.rate,
+            length=content.length,
+            tracker=self._tracker_for(content),
+        )
+        self._ad_total += sum(ad.length or 0.0 for ad in content.ad_schedule)
+        postroll_pods = {
+            ad.pod_id if ad.pod_id is not None else index
+            for index, ad in enumerate(content.ad_schedule)
+            if ad.type == "post-roll"
+        }
+        self._postrolls_left = len(postroll_pods)
+
+    def _tracker_for(self, content: Content) -> MilestoneTracker | None:
+        if content.live or not self.settings.milestones:
+            return None
+        if self._trackers is not None and content.asset_id in self._trackers:
+            return self._trackers[content.asset_id]
+        return MilestoneTracker(self.settings.milestones, self.settings.milestone_basis)
+
+    def _set_content_length(self, duration: float | None) -> None:
+        content, head = self._content, self._content_head
+        if content is not None and content.live:
+            return
+        head.length = usable_length(duration)
+        if head.length is not None and head.pos > head.length:
+            head.pos = head.length
+        if head.tracker is None and content is not None:
+            head.tracker = self._tracker_for(content)
+
+    def _scheduled_length(self, asset_id: str | None) -> float | None:
+        if self._content is None or asset_id is None:
+            return None
+        for ad in self._content.ad_schedule:
+            if ad.asset_id == asset_id:
+                return usable_length(ad.length)
+        return None
+
+    def _apply_position(self) -> None:
+        position = self._args.get("position")
+        if position is None:
+            return
+        head = self._ad.head if self.state in m.IN_AD and self._ad is not None else None
+        (head or self._content_head).jump(position, self._now)
+
+    def _start_seek(self, resumes: bool) -> None:
+        head = self._content_head
+        self._seek_resumes = resumes
+        self._seek_to = head.clamp(self._args["position"])
+        # Like position, seek_position is playback-level: it counts the ads seen.
+        offset = (self._prior_length or 0.0) + self._ads_seen
+        self._emit(kind.SEEK_STARTED, self._now, seek_position=offset + self._seek_to)
+
+    def _start_break(self, placement: str, default_type: str) -> None:
+        args = self._args
+        self._break = AdBreak(
+            placement=placement,
+            pod_id=args.get("pod_id"),
+            type=args.get("type") or default_type,
+            ad_count=args.get("ad_count"),
+        )
+
+    def _finish_ad(self, ending: str, skipped: bool = False) -> None:
+        ad = self._ad
+        if ad is not None:
+            self._emit(ending, self._now, skipped=skipped)
+            self._ads_seen += ad.head.pos
+            self._ad = None
+
+    def _ad_head(self) -> Playhead | None:
+        return self._ad.head if self._ad is not None else None
+
+    def _settle(self, t: float) -> None:
+        state = self.state
+        self._content_head.settle(t, state == m.PLAYING)
+        if self._ad is not None:
+            self._ad.head.settle(t, state == m.AD_PLAYING)
+
+    def _observe_content(self, position: float, t: float) -> None:
+        for moment, index, _ in self._content_head.observe(position, t):
+            self._emit_milestone(index, moment)
+
+    def _update_quality(self, numbers: dict[str, float | None], quality: str | None) -> bool:
+        new = (
+            numbers["bitrate"],
+            numbers["framerate"],
+            quality,
+            numbers["dropped_frames"],
+            numbers["startup_time"],
+        )
+        old = (self._bitrate, self._framerate, self._quality, self._dropped, self._startup)
+        merged = tuple(o if n is None else n for n, o in zip(new, old, strict=True))
+        if merged == old:
+            return False
+        (self._bitrate, self._framerate, self._quality, self._dropped, self._startup) = merged  # type: ignore[assignment]
+        return True
+
+    # ------------------------------------------------------------------ emission
+    def _emit_heartbeat(self, at: float) -> None:
+        self._emit(kind.AD_PLAYING if self.state == m.AD_PLAYING else kind.CONTENT_PLAYING, at)
+
+    def _fire_milestone(self, index: int, at: float) -> None:
+        tracker = self._content_head.tracker
+        assert tracker is not None
+        tracker.fire(index)
+        self._emit_milestone(index, at)
+
+    def _emit_milestone(self, index: int, at: float) -> None:
+        tracker, length = self._content_head.tracker, self._content_head.length
+        assert tracker is not None and length is not None
+        percent = tracker.percents[index]
+        threshold = percent * length / 100.0
+        self._emit(
+            kind.CONTENT_MILESTONE,
+            at,
+            milestone=percent,
+            content_position=threshold,
+            content_timecode=threshold,
+        )
+
+    def _fire_quartile(self, index: int, at: float) -> None:
+        ad = self._ad
+        assert ad is not None and ad.head.tracker is not None and ad.head.length is not None
+        ad.head.tracker.fire(index)
+        quartile = index + 1
+        self._emit(
+            kind.AD_QUARTILE, at, quartile=quartile, ad_position=ad.head.length * quartile / 4
+        )
+
+    def _emit(self, event_kind: str, at: float, **overrides: Any) -> None:
+        settings = self.settings
+        profile = settings.profile
+        name = profile.event_name(event_kind, overrides.get("milestone"))
+        if name is None:
+            return
+        facts = self._facts(at, name)
+        if overrides:
+            facts.update(overrides)
+        assert self._start_at is not None
+        self._store(
+            track_message(
+                name,
+                self.identity_key,
+                self.identity,
+                profile.properties(event_kind, facts),
+                at,
+                message_id(self.identity, self.session_id, self._start_at, self._seq),
+                settings.context,
+                settings.integrations,
+            )
+        )
+
+    def _facts(self, at: float, name: str) -> dict[str, Any]:
+        content, head, ad, brk = self._content, self._content_head, self._ad, self._break
+        live = content is not None and content.live
+        length, prior = head.length, self._prior_length
+        ad_position = ad.head.pos if ad is not None else 0.0
+        facts: dict[str, Any] = {
+            "session_id": self.session_id,
+            "event_name": name,
+            "epoch": at,
+            "heartbeat": self.settings.heartbeat,
+            "live": live,
+            "content_position": head.pos,
+            "content_timecode": 0 if live else head.pos,
+            "content_total_length": length,
+            "playback_position": (prior or 0.0) + head.pos + self._ads_seen + ad_position,
+            "playback_total_length": (
+                None if length is None or prior is None else prior + length + self._ad_total
+            ),
+            "bitrate": self._bitrate,
+            "framerate": self._framerate,
+            "quality": self._quality,
+            "dropped_frames": self._dropped,
+            "startup_time": self._startup,
+            "sound": self._sound,
+            "full_screen": self._full_screen,
+        }
+        if content is not None:
+            pods = content.pod_ids
+            schedule = content.ad_schedule
+            facts.update(
+                content_asset_id=content.asset_id,
+                content_pod_id=pods[min(self._pod_index, len(pods) - 1)] if pods else None,
+                content_asset_ids=self._playlist
+                or ((content.asset_id,) if content.asset_id else None),
+                content_pod_ids=pods or None,
+                scheduled_ad_asset_ids=[a.asset_id for a in schedule if a.asset_id] or None,
+                scheduled_ad_pod_ids=list(dict.fromkeys(a.pod_id for a in schedule if a.pod_id))
+                or None,
+                title=content.title,
+                program=content.program,
+                description=content.description,
+                season=content.season,
+                episode=content.episode,
+                genre=content.genre,
+                publisher=content.publisher,
+                channel=content.channel,
+                full_episode=content.full_episode,
+                airdate=content.airdate,
+                keywords=content.keywords or None,
+                video_player=content.video_player,
+                ad_enabled=content.ad_enabled,
+                extra=content.extra,
+            )
+        if brk is not None:
+            facts.update(ad_pod_id=brk.pod_id, ad_type=brk.type, ad_pod_length=brk.ad_count)
+        if ad is not None:
+            facts.update(
+                ad_asset_id=ad.asset_id,
+                ad_pod_position=ad.pod_position,
+                ad_title=ad.title,
+                ad_publisher=ad.publisher,
+                ad_position=ad.head.pos,
+                ad_total_length=ad.head.length,
+                ad_load_type=ad.load_type,
+            )
+        return facts

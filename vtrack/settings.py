@@ -1,0 +1,60 @@
+"""What a session is configured with, validated once and shareable between sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from vtrack.profiles import SEGMENT, Profile, get_profile
+from vtrack.schedule import (
+    DEFAULT_MILESTONES,
+    MilestoneBasis,
+    validate_basis,
+    validate_heartbeat,
+    validate_milestones,
+)
+
+Engine = Literal["compiled", "transitions"]
+
+
+def _heartbeat(_instance: Any, _attribute: Any, value: Any) -> None:
+    validate_heartbeat(value)
+
+
+def _engine(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in ("compiled", "transitions"):
+        raise ValueError(f"engine must be 'compiled' or 'transitions'; got {value!r}")
+
+
+@attrs.frozen
+class Settings:
+    """How sessions behave; one instance can be shared by any number of sessions.
+
+    - ``profile``: ``"segment"`` (default), ``"vimeo-ott"`` or a :class:`~vtrack.Profile`.
+    - ``heartbeat``: seconds of playing time between heartbeats, one of 0, 10, ..., 600
+      (0 turns them off); anything else raises ``ValueError``.
+    - ``milestones``: percentages, 0 < p < 100, unique and ascending.
+    - ``milestone_basis``: ``"position"``, ``"played"`` or ``"watched"``.
+    - ``strict``: raise :class:`~vtrack.InvalidCallback` instead of recording an anomaly.
+    - ``clock``: called for the time when a callback comes without ``at``.
+    - ``context`` / ``integrations``: copied into every message.
+    - ``engine``: ``"compiled"`` (default, fast) or ``"transitions"`` (fires the shared
+      ``transitions`` machine itself; same behaviour, used to check the two agree).
+    """
+
+    profile: Profile = attrs.field(default=SEGMENT, converter=get_profile)
+    heartbeat: int = attrs.field(default=10, validator=_heartbeat)
+    milestones: tuple[float, ...] = attrs.field(
+        default=DEFAULT_MILESTONES, converter=validate_milestones
+    )
+    milestone_basis: MilestoneBasis = attrs.field(default="position", converter=validate_basis)
+    strict: bool = False
+    clock: Callable[[], float] | None = None
+    context: Mapping[str, Any] | None = None
+    integrations: Mapping[str, Any] | None = None
+    engine: Engine = attrs.field(default="compiled", validator=_engine)
+
+
+DEFAULT_SETTINGS = Settings()
