@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
@@ -18,6 +18,14 @@ def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(str(v) for v in value)
+
+
+def _ads(value: Iterable[ScheduledAd] | None) -> tuple[ScheduledAd, ...]:
+    ads = tuple(value or ())
+    for ad in ads:
+        if not isinstance(ad, ScheduledAd):
+            raise TypeError(f"ad_schedule entries must be vtrack.ScheduledAd; got {ad!r}")
+    return ads
 
 
 def _ad_type(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -73,7 +81,7 @@ class Content:
     airdate: str | None = None
     keywords: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     playlist: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    ad_schedule: tuple[ScheduledAd, ...] = attrs.field(default=(), converter=tuple)
+    ad_schedule: tuple[ScheduledAd, ...] = attrs.field(default=(), converter=_ads)
     video_player: str | None = None
     ad_enabled: bool | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
