@@ -138,6 +138,11 @@ class Session(SessionActions):
         return self._start_at
 
     @property
+    def last_at(self) -> float | None:
+        """The time of the last callback the session accepted (time never goes back past it)."""
+        return self._last_at
+
+    @property
     def position(self) -> float:
         """The content position (seconds) as of the last callback."""
         return self._content_head.position_at(self._last_at or 0.0, self.state == m.PLAYING)

@@ -105,7 +105,7 @@ class SessionActions:
         self._ad: AdPlay | None = None
         self._break: AdBreak | None = None
         self._ads_seen = 0.0
-        self._ad_total: float = 0.0
+        self._ad_total: float | None = 0.0
         self._postrolls_left = 0
         self._seek_to = 0.0
         self._seek_resumes = False
@@ -170,10 +170,11 @@ class SessionActions:
     def _act_resume(self) -> None:
         self._apply_position()
         self._emit(kind.PLAYBACK_RESUMED, self._now)
-        # Segment spec, "Resuming playback": a heartbeat at once after Video Playback Resumed.
         if self.state == m.AD_PLAYING or (self.state == m.PLAYING and self._content_started):
             self._hb.restart(self._now, playing=True)
-            self._emit_heartbeat(self._now)
+            # Segment spec, "Resuming playback": a heartbeat at once after Playback Resumed.
+            if self._hb.interval:
+                self._emit_heartbeat(self._now)
 
     def _act_pause(self) -> None:
         self._emit(kind.PLAYBACK_PAUSED, self._now)
@@ -241,10 +242,12 @@ class SessionActions:
         asset_id = args.get("asset_id")
         length = usable_length(args.get("length"))
         scheduled = self._scheduled_length(asset_id)
-        if length is None:
-            length = scheduled
-        elif scheduled is None:
-            self._ad_total += length
+        if scheduled is not None:
+            length = scheduled if length is None else length
+        elif self._ad_total is not None:
+            # An ad outside the schedule adds its length; of unknown length, the playback's
+            # total length becomes unknown too (and is left out rather than wrong).
+            self._ad_total = None if length is None else self._ad_total + length
         self._ad = AdPlay(
             asset_id=asset_id,
             title=args.get("title"),
@@ -317,7 +320,10 @@ class SessionActions:
             length=content.length,
             tracker=self._tracker_for(content),
         )
-        self._ad_total += sum(ad.length or 0.0 for ad in content.ad_schedule)
+        scheduled = [usable_length(ad.length) for ad in content.ad_schedule]
+        if self._ad_total is not None:
+            known = [length for length in scheduled if length is not None]
+            self._ad_total = None if len(known) < len(scheduled) else self._ad_total + sum(known)
         postroll_pods = {
             ad.pod_id if ad.pod_id is not None else index
             for index, ad in enumerate(content.ad_schedule)
@@ -480,7 +486,9 @@ class SessionActions:
             "content_total_length": length,
             "playback_position": (prior or 0.0) + head.pos + self._ads_seen + ad_position,
             "playback_total_length": (
-                None if length is None or prior is None else prior + length + self._ad_total
+                None
+                if length is None or prior is None or self._ad_total is None
+                else prior + length + self._ad_total
             ),
             "bitrate": self._bitrate,
             "framerate": self._framerate,

@@ -1,0 +1,144 @@
+"""Shared fixtures: sessions with an in-memory sink and explicit times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from vtrack import Content, MemorySink, ScheduledAd, Session
+from vtrack.machine import (
+    AD_BREAK,
+    AD_BUFFERING,
+    AD_PAUSED,
+    AD_PLAYING,
+    BUFFERING,
+    COMPLETED,
+    ENDED,
+    EXITED,
+    IDLE,
+    INTERRUPTED,
+    PAUSED,
+    PLAYING,
+    SEEKING,
+    STARTING,
+)
+
+T0 = 1_700_000_000.0
+
+SessionFactory = Callable[..., tuple[Session, MemorySink]]
+
+
+@pytest.fixture
+def make_session() -> SessionFactory:
+    """Build a session with a MemorySink; keyword arguments are Session options."""
+
+    def make(**options: Any) -> tuple[Session, MemorySink]:
+        sink = MemorySink()
+        options.setdefault("anonymous_id", "viewer-1")
+        session = Session(options.pop("session_id", "s1"), sink=sink, **options)
+        return session, sink
+
+    return make
+
+
+def events(sink: MemorySink) -> list[str]:
+    """The event names a sink received."""
+    return [message["event"] for message in sink.messages]
+
+
+def props(sink: MemorySink, event: str) -> list[dict[str, Any]]:
+    """The properties of every message named ``event``."""
+    return [m["properties"] for m in sink.messages if m["event"] == event]
+
+
+def heartbeats(sink: MemorySink, event: str = "Video Content Playing") -> list[dict[str, Any]]:
+    """Heartbeat messages (quartile messages of ads left out)."""
+    return [m for m in sink.messages if m["event"] == event and "quartile" not in m["properties"]]
+
+
+def at(sink: MemorySink, index: int) -> str:
+    """The timestamp of message ``index``."""
+    return str(sink.messages[index]["timestamp"])
+
+
+MOVIE = Content(asset_id="movie", pod_ids=("movie-a", "movie-b"), duration=100.0, title="Movie")
+MOVIE_WITH_POSTROLL = Content(
+    asset_id="movie",
+    duration=100.0,
+    ad_schedule=(ScheduledAd("post-ad", "post-pod", "post-roll", 10.0),),
+)
+
+#: Callbacks (name, seconds after T0, args) that bring a fresh session into each state.
+PATHS: dict[str, list[tuple[str, float, dict[str, Any]]]] = {
+    IDLE: [("load", 0, {"content": MOVIE})],
+    STARTING: [("load", 0, {"content": MOVIE}), ("play", 0, {})],
+    PLAYING: [("load", 0, {"content": MOVIE}), ("play", 0, {}), ("playing", 1, {})],
+    PAUSED: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("playing", 1, {}),
+        ("pause", 5, {}),
+    ],
+    BUFFERING: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("playing", 1, {}),
+        ("waiting", 5, {}),
+    ],
+    SEEKING: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("playing", 1, {}),
+        ("seeking", 5, {"position": 50.0}),
+    ],
+    AD_BREAK: [("load", 0, {"content": MOVIE}), ("play", 0, {}), ("ad_break_start", 1, {})],
+    AD_PLAYING: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("ad_break_start", 1, {}),
+        ("ad_start", 1, {"asset_id": "ad", "length": 30.0}),
+    ],
+    AD_PAUSED: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("ad_break_start", 1, {}),
+        ("ad_start", 1, {"asset_id": "ad", "length": 30.0}),
+        ("pause", 3, {}),
+    ],
+    AD_BUFFERING: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("ad_break_start", 1, {}),
+        ("ad_start", 1, {"asset_id": "ad", "length": 30.0}),
+        ("waiting", 3, {}),
+    ],
+    ENDED: [
+        ("load", 0, {"content": MOVIE_WITH_POSTROLL}),
+        ("play", 0, {}),
+        ("playing", 1, {}),
+        ("ended", 101, {}),
+    ],
+    COMPLETED: [
+        ("load", 0, {"content": MOVIE}),
+        ("play", 0, {}),
+        ("playing", 1, {}),
+        ("ended", 101, {}),
+    ],
+    EXITED: [("load", 0, {"content": MOVIE}), ("play", 0, {}), ("exit", 3, {})],
+    INTERRUPTED: [("load", 0, {"content": MOVIE}), ("play", 0, {}), ("interrupt", 3, {})],
+}
+
+
+def drive(session: Session, steps: list[tuple[str, float, dict[str, Any]]]) -> None:
+    """Apply ``(name, seconds after T0, args)`` callbacks."""
+    for name, offset, args in steps:
+        getattr(session, name)(**args, at=T0 + offset)
+
+
+def in_state(session: Session, state: str) -> Session:
+    """Bring ``session`` into ``state`` along :data:`PATHS`."""
+    drive(session, PATHS[state])
+    assert state == session.state
+    return session
