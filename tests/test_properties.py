@@ -235,6 +235,11 @@ class SessionMachine(RuleBasedStateMachine):
         check_heartbeats(self.sink.messages, intervals, self.restarts, self.heartbeat)
 
     @invariant()
+    def cached_facts_are_fresh(self) -> None:
+        cached = self.session._static_facts
+        assert cached is None or self.session._slow_facts() == cached
+
+    @invariant()
     def deadline_is_in_the_future(self) -> None:
         deadline = self.session.next_deadline()
         last = self.session.last_at

@@ -180,6 +180,16 @@ class Route:
     conditions: tuple[tuple[str, bool], ...]  # (predicate, value it must have)
     actions: tuple[str, ...]
 
+    #: The session methods that check the guards (``_guard_<predicate>``) and run the actions
+    #: (``_act_<action>``), named once here rather than on every callback.
+    guard_methods: tuple[tuple[str, bool], ...] = attrs.field(init=False)
+    action_methods: tuple[str, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        guards = tuple(("_guard_" + name, wanted) for name, wanted in self.conditions)
+        object.__setattr__(self, "guard_methods", guards)
+        object.__setattr__(self, "action_methods", tuple("_act_" + a for a in self.actions))
+
 
 def _compile(machine: Machine) -> dict[str, dict[str, tuple[Route, ...]]]:
     routes: dict[str, dict[str, tuple[Route, ...]]] = {}

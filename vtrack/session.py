@@ -269,6 +269,25 @@ class Session(SessionActions):
     # ------------------------------------------------------------------ observations
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
         """The player reports its position (seconds into the content, or into the ad)."""
+        last = self._last_at
+        if (
+            type(at) is float
+            and type(position) is float
+            and self.state == m.PLAYING
+            and last is not None
+            and last <= at < self._deadline
+            and 0.0 <= position < _NO_DEADLINE
+            and not self._outbox
+        ):
+            # The hot path (most callbacks): content playing, nothing due, nothing pending.
+            self._last_at = at
+            self._observe_content(position, at)
+            self._recompute()
+            if self._deadline <= at:
+                self._advance(at)
+            if self._outbox:
+                self._deliver()
+            return
         t = self._begin("timeupdate", at)
         if t is None:
             return
@@ -349,6 +368,7 @@ class Session(SessionActions):
             self._anomaly("volume", t, f"level must be a number from 0 to 100; got {level!r}")
             return
         self._sound = level
+        self._forget_facts()
         self._finish(t)
 
     def fullscreen(self, on: bool, *, at: float | None = None) -> None:
@@ -357,6 +377,7 @@ class Session(SessionActions):
         if t is None:
             return
         self._full_screen = bool(on)
+        self._forget_facts()
         self._finish(t)
 
     # ------------------------------------------------------------------ engine
@@ -386,15 +407,15 @@ class Session(SessionActions):
         if routes is None:
             return None
         for route in routes:
-            for predicate, wanted in route.conditions:
-                if bool(getattr(self, "_guard_" + predicate)()) is not wanted:
+            for guard, wanted in route.guard_methods:
+                if bool(getattr(self, guard)()) is not wanted:
                     break
             else:
                 self._settle(t)
                 if route.dest is not None:
                     self.state = route.dest
-                for action in route.actions:
-                    getattr(self, "_act_" + action)()
+                for action in route.action_methods:
+                    getattr(self, action)()
                 return True
         return "no transition's guard holds"
 
@@ -421,10 +442,11 @@ class Session(SessionActions):
                     "Settings(clock=...))"
                 )
             at = clock()
-        if not _is_number(at):
-            self._anomaly(name, None, f"time must be a finite number; got {at!r}")
-            return None
-        at = float(at)
+        if type(at) is not float or not -_NO_DEADLINE < at < _NO_DEADLINE:
+            if not _is_number(at):
+                self._anomaly(name, None, f"time must be a finite number; got {at!r}")
+                return None
+            at = float(at)
         last = self._last_at
         if last is not None and at < last:
             self._anomaly(name, at, f"time went backwards ({at!r} < {last!r})")
@@ -435,19 +457,22 @@ class Session(SessionActions):
         if self._start_at is None:
             self._start_at = at
         self._last_at = at
-        self._deliver_backlog()
-        self._advance(at)
+        if self._outbox:
+            self._deliver()
+        if self._deadline <= at:
+            self._advance(at)
         return at
 
     def _finish(self, t: float) -> None:
-        state = self.state
-        if state in m.PLAYING_STATES:
+        if self.state in m.PLAYING_STATES:
             self._hb.start(t)
         else:
             self._hb.stop(t)
         self._recompute()
-        self._advance(t)
-        self._deliver()
+        if self._deadline <= t:
+            self._advance(t)
+        if self._outbox:
+            self._deliver()
 
     def _advance(self, at: float) -> None:
         while self._deadline <= at:
@@ -505,10 +530,6 @@ class Session(SessionActions):
         if self._outbox is None:
             self._outbox = []
         self._outbox.append(message)
-
-    def _deliver_backlog(self) -> None:
-        if self._outbox:
-            self._deliver()
 
     def _deliver(self) -> None:
         outbox = self._outbox

@@ -14,7 +14,7 @@ import attrs
 
 from vtrack import machine as m
 from vtrack.content import Content, usable_length
-from vtrack.messages import message_id, track_message
+from vtrack.messages import message_id_from, message_id_hasher, track_message
 from vtrack.playhead import Playhead
 from vtrack.profiles import base as kind
 from vtrack.schedule import MilestoneTracker
@@ -66,17 +66,20 @@ class SessionActions:
         "_due_index",
         "_framerate",
         "_full_screen",
+        "_id_hasher",
         "_item_number",
         "_now",
         "_playlist",
         "_pod_index",
         "_postrolls_left",
         "_prior_length",
+        "_props_cache",
         "_quality",
         "_seek_resumes",
         "_seek_to",
         "_sound",
         "_startup",
+        "_static_facts",
         "_trackers",
     )
 
@@ -119,6 +122,9 @@ class SessionActions:
         self._args: dict[str, Any] = {}
         self._now = 0.0
         self._due_index = 0
+        self._static_facts: dict[str, Any] | None = None
+        self._props_cache: dict[str, dict[str, Any]] | None = None
+        self._id_hasher: Any = None
 
     # ------------------------------------------------------------------ guards
     def _guard_content_has_started(self) -> bool:
@@ -261,6 +267,7 @@ class SessionActions:
                 tracker=MilestoneTracker(AD_QUARTILES) if length is not None else None,
             ),
         )
+        self._forget_facts()
         self._hb.restart(now, playing=True)
         self._emit(kind.AD_STARTED, now)
 
@@ -285,6 +292,7 @@ class SessionActions:
             self._finish_ad(kind.AD_COMPLETED)
         brk = self._break
         self._break = None
+        self._forget_facts()
         if brk is not None and brk.placement == "mid":
             # Content comes back as the next content pod; its heartbeats count from zero
             # (Segment spec example, step 7: the first one is 10 s after the ad).
@@ -293,6 +301,7 @@ class SessionActions:
 
     # ------------------------------------------------------------------ helpers
     def _begin_item(self, content: Content, first: bool) -> None:
+        self._forget_facts()
         now, previous = self._now, self._content
         if first:
             self._item_number = 1
@@ -342,6 +351,7 @@ class SessionActions:
         content, head = self._content, self._content_head
         if content is not None and content.live:
             return
+        self._forget_facts()
         head.length = usable_length(duration)
         if head.length is not None and head.pos > head.length:
             head.pos = head.length
@@ -372,6 +382,7 @@ class SessionActions:
         self._emit(kind.SEEK_STARTED, self._now, seek_position=offset + self._seek_to)
 
     def _start_break(self, placement: str, default_type: str) -> None:
+        self._forget_facts()
         args = self._args
         self._break = AdBreak(
             placement=placement,
@@ -386,6 +397,7 @@ class SessionActions:
             self._emit(ending, self._now, skipped=skipped)
             self._ads_seen += ad.head.pos
             self._ad = None
+            self._forget_facts()
 
     def _ad_head(self) -> Playhead | None:
         return self._ad.head if self._ad is not None else None
@@ -412,6 +424,7 @@ class SessionActions:
         merged = tuple(o if n is None else n for n, o in zip(new, old, strict=True))
         if merged == old:
             return False
+        self._forget_facts()
         (self._bitrate, self._framerate, self._quality, self._dropped, self._startup) = merged  # type: ignore[assignment]
         return True
 
@@ -456,35 +469,63 @@ class SessionActions:
         facts = self._facts(at, name)
         if overrides:
             facts.update(overrides)
-        assert self._start_at is not None
+        cache = self._props_cache
+        if cache is None:
+            cache = self._props_cache = {}
+        static = cache.get(event_kind)
+        if static is None:
+            static = cache[event_kind] = profile.static_properties(event_kind, facts)
+        hasher = self._id_hasher
+        if hasher is None:
+            assert self._start_at is not None
+            hasher = message_id_hasher(self.identity, self.session_id, self._start_at)
+            self._id_hasher = hasher
         self._store(
             track_message(
                 name,
                 self.identity_key,
                 self.identity,
-                profile.properties(event_kind, facts),
+                profile.complete(event_kind, static, facts),
                 at,
-                message_id(self.identity, self.session_id, self._start_at, self._seq),
+                message_id_from(hasher, self._seq),
                 settings.context,
                 settings.integrations,
             )
         )
 
     def _facts(self, at: float, name: str) -> dict[str, Any]:
-        content, head, ad, brk = self._content, self._content_head, self._ad, self._break
-        live = content is not None and content.live
-        length, prior = head.length, self._prior_length
+        """The facts of this moment: the cached slow-changing ones plus positions and time."""
+        facts = self._static_facts
+        if facts is None:
+            facts = self._static_facts = self._slow_facts()
+        facts = facts.copy()
+        head, ad = self._content_head, self._ad
+        position = head.pos
         ad_position = ad.head.pos if ad is not None else 0.0
+        facts["event_name"] = name
+        facts["epoch"] = at
+        facts["content_position"] = position
+        facts["content_timecode"] = 0 if facts["live"] else position
+        facts["playback_position"] = (
+            (self._prior_length or 0.0) + position + self._ads_seen + ad_position
+        )
+        if ad is not None:
+            facts["ad_position"] = ad_position
+        return facts
+
+    def _forget_facts(self) -> None:
+        """Something behind the cached facts changed (content, pod, ad, quality, ...)."""
+        self._static_facts = None
+        self._props_cache = None
+
+    def _slow_facts(self) -> dict[str, Any]:
+        content, head, ad, brk = self._content, self._content_head, self._ad, self._break
+        length, prior = head.length, self._prior_length
         facts: dict[str, Any] = {
             "session_id": self.session_id,
-            "event_name": name,
-            "epoch": at,
             "heartbeat": self.settings.heartbeat,
-            "live": live,
-            "content_position": head.pos,
-            "content_timecode": 0 if live else head.pos,
+            "live": content is not None and content.live,
             "content_total_length": length,
-            "playback_position": (prior or 0.0) + head.pos + self._ads_seen + ad_position,
             "playback_total_length": (
                 None
                 if length is None or prior is None or self._ad_total is None
@@ -533,7 +574,6 @@ class SessionActions:
                 ad_pod_position=ad.pod_position,
                 ad_title=ad.title,
                 ad_publisher=ad.publisher,
-                ad_position=ad.head.pos,
                 ad_total_length=ad.head.length,
                 ad_load_type=ad.load_type,
             )

@@ -111,6 +111,47 @@ class Field:
     value: Any = None
 
 
+#: Facts that change from one event to the next; all others only when the session's content,
+#: pod, ad or quality changes, so a session may cache what a profile makes of them.
+DYNAMIC_FACTS: Final = frozenset(
+    {
+        "event_name",
+        "epoch",
+        "content_position",
+        "content_timecode",
+        "playback_position",
+        "ad_position",
+        "milestone",
+        "quartile",
+        "seek_position",
+        "method",
+        "skipped",
+    }
+)
+
+_Compiled = tuple[tuple[str, str | None, Callable[[Any], Any] | None, Any, Any], ...]
+
+
+def _is_dynamic(field: Field) -> bool:
+    if field.nested is not None:
+        return any(_is_dynamic(inner) for inner in field.nested)
+    return field.fact in DYNAMIC_FACTS
+
+
+def _compile(fields: tuple[Field, ...]) -> _Compiled:
+    """Fields as plain tuples, with "raw" writers dropped, for the emission hot path."""
+    return tuple(
+        (
+            field.key,
+            field.fact,
+            None if field.write == "raw" else WRITERS[field.write],
+            None if field.nested is None else _compile(field.nested),
+            field.value,
+        )
+        for field in fields
+    )
+
+
 @attrs.frozen
 class Profile:
     """A tool's vocabulary: event names per kind and the property layout of each kind.
@@ -126,6 +167,24 @@ class Profile:
     layouts: Mapping[str, tuple[Field, ...]]
     milestone_names: Mapping[float, str] = attrs.field(factory=dict)
     extra: frozenset[str] = frozenset()
+    _static: Mapping[str, _Compiled] = attrs.field(init=False, eq=False, repr=False)
+    _dynamic: Mapping[str, _Compiled] = attrs.field(init=False, eq=False, repr=False)
+    _list_keys: Mapping[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        missing = set(self.event_names) - set(self.layouts)
+        if missing:
+            raise ValueError(f"profile {self.name!r} names kinds without a layout: {missing}")
+        static, dynamic, list_keys = {}, {}, {}
+        for kind, fields in self.layouts.items():
+            static[kind] = _compile(tuple(f for f in fields if not _is_dynamic(f)))
+            dynamic[kind] = _compile(tuple(f for f in fields if _is_dynamic(f)))
+            list_keys[kind] = tuple(
+                f.key for f in fields if f.write == "list" and not _is_dynamic(f)
+            )
+        object.__setattr__(self, "_static", static)
+        object.__setattr__(self, "_dynamic", dynamic)
+        object.__setattr__(self, "_list_keys", list_keys)
 
     def event_name(self, kind: str, milestone: float | None = None) -> str | None:
         """The event name for ``kind``, or ``None`` when this profile does not send it."""
@@ -136,24 +195,55 @@ class Profile:
 
     def properties(self, kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
         """Lay the facts of one event out as this profile's properties object."""
-        out = _lay_out(self.layouts[kind], facts)
+        return self.complete(kind, self.static_properties(kind, facts), facts)
+
+    def static_properties(self, kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of the properties made of facts outside :data:`DYNAMIC_FACTS` (cacheable).
+
+        Custom ``extra`` properties are included here; they never replace a layout's own.
+        """
+        out = _lay_out(self._static[kind], facts)
         if kind in self.extra:
-            for key, value in facts.get("extra", {}).items():
-                out.setdefault(key, value)
+            extra = facts.get("extra")
+            if extra:
+                names = {entry[0] for entry in self._dynamic[kind]}
+                for key, value in extra.items():
+                    if key not in names:
+                        out.setdefault(key, value)
+        return out
+
+    def complete(
+        self, kind: str, static: dict[str, Any], facts: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A fresh properties object: a copy of ``static`` plus the dynamic facts laid out."""
+        out = static.copy()
+        for key in self._list_keys[kind]:
+            if key in out:
+                out[key] = list(out[key])  # no list is shared between two messages
+        for key, fact, write, nested, constant in self._dynamic[kind]:
+            if nested is not None:
+                value: Any = _lay_out(nested, facts)
+            else:
+                value = facts.get(fact) if fact is not None else constant
+                if value is not None and write is not None:
+                    value = write(value)
+            if value is not None:
+                out[key] = value
         return out
 
 
-def _lay_out(fields: tuple[Field, ...], facts: Mapping[str, Any]) -> dict[str, Any]:
+def _lay_out(compiled: _Compiled, facts: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in fields:
-        if field.nested is not None:
-            value: Any = _lay_out(field.nested, facts)
-        elif field.fact is None:
-            value = field.value
+    get = facts.get
+    for key, fact, write, nested, constant in compiled:
+        if nested is not None:
+            value: Any = _lay_out(nested, facts)
+        elif fact is None:
+            value = constant
         else:
-            value = facts.get(field.fact)
-            if value is not None:
-                value = WRITERS[field.write](value)
+            value = get(fact)
+            if value is not None and write is not None:
+                value = write(value)
         if value is not None:
-            out[field.key] = value
+            out[key] = value
     return out
