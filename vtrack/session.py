@@ -58,7 +58,7 @@ class Session(SessionActions):
     >>> s.play(at=0.0); s.playing(0.0, at=0.5); s.pause(at=21.0)
     >>> [m["event"] for m in sink.messages]  # doctest: +NORMALIZE_WHITESPACE
     ['Video Playback Started', 'Video Content Started', 'Video Content Playing',
-     'Video Content Playing', 'Video Playback Paused']
+     '25% Content Completed', 'Video Content Playing', 'Video Playback Paused']
 
     Exactly one of ``user_id`` / ``anonymous_id`` is required. Configure it with a shared
     :class:`~vtrack.Settings` (``settings=``) or with the same options as keywords.
