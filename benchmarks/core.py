@@ -22,7 +22,7 @@ import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
-from vtrack import Content, ScheduledAd, Session, Settings
+from vtrack import SEGMENT, Content, Profile, ScheduledAd, Session, Settings
 
 START = 1_700_000_000.0
 CONTENT = Content(
@@ -119,10 +119,15 @@ def _tagged(index: int, script: list[Step]) -> Iterator[tuple[Step, int]]:
     return ((step, index) for step in script)
 
 
-def bench_interleaved(sessions_count: int, per_session: int) -> None:
+#: A profile that sends nothing: measures the state machine and schedules without the cost of
+#: building messages.
+SILENT = Profile(name="silent", event_names={}, layouts={})
+
+
+def bench_interleaved(sessions_count: int, per_session: int, profile: Profile = SEGMENT) -> None:
     rng = random.Random(2)
     sink = CountingSink()
-    settings = Settings()
+    settings = Settings(profile=profile)
     sessions = [
         Session(f"s{i}", anonymous_id=f"viewer-{i}", sink=sink, settings=settings)
         for i in range(sessions_count)
@@ -139,7 +144,8 @@ def bench_interleaved(sessions_count: int, per_session: int) -> None:
     )
     del scripts
     elapsed = run(sessions, ((i, step) for step, i in merged), len(merged))
-    report(f"{sessions_count:,} interleaved sessions", len(merged), sink.count, elapsed)
+    label = f"{sessions_count:,} interleaved sessions ({profile.name} profile)"
+    report(label, len(merged), sink.count, elapsed)
 
 
 def bench_idle_memory(count: int) -> None:
@@ -166,8 +172,8 @@ def bench_idle_memory(count: int) -> None:
 def report(label: str, callbacks: int, events: int, elapsed: float) -> None:
     print(
         f"{label}: {callbacks:,} callbacks in {elapsed:.2f} s = "
-        f"{callbacks / elapsed:,.0f} callbacks/s; {events:,} events = {events / elapsed:,.0f} "
-        f"events/s"
+        f"{callbacks / elapsed:,.0f} callbacks/s; {events:,} events ({events / callbacks:.2f} "
+        f"per callback) = {events / elapsed:,.0f} events/s"
     )
 
 
@@ -178,6 +184,7 @@ def main() -> None:
     scale = 10 if args.quick else 1
     bench_one_long_session(400_000 // scale)
     bench_interleaved(10_000 // scale, 100)
+    bench_interleaved(10_000 // scale, 100, SILENT)
     bench_idle_memory(100_000 // scale)
 
 

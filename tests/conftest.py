@@ -70,6 +70,16 @@ MOVIE_WITH_POSTROLL = Content(
     ad_schedule=(ScheduledAd("post-ad", "post-pod", "post-roll", 10.0),),
 )
 
+
+def watch(
+    session: Session, content: Content = MOVIE, position: float = 0.0, at: float = T0
+) -> None:
+    """Load ``content``, press play and render the first frame at ``position``, all at ``at``."""
+    session.load(content, at=at)
+    session.play(at=at)
+    session.playing(position, at=at)
+
+
 #: Callbacks (name, seconds after T0, args) that bring a fresh session into each state.
 PATHS: dict[str, list[tuple[str, float, dict[str, Any]]]] = {
     IDLE: [("load", 0, {"content": MOVIE})],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MOVIE, MOVIE_WITH_POSTROLL, T0, SessionFactory, events, props
+from conftest import MOVIE, MOVIE_WITH_POSTROLL, T0, SessionFactory, events, props, watch
 from invariants import epoch
 from schema import validate
 
@@ -101,9 +101,7 @@ class TestAdPods:
     def test_midroll_returns_to_the_next_content_pod(self, make_session: SessionFactory) -> None:
         """After a mid-roll, content events carry the next pod id; playback counts ad time."""
         session, sink = make_session(heartbeat=10, milestones=())
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.ad_break_start("mid", "mid-roll", 1, at=T0 + 30)
         session.ad_start("ad", length=15.0, at=T0 + 30)
         session.ad_end(at=T0 + 45)
@@ -123,9 +121,7 @@ class TestPlaybackCompleted:
     def test_without_postroll_completes_at_the_end(self, make_session: SessionFactory) -> None:
         """No post-roll scheduled: Content Completed then Playback Completed."""
         session, sink = make_session(heartbeat=0, milestones=())
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.ended(at=T0 + 100)
         assert ["Video Content Completed", "Video Playback Completed"] == events(sink)[-2:]
         assert "completed" == session.state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MOVIE, T0, SessionFactory, heartbeats
+from conftest import T0, SessionFactory, heartbeats, watch
 from invariants import epoch
 
 from vtrack import Content
@@ -25,9 +25,7 @@ class TestCadence:
     def test_every_n_seconds_of_playing(self, make_session: SessionFactory) -> None:
         """Heartbeat k comes k * n seconds after content started; none at the start."""
         session, sink = make_session(heartbeat=10)
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.advance(T0 + 35)
         assert ["22:13:30.000", "22:13:40.000", "22:13:50.000"] == stamps(heartbeats(sink))
         assert [10, 20, 30] == positions(heartbeats(sink))
@@ -72,9 +70,7 @@ class TestWhatStopsTheCount:
     def test_pause_then_resume_heartbeats_at_once(self, make_session: SessionFactory) -> None:
         """Resumed is followed at once by a heartbeat; the count restarts from there."""
         session, sink = make_session(heartbeat=10)
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.pause(at=T0 + 15)
         session.play(at=T0 + 100)
         session.advance(T0 + 121)
@@ -87,9 +83,7 @@ class TestWhatStopsTheCount:
     def test_buffering_stops_the_count(self, make_session: SessionFactory) -> None:
         """A 5 s stall after 7 s of playing puts the first heartbeat at t=15."""
         session, sink = make_session(heartbeat=10)
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.waiting(at=T0 + 7)
         session.playing(at=T0 + 12)
         session.advance(T0 + 16)
@@ -99,9 +93,7 @@ class TestWhatStopsTheCount:
     def test_seeking_stops_the_count(self, make_session: SessionFactory) -> None:
         """Seeking time is not playing time; the count goes on after the seek."""
         session, sink = make_session(heartbeat=10, milestones=())
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.seeking(50.0, at=T0 + 4)
         session.seeked(at=T0 + 9)
         session.advance(T0 + 16)
@@ -111,9 +103,7 @@ class TestWhatStopsTheCount:
     def test_playback_rate(self, make_session: SessionFactory) -> None:
         """At rate 2 the position moves twice as fast; heartbeats stay 10 s of playing apart."""
         session, sink = make_session(heartbeat=10, milestones=())
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.ratechange(2.0, at=T0 + 5)
         session.advance(T0 + 25)
         assert ["22:13:30.000", "22:13:40.000"] == stamps(heartbeats(sink))
@@ -133,9 +123,7 @@ class TestPods:
     def test_each_ad_restarts_the_count(self, make_session: SessionFactory) -> None:
         """Ad heartbeats count from each ad's start; content after the break from its return."""
         session, sink = make_session(heartbeat=10, milestones=())
-        session.load(MOVIE, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session)
         session.ad_break_start("pod", "mid-roll", 2, at=T0 + 5)
         session.ad_start("ad1", length=12.0, at=T0 + 5)
         session.ad_end(at=T0 + 17)

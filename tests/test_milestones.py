@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import MOVIE, T0, SessionFactory, events, props
+from conftest import T0, SessionFactory, events, props, watch
 from invariants import epoch
 
 from vtrack import Content
@@ -20,19 +20,13 @@ def milestones(sink: object) -> list[tuple[str, float, int]]:
     ]
 
 
-def start(session: object, content: Content = MOVIE, position: float = 0.0) -> None:
-    session.load(content, at=T0)  # type: ignore[attr-defined]
-    session.play(at=T0)  # type: ignore[attr-defined]
-    session.playing(position, at=T0)  # type: ignore[attr-defined]
-
-
 class TestPositionBasis:
     def test_exact_moment_and_position_without_heartbeats(
         self, make_session: SessionFactory
     ) -> None:
         """Milestones fire at the interpolated moment, with heartbeats off too."""
         session, sink = make_session(heartbeat=0)
-        start(session, Content(asset_id="c", duration=37.0))
+        watch(session, Content(asset_id="c", duration=37.0))
         session.advance(T0 + 40)
         assert [
             ("25% Content Completed", 9.25, 9),
@@ -47,7 +41,7 @@ class TestPositionBasis:
     def test_not_delayed_to_the_next_heartbeat(self, make_session: SessionFactory) -> None:
         """With 60 s heartbeats the 25 % milestone of 100 s content still comes at 25 s."""
         session, sink = make_session(heartbeat=60)
-        start(session)
+        watch(session)
         session.advance(T0 + 30)
         assert [("25% Content Completed", 25.0, 25)] == milestones(sink)
 
@@ -56,7 +50,7 @@ class TestPositionBasis:
     ) -> None:
         """Seeking from 10 to 80 while playing: 25, 50, 75 fire once playback resumes there."""
         session, sink = make_session(heartbeat=0)
-        start(session)
+        watch(session)
         session.seeking(80.0, at=T0 + 10)
         session.seeked(at=T0 + 11)
         names = events(sink)
@@ -72,7 +66,7 @@ class TestPositionBasis:
     ) -> None:
         """Paused, seek to 60: 25 and 50 wait until playback resumes."""
         session, sink = make_session(heartbeat=0)
-        start(session)
+        watch(session)
         session.pause(at=T0 + 5)
         session.seeking(60.0, at=T0 + 6)
         session.seeked(at=T0 + 7)
@@ -85,7 +79,7 @@ class TestPositionBasis:
     def test_a_seek_storm_counts_only_where_it_lands(self, make_session: SessionFactory) -> None:
         """Positions passed through while seeking do not count."""
         session, sink = make_session(heartbeat=0)
-        start(session)
+        watch(session)
         session.seeking(95.0, at=T0 + 2)
         session.seeking(60.0, at=T0 + 2.2)
         session.seeking(10.0, at=T0 + 2.4)
@@ -95,7 +89,7 @@ class TestPositionBasis:
     def test_once_per_content_per_session(self, make_session: SessionFactory) -> None:
         """Seeking back and playing through again fires nothing twice."""
         session, sink = make_session(heartbeat=0)
-        start(session)
+        watch(session)
         session.advance(T0 + 30)
         session.seeking(0.0, at=T0 + 30)
         session.seeked(at=T0 + 30)
@@ -105,7 +99,7 @@ class TestPositionBasis:
     def test_report_ahead_of_interpolation(self, make_session: SessionFactory) -> None:
         """A report slightly ahead fires the milestone at the interpolated crossing moment."""
         session, sink = make_session(heartbeat=0)
-        start(session)
+        watch(session)
         session.timeupdate(24.0, at=T0 + 24)
         session.timeupdate(26.0, at=T0 + 24.8)  # the player ran 2 s in 0.8 s
         assert [("25% Content Completed", 24.4, 25)] == milestones(sink)
@@ -113,7 +107,7 @@ class TestPositionBasis:
     def test_bookmark_start_fires_passed_milestones(self, make_session: SessionFactory) -> None:
         """Starting at 55 % (a bookmark) reaches 25 and 50 % by position."""
         session, sink = make_session(heartbeat=0)
-        start(session, position=55.0)
+        watch(session, position=55.0)
         assert [25, 50] == [p for _, _, p in milestones(sink)]
         names = events(sink)
         assert names.index("Video Content Started") < names.index("25% Content Completed")
@@ -123,7 +117,7 @@ class TestPlayedBasis:
     def test_seeking_over_a_milestone_never_fires_it(self, make_session: SessionFactory) -> None:
         """Only thresholds crossed by continuous playback count."""
         session, sink = make_session(heartbeat=0, milestone_basis="played")
-        start(session)
+        watch(session)
         session.seeking(60.0, at=T0 + 10)
         session.seeked(at=T0 + 10)
         session.advance(T0 + 40)  # plays 60 -> 90: crosses 75 and 90
@@ -134,7 +128,7 @@ class TestPlayedBasis:
     def test_bookmark_past_a_milestone(self, make_session: SessionFactory) -> None:
         """Starting from 30 s never fires 25 %."""
         session, sink = make_session(heartbeat=0, milestone_basis="played")
-        start(session, position=30.0)
+        watch(session, position=30.0)
         session.advance(T0 + 25)
         assert [("50% Content Completed", 20.0, 50)] == milestones(sink)
 
@@ -143,7 +137,7 @@ class TestPlayedBasis:
     ) -> None:
         """Ascending order holds: 25 % is not fired after 75 % was."""
         session, sink = make_session(heartbeat=0, milestone_basis="played", milestones=(25, 75))
-        start(session)
+        watch(session)
         session.seeking(70.0, at=T0 + 1)
         session.seeked(at=T0 + 1)
         session.advance(T0 + 7)
@@ -157,7 +151,7 @@ class TestWatchedBasis:
     def test_unique_seconds_played(self, make_session: SessionFactory) -> None:
         """Re-watching the same 20 s does not count twice."""
         session, sink = make_session(heartbeat=0, milestone_basis="watched", milestones=(25, 30))
-        start(session)
+        watch(session)
         session.advance(T0 + 20)  # watched [0, 20]
         session.seeking(0.0, at=T0 + 20)
         session.seeked(at=T0 + 20)
@@ -169,7 +163,7 @@ class TestWatchedBasis:
     def test_scattered_viewing_adds_up(self, make_session: SessionFactory) -> None:
         """Three 10 s stretches in different places make 30 % of 100 s."""
         session, sink = make_session(heartbeat=0, milestone_basis="watched", milestones=(30,))
-        start(session)
+        watch(session)
         for begin, target in [(10, 50.0), (20, 80.0)]:
             session.seeking(target, at=T0 + begin)
             session.seeked(at=T0 + begin)
@@ -181,7 +175,7 @@ class TestUnknownLengths:
     def test_live_content(self, make_session: SessionFactory) -> None:
         """Live: heartbeats only, livestream true, no total_length, no milestones."""
         session, sink = make_session(heartbeat=10)
-        start(session, Content(asset_id="tv", live=True, duration=3600.0))
+        watch(session, Content(asset_id="tv", live=True, duration=3600.0))
         session.advance(T0 + 3600)
         assert [] == milestones(sink)
         playing = props(sink, "Video Content Playing")[0]
@@ -193,7 +187,7 @@ class TestUnknownLengths:
     def test_unknown_duration(self, make_session: SessionFactory, duration: float | None) -> None:
         """No usable duration: no milestones, no total_length, and not called live."""
         session, sink = make_session(heartbeat=10)
-        start(session, Content(asset_id="x", duration=duration))
+        watch(session, Content(asset_id="x", duration=duration))
         session.advance(T0 + 500)
         assert [] == milestones(sink)
         playing = props(sink, "Video Content Playing")[0]
@@ -202,7 +196,7 @@ class TestUnknownLengths:
     def test_duration_learned_later_arms_milestones(self, make_session: SessionFactory) -> None:
         """durationchange makes milestones possible; passed ones fire at once."""
         session, sink = make_session(heartbeat=0)
-        start(session, Content(asset_id="x"))
+        watch(session, Content(asset_id="x"))
         session.durationchange(40.0, at=T0 + 15)
         assert [("25% Content Completed", 15.0, 10)] == milestones(sink)
         session.advance(T0 + 21)
@@ -213,7 +207,7 @@ class TestUnknownLengths:
     def test_a_changed_duration_never_fires_twice(self, make_session: SessionFactory) -> None:
         """After 25 % of 40 s fired, growing the duration to 200 s does not fire 25 % again."""
         session, sink = make_session(heartbeat=0)
-        start(session, Content(asset_id="x", duration=40.0))
+        watch(session, Content(asset_id="x", duration=40.0))
         session.advance(T0 + 12)
         session.durationchange(200.0, at=T0 + 12)
         session.advance(T0 + 101)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import MOVIE, T0, SessionFactory, events, props
+from conftest import MOVIE, T0, SessionFactory, events, props, watch
 
 from vtrack import Content
-
-
-def watching(session: object) -> None:
-    session.load(MOVIE, at=T0)  # type: ignore[attr-defined]
-    session.play(at=T0)  # type: ignore[attr-defined]
-    session.playing(0.0, at=T0)  # type: ignore[attr-defined]
 
 
 class TestPlaybackEvents:
@@ -54,7 +48,7 @@ class TestPlaybackEvents:
     def test_resume_by_frames_alone(self, make_session: SessionFactory) -> None:
         """A player that sends no play on resume (mpv, VLC): playing after pause resumes."""
         session, sink = make_session(heartbeat=10)
-        watching(session)
+        watch(session)
         session.pause(at=T0 + 5)
         session.playing(at=T0 + 8)
         assert ["Video Playback Resumed", "Video Content Playing"] == events(sink)[-2:]
@@ -62,7 +56,7 @@ class TestPlaybackEvents:
     def test_buffering(self, make_session: SessionFactory) -> None:
         """waiting/playing while playing: Buffer Started and Completed at the stalled position."""
         session, sink = make_session(heartbeat=0, milestones=())
-        watching(session)
+        watch(session)
         session.waiting(at=T0 + 12.5)
         session.playing(at=T0 + 20)
         assert [12, 12] == [
@@ -86,7 +80,7 @@ class TestPlaybackEvents:
     def test_seek_positions(self, make_session: SessionFactory) -> None:
         """Seek Started: position = from, seek_position = to; Seek Completed: position = to."""
         session, sink = make_session(heartbeat=0, milestones=())
-        watching(session)
+        watch(session)
         session.seeking(40.0, at=T0 + 10)
         session.seeking(70.0, at=T0 + 10.5)  # collapses into one seek
         session.seeked(at=T0 + 11)
@@ -99,7 +93,7 @@ class TestPlaybackEvents:
     def test_seek_while_paused_stays_paused(self, make_session: SessionFactory) -> None:
         """A seek that began paused ends paused."""
         session, _ = make_session()
-        watching(session)
+        watch(session)
         session.pause(at=T0 + 5)
         session.seeking(50.0, at=T0 + 6)
         session.seeked(50.0, at=T0 + 7)
@@ -110,7 +104,7 @@ class TestPlaybackEvents:
         """Video Quality Updated when a value changes; the values ride along later."""
         session, sink = make_session(heartbeat=10, milestones=())
         session.quality(bitrate=800, at=T0)  # before playback: remembered, not sent
-        watching(session)
+        watch(session)
         session.quality(bitrate=800, framerate=29.97, at=T0 + 1)
         session.quality(bitrate=800, framerate=29.97, at=T0 + 2)  # no change
         session.quality(dropped_frames=3, startup_time=420, at=T0 + 3)
@@ -138,10 +132,10 @@ class TestPlaybackEvents:
     def test_interrupt_and_fatal_error(self, make_session: SessionFactory) -> None:
         """Interrupted carries the method; a fatal error interrupts with method 'error: ...'."""
         session, sink = make_session()
-        watching(session)
+        watch(session)
         session.interrupt("network loss", at=T0 + 4)
         other, other_sink = make_session()
-        watching(other)
+        watch(other)
         other.error("decoder died", fatal=False, at=T0 + 1)
         other.error("decoder died", fatal=True, at=T0 + 2)
         assert ["network loss"] == [p["method"] for p in props(sink, "Video Playback Interrupted")]
@@ -153,7 +147,7 @@ class TestPlaybackEvents:
     def test_exit(self, make_session: SessionFactory) -> None:
         """exit sends Playback Exited; before any play it sends nothing."""
         session, sink = make_session()
-        watching(session)
+        watch(session)
         session.exit(at=T0 + 3)
         idle, idle_sink = make_session()
         idle.exit(at=T0)
