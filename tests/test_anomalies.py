@@ -104,13 +104,60 @@ class TestBadTimesAndValues:
         assert "starting" == session.state
         assert "time went backwards" in session.anomalies[0].reason
 
-    @pytest.mark.parametrize("when", [math.nan, math.inf, -math.inf, "soon"])
-    def test_non_finite_time_is_refused(self, make_session: SessionFactory, when: Any) -> None:
-        """NaN, infinite or non-numeric times are anomalies."""
+    @pytest.mark.parametrize("when", [math.nan, math.inf, -math.inf, "soon", -1.0, 1.7e12])
+    def test_impossible_times_are_refused(self, make_session: SessionFactory, when: Any) -> None:
+        """NaN, infinite, negative, non-numeric or far-future (milliseconds?) times: anomalies."""
         session, sink = make_session()
         session.play(at=when)
         assert [] == sink.messages
-        assert "time must be a finite number" in session.anomalies[0].reason
+        assert "idle" == session.state
+        assert "time must be seconds since the Unix epoch" in session.anomalies[0].reason
+
+    def test_a_stale_advance_is_not_an_anomaly(self, make_session: SessionFactory) -> None:
+        """A timer's advance() that lost the race with a callback is ignored quietly."""
+        session, _ = make_session(strict=True)
+        session.play(at=T0 + 5)
+        session.advance(T0 + 4)
+        assert [] == session.anomalies
+
+    @pytest.mark.parametrize(
+        ("name", "args", "reason"),
+        [
+            ("ad_break_start", {"pod_id": 7}, "pod_id must be a string"),
+            ("ad_break_start", {"type": "midroll"}, "type must be one of pre-roll"),
+            ("ad_break_start", {"ad_count": -2}, "ad_count must be an int >= 0"),
+            ("interrupt", {"method": 3}, "method must be a string"),
+        ],
+    )
+    def test_invalid_ad_and_interrupt_arguments(
+        self, make_session: SessionFactory, name: str, args: dict[str, Any], reason: str
+    ) -> None:
+        """Values the schema refuses are anomalies, not messages."""
+        session, sink = make_session()
+        in_state(session, "playing")
+        before = len(sink.messages)
+        getattr(session, name)(**args, at=T0 + 2)
+        assert before == len(sink.messages)
+        assert reason in session.anomalies[-1].reason
+
+    @pytest.mark.parametrize(
+        ("args", "reason"),
+        [
+            ({"asset_id": 456}, "asset_id must be a string"),
+            ({"pod_position": 0}, "pod_position must be an int >= 1"),
+            ({"load_type": "weird"}, "load_type must be one of linear, dynamic"),
+            ({"length": -1.0}, "length must be a finite number >= 0"),
+        ],
+    )
+    def test_invalid_ad_start_arguments(
+        self, make_session: SessionFactory, args: dict[str, Any], reason: str
+    ) -> None:
+        """An ad_start with a value the schema refuses starts no ad."""
+        session, _ = make_session()
+        in_state(session, "ad_break")
+        session.ad_start(**args, at=T0 + 2)
+        assert "ad_break" == session.state
+        assert reason in session.anomalies[-1].reason
 
     @pytest.mark.parametrize("position", [math.nan, -1.0, math.inf, "10"])
     @pytest.mark.parametrize("name", ["timeupdate", "seeking", "playing", "seeked"])

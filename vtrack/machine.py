@@ -74,12 +74,14 @@ _STARTED = tuple(s for s in STATES if s not in TERMINAL_STATES and s != IDLE)
 TABLE: Final[tuple[tuple[str, str | tuple[str, ...], str | None, tuple[str, ...], tuple[str, ...]], ...]] = (
     # trigger          sources                                dest          guards                                      actions
     ("load",           IDLE,                                  None,         (),                                         ("load_content",)),
-    ("load",           (STARTING, *CONTENT_IN_PROGRESS, ENDED), STARTING,   (),                                         ("load_next_content",)),
+    ("load",           (STARTING, *CONTENT_IN_PROGRESS),      None,         ("!is_new_item",),                          ("update_content",)),
+    ("load",           (STARTING, *CONTENT_IN_PROGRESS, ENDED), STARTING,   ("is_new_item",),                           ("load_next_content",)),
 
     ("play",           IDLE,                                  STARTING,     (),                                         ("start_playback",)),
     ("play",           PAUSED,                                PLAYING,      ("content_has_started",),                   ("resume",)),
     ("play",           PAUSED,                                STARTING,     ("!content_has_started",),                  ("resume",)),
     ("play",           AD_PAUSED,                             AD_PLAYING,   (),                                         ("resume",)),
+    ("play",           SEEKING,                               None,         ("!seek_resumes_playing",),                 ("resume_during_seek",)),
 
     ("playing",        IDLE,                                  PLAYING,      (),                                         ("start_playback", "start_content")),
     ("playing",        STARTING,                              PLAYING,      (),                                         ("start_content",)),
@@ -89,10 +91,12 @@ TABLE: Final[tuple[tuple[str, str | tuple[str, ...], str | None, tuple[str, ...]
     ("playing",        AD_PAUSED,                             AD_PLAYING,   (),                                         ("resume",)),
     ("playing",        BUFFERING,                             PLAYING,      (),                                         ("end_buffering",)),
     ("playing",        AD_BUFFERING,                          AD_PLAYING,   (),                                         ("end_buffering",)),
-    ("playing",        SEEKING,                               PLAYING,      (),                                         ("finish_seek",)),
+    ("playing",        SEEKING,                               PLAYING,      ("seek_resumes_playing",),                  ("finish_seek",)),
+    ("playing",        SEEKING,                               PLAYING,      ("!seek_resumes_playing",),                 ("finish_seek", "resume")),
 
     ("pause",          (STARTING, PLAYING, BUFFERING),        PAUSED,       (),                                         ("pause",)),
     ("pause",          (AD_PLAYING, AD_BUFFERING),            AD_PAUSED,    (),                                         ("pause",)),
+    ("pause",          SEEKING,                               None,         ("seek_resumes_playing",),                  ("pause_during_seek",)),
 
     ("waiting",        PLAYING,                               BUFFERING,    (),                                         ("start_buffering",)),
     ("waiting",        AD_PLAYING,                            AD_BUFFERING, (),                                         ("start_buffering",)),
@@ -111,7 +115,8 @@ TABLE: Final[tuple[tuple[str, str | tuple[str, ...], str | None, tuple[str, ...]
 
     ("ad_break_start", IDLE,                                  AD_BREAK,     (),                                         ("start_playback", "start_preroll_break")),
     ("ad_break_start", STARTING,                              AD_BREAK,     (),                                         ("start_preroll_break",)),
-    ("ad_break_start", (PLAYING, PAUSED, BUFFERING),          AD_BREAK,     (),                                         ("start_midroll_break",)),
+    ("ad_break_start", PAUSED,                                AD_BREAK,     ("!content_has_started",),                  ("start_preroll_break",)),
+    ("ad_break_start", (PLAYING, PAUSED, BUFFERING),          AD_BREAK,     ("content_has_started",),                   ("start_midroll_break",)),
     ("ad_break_start", ENDED,                                 AD_BREAK,     (),                                         ("start_postroll_break",)),
     ("ad_start",       AD_BREAK,                              AD_PLAYING,   (),                                         ("start_ad",)),
     ("ad_end",         IN_AD,                                 AD_BREAK,     (),                                         ("end_ad",)),
@@ -125,7 +130,7 @@ TABLE: Final[tuple[tuple[str, str | tuple[str, ...], str | None, tuple[str, ...]
 
     ("error",          _STARTED,                              INTERRUPTED,  ("error_is_fatal",),                        ("interrupt",)),
     ("error",          IDLE,                                  INTERRUPTED,  ("error_is_fatal",),                        ()),
-    ("error",          tuple(OPEN_STATES),                    None,         ("!error_is_fatal",),                       ()),
+    ("error",          (IDLE, *_STARTED),                     None,         ("!error_is_fatal",),                       ()),
     ("interrupt",      _STARTED,                              INTERRUPTED,  (),                                         ("interrupt",)),
     ("interrupt",      IDLE,                                  INTERRUPTED,  (),                                         ()),
     ("exit",           _STARTED,                              EXITED,       (),                                         ("exit",)),

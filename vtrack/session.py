@@ -14,7 +14,7 @@ from typing import Any
 
 from vtrack import machine as m
 from vtrack.callbacks import Anomaly, Callback
-from vtrack.content import Content
+from vtrack.content import AD_TYPES, Content
 from vtrack.errors import InvalidCallback, MissingTime, SinkError
 from vtrack.profiles import base as kind
 from vtrack.protocols import Sink
@@ -23,6 +23,7 @@ from vtrack.session_actions import AdBreak, AdPlay, SessionActions
 from vtrack.settings import Engine, Settings
 
 _NO_DEADLINE = math.inf
+_LAST_TIME = 253402300800.0  # 10000-01-01T00:00:00Z: timestamps must stay printable
 _DUE_HEARTBEAT, _DUE_MILESTONE, _DUE_QUARTILE = 0, 1, 2
 
 
@@ -203,7 +204,7 @@ class Session(SessionActions):
 
     def error(self, message: str = "", *, fatal: bool = False, at: float | None = None) -> None:
         """The player reported an error; a fatal one interrupts playback."""
-        self._trigger("error", at, {"message": message, "fatal": bool(fatal)})
+        self._trigger("error", at, _checked({"message": message, "fatal": bool(fatal)}))
 
     def ad_break_start(
         self,
@@ -214,7 +215,8 @@ class Session(SessionActions):
         at: float | None = None,
     ) -> None:
         """An ad pod (break) begins; ``type`` is pre-roll, mid-roll or post-roll."""
-        self._trigger("ad_break_start", at, {"pod_id": pod_id, "type": type, "ad_count": ad_count})
+        args = {"pod_id": pod_id, "type": type, "ad_count": ad_count}
+        self._trigger("ad_break_start", at, _checked(args))
 
     def ad_start(
         self,
@@ -236,7 +238,7 @@ class Session(SessionActions):
             "publisher": publisher,
             "load_type": load_type,
         }
-        self._trigger("ad_start", at, args)
+        self._trigger("ad_start", at, _checked(args))
 
     def ad_click(self, *, at: float | None = None) -> None:
         """The viewer clicked the ad."""
@@ -252,7 +254,7 @@ class Session(SessionActions):
 
     def ad_error(self, message: str = "", *, at: float | None = None) -> None:
         """The ad failed to play."""
-        self._trigger("ad_error", at, {"message": message})
+        self._trigger("ad_error", at, _checked({"message": message}))
 
     def ad_break_end(self, *, at: float | None = None) -> None:
         """The ad pod is over; content resumes (or playback completes after a post-roll)."""
@@ -260,7 +262,7 @@ class Session(SessionActions):
 
     def interrupt(self, method: str | None = None, *, at: float | None = None) -> None:
         """Playback stopped unintentionally (``method``: network loss, app crash, ...)."""
-        self._trigger("interrupt", at, {"method": method})
+        self._trigger("interrupt", at, _checked({"method": method}))
 
     def exit(self, *, at: float | None = None) -> None:
         """The viewer left the player."""
@@ -442,13 +444,20 @@ class Session(SessionActions):
                     "Settings(clock=...))"
                 )
             at = clock()
-        if type(at) is not float or not -_NO_DEADLINE < at < _NO_DEADLINE:
-            if not _is_number(at):
-                self._anomaly(name, None, f"time must be a finite number; got {at!r}")
+        if type(at) is not float or not 0.0 <= at < _LAST_TIME:
+            if not _is_number(at) or not 0 <= at < _LAST_TIME:
+                self._anomaly(
+                    name,
+                    None,
+                    "time must be seconds since the Unix epoch, from 0 to the year 9999 "
+                    f"(milliseconds by mistake?); got {at!r}",
+                )
                 return None
             at = float(at)
         last = self._last_at
         if last is not None and at < last:
+            if name == "advance":
+                return None  # a timer that woke just before a callback moved time on
             self._anomaly(name, at, f"time went backwards ({at!r} < {last!r})")
             return None
         if self.state in m.TERMINAL_STATES and name not in ("exit", "advance", "interrupt"):
@@ -457,8 +466,6 @@ class Session(SessionActions):
         if self._start_at is None:
             self._start_at = at
         self._last_at = at
-        if self._outbox:
-            self._deliver()
         if self._deadline <= at:
             self._advance(at)
         return at
@@ -506,9 +513,9 @@ class Session(SessionActions):
     def _anomaly(self, name: str, at: float | None, reason: str, state: str | None = None) -> None:
         state = state or self.state
         self.anomalies.append(Anomaly(name, state, reason, at))
-        self._deliver()  # what fell due before this callback still goes out
         if self.settings.strict:
-            raise InvalidCallback(name, state, reason, at)
+            raise InvalidCallback(name, state, reason, at)  # what fell due waits in the outbox
+        self._deliver()  # what fell due before this callback still goes out
 
     def _reject(self, name: str, at: float | None, reason: str) -> None:
         t = self._begin(name, at)
@@ -547,6 +554,33 @@ class Session(SessionActions):
     def retry_delivery(self) -> None:
         """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
         self._deliver()
+
+
+_TEXT = ("pod_id", "asset_id", "title", "publisher", "method", "message")
+_COUNTS = {"ad_count": 0, "pod_position": 1}  # smallest allowed value
+_CHOICES = {"type": AD_TYPES, "load_type": ("linear", "dynamic")}
+
+
+def _checked(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` if every given value is valid, else ``{"invalid": reason}`` (an anomaly).
+
+    Only what satisfies the spec and seed 004's schema may reach a message.
+    """
+    for name, value in args.items():
+        if value is None:
+            continue
+        if name in _TEXT and not isinstance(value, str):
+            return {"invalid": f"{name} must be a string; got {value!r}"}
+        if name in _COUNTS and (
+            isinstance(value, bool) or not isinstance(value, int) or value < _COUNTS[name]
+        ):
+            return {"invalid": f"{name} must be an int >= {_COUNTS[name]}; got {value!r}"}
+        if name in _CHOICES and value not in _CHOICES[name]:
+            allowed = ", ".join(_CHOICES[name])
+            return {"invalid": f"{name} must be one of {allowed}; got {value!r}"}
+        if name == "length" and (not _is_number(value) or value < 0):
+            return {"invalid": f"length must be a finite number >= 0; got {value!r}"}
+    return args
 
 
 def _is_number(value: Any) -> bool:

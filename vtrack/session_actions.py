@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from vtrack import machine as m
-from vtrack.content import Content, usable_length
+from vtrack.content import Content, ScheduledAd, usable_length
 from vtrack.messages import message_id_from, message_id_hasher, track_message
 from vtrack.playhead import Playhead
 from vtrack.profiles import base as kind
@@ -67,14 +67,18 @@ class SessionActions:
         "_framerate",
         "_full_screen",
         "_id_hasher",
+        "_item_ended",
         "_item_number",
         "_now",
         "_playlist",
         "_pod_index",
         "_postrolls_left",
+        "_postrolls_played",
         "_prior_length",
         "_props_cache",
         "_quality",
+        "_resumed_during_seek",
+        "_schedule_used",
         "_seek_resumes",
         "_seek_to",
         "_sound",
@@ -103,7 +107,11 @@ class SessionActions:
         self._item_number = 0
         self._playlist: tuple[str, ...] = ()
         self._pod_index = 0
-        self._prior_length: float | None = 0.0
+        self._prior_length = 0.0
+        self._item_ended = False
+        self._postrolls_played = 0
+        self._schedule_used: set[int] | None = None
+        self._resumed_during_seek = False
         self._trackers: dict[str | None, MilestoneTracker] | None = None
         self._ad: AdPlay | None = None
         self._break: AdBreak | None = None
@@ -148,12 +156,43 @@ class SessionActions:
     def _guard_error_is_fatal(self) -> bool:
         return bool(self._args.get("fatal"))
 
+    def _guard_is_new_item(self) -> bool:
+        # The same asset loaded again while it plays is a metadata update, not a new item.
+        current = self._content
+        if self.state == m.ENDED:
+            return True
+        return current is not None and self._args["content"].asset_id != current.asset_id
+
     # ------------------------------------------------------------------ content actions
     def _act_load_content(self) -> None:
         self._begin_item(self._args["content"], first=True)
 
     def _act_load_next_content(self) -> None:
         self._begin_item(self._args["content"], first=False)
+
+    def _act_update_content(self) -> None:
+        self._forget_facts()
+        content, old = self._args["content"], self._content
+        old_total = _schedule_total(old.ad_schedule) if old is not None else 0.0
+        new_total = _schedule_total(content.ad_schedule)
+        if self._ad_total is not None:
+            self._ad_total = (
+                None
+                if old_total is None or new_total is None
+                else self._ad_total - old_total + new_total
+            )
+        self._content = content
+        if content.playlist:
+            self._playlist = content.playlist
+        self._postrolls_left = max(0, _postroll_pods(content) - self._postrolls_played)
+        head = self._content_head
+        head.length = content.length
+        if head.length is not None and head.pos > head.length:
+            head.pos = head.length
+        if content.live:
+            head.tracker = None
+        elif head.tracker is None:
+            head.tracker = self._tracker_for(content)
 
     def _act_start_playback(self) -> None:
         self._emit(kind.PLAYBACK_STARTED, self._now)
@@ -208,8 +247,25 @@ class SessionActions:
         position = self._args.get("position", self._seek_to)
         self._content_head.jump(position, self._now)
         self._emit(kind.SEEK_COMPLETED, self._now)
+        if self._resumed_during_seek and self.state == m.PLAYING:
+            # Playback was resumed while seeking: its heartbeat comes once frames play again.
+            self._hb.restart(self._now, playing=True)
+            if self._hb.interval:
+                self._emit_heartbeat(self._now)
+        self._resumed_during_seek = False
+
+    def _act_pause_during_seek(self) -> None:
+        self._seek_resumes = False
+        self._resumed_during_seek = False
+        self._emit(kind.PLAYBACK_PAUSED, self._now)
+
+    def _act_resume_during_seek(self) -> None:
+        self._seek_resumes = True
+        self._resumed_during_seek = True
+        self._emit(kind.PLAYBACK_RESUMED, self._now)
 
     def _act_end_content(self) -> None:
+        self._item_ended = True
         head = self._content_head
         if head.length is not None:
             head.jump(head.length, self._now)
@@ -237,7 +293,6 @@ class SessionActions:
         self._start_break("mid", "mid-roll")
 
     def _act_start_postroll_break(self) -> None:
-        self._postrolls_left = max(0, self._postrolls_left - 1)
         self._start_break("post", "post-roll")
 
     def _act_start_ad(self) -> None:
@@ -247,9 +302,13 @@ class SessionActions:
         brk.ads_started += 1
         asset_id = args.get("asset_id")
         length = usable_length(args.get("length"))
-        scheduled = self._scheduled_length(asset_id)
+        scheduled = self._match_scheduled(asset_id, brk.pod_id)
         if scheduled is not None:
-            length = scheduled if length is None else length
+            planned = usable_length(scheduled.length)
+            if length is None:
+                length = planned
+            elif planned is not None and self._ad_total is not None:
+                self._ad_total += length - planned  # the ad is not as long as announced
         elif self._ad_total is not None:
             # An ad outside the schedule adds its length; of unknown length, the playback's
             # total length becomes unknown too (and is left out rather than wrong).
@@ -282,6 +341,8 @@ class SessionActions:
         self._finish_ad(kind.AD_COMPLETED, skipped=True)
 
     def _act_fail_ad(self) -> None:
+        if self._ad is None:
+            self._emit(kind.AD_FAILED, self._now)  # it failed before it started
         self._finish_ad(kind.AD_FAILED)
 
     def _act_click_ad(self) -> None:
@@ -302,49 +363,43 @@ class SessionActions:
     # ------------------------------------------------------------------ helpers
     def _begin_item(self, content: Content, first: bool) -> None:
         self._forget_facts()
-        now, previous = self._now, self._content
+        now, previous, head = self._now, self._content, self._content_head
         if first:
             self._item_number = 1
             self._ad_total = 0.0
         else:
             self._item_number += 1
-            length = self._content_head.length
-            self._prior_length = (
-                None
-                if self._prior_length is None or length is None
-                else self._prior_length + length
-            )
-            if previous is not None and self._content_head.tracker is not None:
+            # The playback goes on from where the previous item stopped: its whole length if
+            # it ended, else as far as it was played.
+            ended_length = head.length if self._item_ended else None
+            self._prior_length += ended_length if ended_length is not None else head.pos
+            if previous is not None and previous.asset_id is not None and head.tracker is not None:
                 if self._trackers is None:
                     self._trackers = {}
-                self._trackers[previous.asset_id] = self._content_head.tracker
+                self._trackers[previous.asset_id] = head.tracker
         self._content = content
         if content.playlist:
             self._playlist = content.playlist
         self._pod_index = 0
         self._content_started = False
+        self._item_ended = False
+        self._schedule_used = None
+        self._postrolls_played = 0
         self._content_head = Playhead(
-            at=now,
-            rate=self._content_head.rate,
-            length=content.length,
-            tracker=self._tracker_for(content),
+            at=now, rate=head.rate, length=content.length, tracker=self._tracker_for(content)
         )
-        scheduled = [usable_length(ad.length) for ad in content.ad_schedule]
+        scheduled = _schedule_total(content.ad_schedule)
         if self._ad_total is not None:
-            known = [length for length in scheduled if length is not None]
-            self._ad_total = None if len(known) < len(scheduled) else self._ad_total + sum(known)
-        postroll_pods = {
-            ad.pod_id if ad.pod_id is not None else index
-            for index, ad in enumerate(content.ad_schedule)
-            if ad.type == "post-roll"
-        }
-        self._postrolls_left = len(postroll_pods)
+            self._ad_total = None if scheduled is None else self._ad_total + scheduled
+        self._postrolls_left = _postroll_pods(content)
 
     def _tracker_for(self, content: Content) -> MilestoneTracker | None:
         if content.live or not self.settings.milestones:
             return None
-        if self._trackers is not None and content.asset_id in self._trackers:
-            return self._trackers[content.asset_id]
+        if self._trackers is not None and content.asset_id is not None:
+            known = self._trackers.get(content.asset_id)
+            if known is not None:
+                return known
         return MilestoneTracker(self.settings.milestones, self.settings.milestone_basis)
 
     def _set_content_length(self, duration: float | None) -> None:
@@ -358,13 +413,26 @@ class SessionActions:
         if head.tracker is None and content is not None:
             head.tracker = self._tracker_for(content)
 
-    def _scheduled_length(self, asset_id: str | None) -> float | None:
-        if self._content is None or asset_id is None:
+    def _match_scheduled(self, asset_id: str | None, pod_id: str | None) -> ScheduledAd | None:
+        """The scheduled ad this one is (by asset id, else the next of its pod), used once."""
+        if self._content is None:
             return None
-        for ad in self._content.ad_schedule:
-            if ad.asset_id == asset_id:
-                return usable_length(ad.length)
-        return None
+        used = self._schedule_used if self._schedule_used is not None else set()
+        candidates = list(enumerate(self._content.ad_schedule))
+        match = next(
+            (i for i, ad in candidates if i not in used and asset_id and ad.asset_id == asset_id),
+            None,
+        )
+        if match is None and pod_id is not None:
+            match = next(
+                (i for i, ad in candidates if i not in used and ad.pod_id == pod_id),
+                None,
+            )
+        if match is None:
+            return None
+        used.add(match)
+        self._schedule_used = used
+        return self._content.ad_schedule[match]
 
     def _apply_position(self) -> None:
         position = self._args.get("position")
@@ -376,18 +444,24 @@ class SessionActions:
     def _start_seek(self, resumes: bool) -> None:
         head = self._content_head
         self._seek_resumes = resumes
+        self._resumed_during_seek = False
         self._seek_to = head.clamp(self._args["position"])
         # Like position, seek_position is playback-level: it counts the ads seen.
-        offset = (self._prior_length or 0.0) + self._ads_seen
+        offset = self._prior_length + self._ads_seen
         self._emit(kind.SEEK_STARTED, self._now, seek_position=offset + self._seek_to)
 
     def _start_break(self, placement: str, default_type: str) -> None:
         self._forget_facts()
         args = self._args
+        ad_type = args.get("type") or default_type
+        if placement == "post" or ad_type == "post-roll":
+            # A post-roll announced before `ended` counts too: nothing is pending after it.
+            self._postrolls_played += 1
+            self._postrolls_left = max(0, self._postrolls_left - 1)
         self._break = AdBreak(
             placement=placement,
             pod_id=args.get("pod_id"),
-            type=args.get("type") or default_type,
+            type=ad_type,
             ad_count=args.get("ad_count"),
         )
 
@@ -506,9 +580,7 @@ class SessionActions:
         facts["epoch"] = at
         facts["content_position"] = position
         facts["content_timecode"] = 0 if facts["live"] else position
-        facts["playback_position"] = (
-            (self._prior_length or 0.0) + position + self._ads_seen + ad_position
-        )
+        facts["playback_position"] = self._prior_length + position + self._ads_seen + ad_position
         if ad is not None:
             facts["ad_position"] = ad_position
         return facts
@@ -528,7 +600,7 @@ class SessionActions:
             "content_total_length": length,
             "playback_total_length": (
                 None
-                if length is None or prior is None or self._ad_total is None
+                if length is None or self._ad_total is None
                 else prior + length + self._ad_total
             ),
             "bitrate": self._bitrate,
@@ -578,3 +650,20 @@ class SessionActions:
                 ad_load_type=ad.load_type,
             )
         return facts
+
+
+def _schedule_total(schedule: tuple[ScheduledAd, ...]) -> float | None:
+    """The scheduled ads' total length, or None if one of them has no known length."""
+    lengths = [usable_length(ad.length) for ad in schedule]
+    return None if None in lengths else sum(length for length in lengths if length is not None)
+
+
+def _postroll_pods(content: Content) -> int:
+    """How many post-roll pods the content's ad schedule announces."""
+    return len(
+        {
+            ad.pod_id if ad.pod_id is not None else index
+            for index, ad in enumerate(content.ad_schedule)
+            if ad.type == "post-roll"
+        }
+    )
