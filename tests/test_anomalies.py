@@ -270,3 +270,41 @@ class TestSettingsValidation:
 
         with pytest.raises(TypeError, match="either settings= or individual options"):
             Session("s", sink=MemorySink(), anonymous_id="a", settings=Settings(), heartbeat=20)
+
+
+class TestContentValidation:
+    @pytest.mark.parametrize(
+        ("fields", "error"),
+        [
+            ({"asset_id": 12}, TypeError),
+            ({"title": ["x"]}, TypeError),
+            ({"duration": "60"}, TypeError),
+            ({"live": "yes"}, TypeError),
+            ({"season": 1.5}, TypeError),
+            ({"airdate": "2024-01-15"}, ValueError),
+            ({"airdate": "yesterday"}, ValueError),
+        ],
+    )
+    def test_wrong_types_are_refused_at_construction(
+        self, fields: dict[str, Any], error: type[Exception]
+    ) -> None:
+        """Content refuses values that would make an invalid message, naming the field."""
+        from vtrack import Content
+
+        with pytest.raises(error, match=next(iter(fields))):
+            Content(**fields)
+
+    def test_valid_content(self) -> None:
+        """Strings, numbers, an ISO date-time and ints for season/episode are fine."""
+        from vtrack import Content, ScheduledAd
+
+        content = Content(
+            asset_id="a",
+            duration=60,
+            season=2,
+            episode="5",
+            airdate="2024-01-15T20:00:00Z",
+            ad_schedule=[ScheduledAd("ad", "pod", "pre-roll", 10)],
+        )
+        assert 60 == content.length
+        assert 1 == len(content.ad_schedule)

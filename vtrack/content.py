@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Final, Literal
 
 import attrs
@@ -44,14 +45,35 @@ def usable_length(value: float | None) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
+_text = attrs.validators.optional(attrs.validators.instance_of(str))
+_flag = attrs.validators.optional(attrs.validators.instance_of(bool))
+_number = attrs.validators.optional(attrs.validators.instance_of((int, float)))
+
+
+def _season(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
+        raise TypeError(f"{attribute.name} must be a string or an int; got {value!r}")
+
+
+def _airdate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    try:
+        valid = isinstance(value, str) and "T" in value and bool(datetime.fromisoformat(value))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"{attribute.name} must be an ISO-8601 date-time string; got {value!r}")
+
+
 @attrs.frozen
 class ScheduledAd:
     """One ad the player plans to show: Video Playback Started lists these."""
 
-    asset_id: str | None = None
-    pod_id: str | None = None
+    asset_id: str | None = attrs.field(default=None, validator=_text)
+    pod_id: str | None = attrs.field(default=None, validator=_text)
     type: AdType | None = attrs.field(default=None, validator=_ad_type)
-    length: float | None = None
+    length: float | None = attrs.field(default=None, validator=_number)
 
 
 @attrs.frozen
@@ -65,25 +87,25 @@ class Content:
     OTT's ``video_id``, ``device`` or ``platform``).
     """
 
-    asset_id: str | None = None
+    asset_id: str | None = attrs.field(default=None, validator=_text)
     pod_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    duration: float | None = None
-    live: bool = False
-    title: str | None = None
-    program: str | None = None
-    description: str | None = None
-    season: str | int | None = None
-    episode: str | int | None = None
-    genre: str | None = None
-    publisher: str | None = None
-    channel: str | None = None
-    full_episode: bool | None = None
-    airdate: str | None = None
+    duration: float | None = attrs.field(default=None, validator=_number)
+    live: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    title: str | None = attrs.field(default=None, validator=_text)
+    program: str | None = attrs.field(default=None, validator=_text)
+    description: str | None = attrs.field(default=None, validator=_text)
+    season: str | int | None = attrs.field(default=None, validator=_season)
+    episode: str | int | None = attrs.field(default=None, validator=_season)
+    genre: str | None = attrs.field(default=None, validator=_text)
+    publisher: str | None = attrs.field(default=None, validator=_text)
+    channel: str | None = attrs.field(default=None, validator=_text)
+    full_episode: bool | None = attrs.field(default=None, validator=_flag)
+    airdate: str | None = attrs.field(default=None, validator=_airdate)
     keywords: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     playlist: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     ad_schedule: tuple[ScheduledAd, ...] = attrs.field(default=(), converter=_ads)
-    video_player: str | None = None
-    ad_enabled: bool | None = None
+    video_player: str | None = attrs.field(default=None, validator=_text)
+    ad_enabled: bool | None = attrs.field(default=None, validator=_flag)
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property
