@@ -16,6 +16,7 @@ from vtrack._version import __version__
 MESSAGE_ID_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/vtrack/vtrack")
 _NAMESPACE_BYTES: Final = MESSAGE_ID_NAMESPACE.bytes
 LIBRARY: Final = {"name": "vtrack", "version": __version__}
+_VARIANT: Final = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def iso_timestamp(at: float) -> str:
@@ -38,12 +39,10 @@ def message_id_hasher(identity: str, session_id: str, start_at: float) -> Any:
 def message_id_from(hasher: Any, sequence: int) -> str:
     """The messageId of event ``sequence`` of the session whose hasher this is."""
     state = hasher.copy()
-    state.update(str(sequence).encode("ascii"))
-    digest = bytearray(state.digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    state.update(b"%d" % sequence)
+    d = state.hexdigest()
+    # RFC 4122 layout: version nibble 5, variant bits 10xx.
+    return f"{d[:8]}-{d[8:12]}-5{d[13:16]}-{_VARIANT[d[16]]}{d[17:20]}-{d[20:32]}"
 
 
 def message_id(identity: str, session_id: str, start_at: float, sequence: int) -> str:

@@ -23,6 +23,7 @@ from vtrack.session_actions import AdBreak, AdPlay, SessionActions
 from vtrack.settings import Engine, Settings
 
 _NO_DEADLINE = math.inf
+_NO_ARGS: dict[str, Any] = {}
 _LAST_TIME = 253402300800.0  # 10000-01-01T00:00:00Z: timestamps must stay printable
 _DUE_HEARTBEAT, _DUE_MILESTONE, _DUE_QUARTILE = 0, 1, 2
 
@@ -399,6 +400,7 @@ class Session(SessionActions):
             fired = self._fire_transitions(name, call)
         else:
             fired = self._fire_compiled(name, state, t)
+        self._args = _NO_ARGS  # an idle session keeps no reference to its last arguments
         if fired is not True:
             self._anomaly(name, t, fired or f"not allowed in state {state!r}", state)
             return

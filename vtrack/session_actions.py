@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from vtrack.settings import Settings
 
 AD_QUARTILES = (25, 50, 75)
+_NO_ARGS: dict[str, Any] = {}
 
 
 @attrs.define(slots=True)
@@ -127,7 +128,7 @@ class SessionActions:
         self._startup: float | None = None
         self._sound: float | None = None
         self._full_screen: bool | None = None
-        self._args: dict[str, Any] = {}
+        self._args: dict[str, Any] = _NO_ARGS
         self._now = 0.0
         self._due_index = 0
         self._static_facts: dict[str, Any] | None = None
@@ -537,10 +538,16 @@ class SessionActions:
     def _emit(self, event_kind: str, at: float, **overrides: Any) -> None:
         settings = self.settings
         profile = settings.profile
-        name = profile.event_name(event_kind, overrides.get("milestone"))
+        if event_kind == kind.CONTENT_MILESTONE:
+            name = profile.event_name(event_kind, overrides["milestone"])
+        else:
+            name = profile.event_names.get(event_kind)
         if name is None:
             return
-        facts = self._facts(at, name)
+        slow = self._static_facts
+        if slow is None:
+            slow = self._static_facts = self._slow_facts()
+        facts = self._moment(at, name, slow["live"])
         if overrides:
             facts.update(overrides)
         cache = self._props_cache
@@ -548,7 +555,7 @@ class SessionActions:
             cache = self._props_cache = {}
         static = cache.get(event_kind)
         if static is None:
-            static = cache[event_kind] = profile.static_properties(event_kind, facts)
+            static = cache[event_kind] = profile.static_properties(event_kind, slow)
         hasher = self._id_hasher
         if hasher is None:
             assert self._start_at is not None
@@ -559,7 +566,7 @@ class SessionActions:
                 name,
                 self.identity_key,
                 self.identity,
-                profile.complete(event_kind, static, facts),
+                profile.complete(event_kind, static, facts, slow),
                 at,
                 message_id_from(hasher, self._seq),
                 settings.context,
@@ -567,20 +574,18 @@ class SessionActions:
             )
         )
 
-    def _facts(self, at: float, name: str) -> dict[str, Any]:
-        """The facts of this moment: the cached slow-changing ones plus positions and time."""
-        facts = self._static_facts
-        if facts is None:
-            facts = self._static_facts = self._slow_facts()
-        facts = facts.copy()
+    def _moment(self, at: float, name: str, live: bool) -> dict[str, Any]:
+        """The facts that change from event to event: time, name and positions."""
         head, ad = self._content_head, self._ad
         position = head.pos
         ad_position = ad.head.pos if ad is not None else 0.0
-        facts["event_name"] = name
-        facts["epoch"] = at
-        facts["content_position"] = position
-        facts["content_timecode"] = 0 if facts["live"] else position
-        facts["playback_position"] = self._prior_length + position + self._ads_seen + ad_position
+        facts = {
+            "event_name": name,
+            "epoch": at,
+            "content_position": position,
+            "content_timecode": 0 if live else position,
+            "playback_position": self._prior_length + position + self._ads_seen + ad_position,
+        }
         if ad is not None:
             facts["ad_position"] = ad_position
         return facts

@@ -15,6 +15,8 @@ from typing import Any, Final
 
 import attrs
 
+from vtrack.profiles.layout import Layout, compile_layout
+
 # Event kinds: what happened, independent of how a tool names it.
 PLAYBACK_STARTED: Final = "playback_started"
 PLAYBACK_PAUSED: Final = "playback_paused"
@@ -129,27 +131,11 @@ DYNAMIC_FACTS: Final = frozenset(
     }
 )
 
-_Compiled = tuple[tuple[str, str | None, Callable[[Any], Any] | None, Any, Any], ...]
-
 
 def _is_dynamic(field: Field) -> bool:
     if field.nested is not None:
         return any(_is_dynamic(inner) for inner in field.nested)
     return field.fact in DYNAMIC_FACTS
-
-
-def _compile(fields: tuple[Field, ...]) -> _Compiled:
-    """Fields as plain tuples, with "raw" writers dropped, for the emission hot path."""
-    return tuple(
-        (
-            field.key,
-            field.fact,
-            None if field.write == "raw" else WRITERS[field.write],
-            None if field.nested is None else _compile(field.nested),
-            field.value,
-        )
-        for field in fields
-    )
 
 
 @attrs.frozen
@@ -167,24 +153,33 @@ class Profile:
     layouts: Mapping[str, tuple[Field, ...]]
     milestone_names: Mapping[float, str] = attrs.field(factory=dict)
     extra: frozenset[str] = frozenset()
-    _static: Mapping[str, _Compiled] = attrs.field(init=False, eq=False, repr=False)
-    _dynamic: Mapping[str, _Compiled] = attrs.field(init=False, eq=False, repr=False)
+    _static: Mapping[str, Layout] = attrs.field(init=False, eq=False, repr=False)
+    _dynamic: Mapping[str, Layout] = attrs.field(init=False, eq=False, repr=False)
+    _nested: Mapping[str, tuple[tuple[str, Layout], ...]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
     _list_keys: Mapping[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _dynamic_keys: Mapping[str, frozenset[str]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         missing = set(self.event_names) - set(self.layouts)
         if missing:
             raise ValueError(f"profile {self.name!r} names kinds without a layout: {missing}")
-        static, dynamic, list_keys = {}, {}, {}
+        static, dynamic, nested, list_keys, dynamic_keys = {}, {}, {}, {}, {}
         for kind, fields in self.layouts.items():
-            static[kind] = _compile(tuple(f for f in fields if not _is_dynamic(f)))
-            dynamic[kind] = _compile(tuple(f for f in fields if _is_dynamic(f)))
-            list_keys[kind] = tuple(
-                f.key for f in fields if f.write == "list" and not _is_dynamic(f)
+            moving = tuple(f for f in fields if _is_dynamic(f))
+            static[kind] = compile_layout(tuple(f for f in fields if not _is_dynamic(f)), WRITERS)
+            dynamic[kind] = compile_layout(tuple(f for f in moving if f.nested is None), WRITERS)
+            nested[kind] = tuple(
+                (f.key, compile_layout(f.nested, WRITERS)) for f in moving if f.nested is not None
             )
+            list_keys[kind] = tuple(f.key for f in fields if f.write == "list" and f not in moving)
+            dynamic_keys[kind] = frozenset(f.key for f in moving)
         object.__setattr__(self, "_static", static)
         object.__setattr__(self, "_dynamic", dynamic)
+        object.__setattr__(self, "_nested", nested)
         object.__setattr__(self, "_list_keys", list_keys)
+        object.__setattr__(self, "_dynamic_keys", dynamic_keys)
 
     def event_name(self, kind: str, milestone: float | None = None) -> str | None:
         """The event name for ``kind``, or ``None`` when this profile does not send it."""
@@ -195,55 +190,40 @@ class Profile:
 
     def properties(self, kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
         """Lay the facts of one event out as this profile's properties object."""
-        return self.complete(kind, self.static_properties(kind, facts), facts)
+        return self.complete(kind, self.static_properties(kind, facts), facts, facts)
 
     def static_properties(self, kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The part of the properties made of facts outside :data:`DYNAMIC_FACTS` (cacheable).
 
         Custom ``extra`` properties are included here; they never replace a layout's own.
         """
-        out = _lay_out(self._static[kind], facts)
+        out = self._static[kind](facts)
         if kind in self.extra:
             extra = facts.get("extra")
             if extra:
-                names = {entry[0] for entry in self._dynamic[kind]}
+                dynamic_keys = self._dynamic_keys[kind]
                 for key, value in extra.items():
-                    if key not in names:
+                    if key not in dynamic_keys:
                         out.setdefault(key, value)
         return out
 
     def complete(
-        self, kind: str, static: dict[str, Any], facts: Mapping[str, Any]
+        self,
+        kind: str,
+        static: dict[str, Any],
+        moment: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A fresh properties object: a copy of ``static`` plus the dynamic facts laid out."""
+        """A fresh properties object: a copy of ``static`` plus the dynamic facts laid out.
+
+        ``moment`` holds the :data:`DYNAMIC_FACTS` of this event; ``facts`` the others, which
+        only nested objects (the ``content`` of ad events) need besides.
+        """
         out = static.copy()
         for key in self._list_keys[kind]:
             if key in out:
                 out[key] = list(out[key])  # no list is shared between two messages
-        for key, fact, write, nested, constant in self._dynamic[kind]:
-            if nested is not None:
-                value: Any = _lay_out(nested, facts)
-            else:
-                value = facts.get(fact) if fact is not None else constant
-                if value is not None and write is not None:
-                    value = write(value)
-            if value is not None:
-                out[key] = value
+        out.update(self._dynamic[kind](moment))
+        for key, layout in self._nested[kind]:
+            out[key] = layout({**facts, **moment} if facts else moment)
         return out
-
-
-def _lay_out(compiled: _Compiled, facts: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    get = facts.get
-    for key, fact, write, nested, constant in compiled:
-        if nested is not None:
-            value: Any = _lay_out(nested, facts)
-        elif fact is None:
-            value = constant
-        else:
-            value = get(fact)
-            if value is not None and write is not None:
-                value = write(value)
-        if value is not None:
-            out[key] = value
-    return out
