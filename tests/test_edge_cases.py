@@ -198,3 +198,15 @@ MOVIE_POST = Content(
     duration=100.0,
     ad_schedule=(ScheduledAd("post-ad", "post-pod", "post-roll", 10.0),),
 )
+
+
+class TestMetadataUpdates:
+    def test_live_flag_flapping_never_repeats_milestones(self, make_session: SessionFactory):
+        """Loading the same asset as live and back keeps the milestones already sent."""
+        session, sink = make_session(heartbeat=0)
+        watch(session, Content(asset_id="c1", duration=10.0))
+        session.advance(T0 + 3)
+        session.load(Content(asset_id="c1", duration=10.0, live=True), at=T0 + 3)
+        session.load(Content(asset_id="c1", duration=10.0), at=T0 + 3)
+        session.advance(T0 + 3.5)
+        assert 1 == events(sink).count("25% Content Completed")

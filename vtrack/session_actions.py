@@ -190,9 +190,9 @@ class SessionActions:
         head.length = content.length
         if head.length is not None and head.pos > head.length:
             head.pos = head.length
-        if content.live:
-            head.tracker = None
-        elif head.tracker is None:
+        if head.tracker is None:
+            # (A live item has no length, so a tracker it keeps fires nothing; and keeping it
+            # means milestones already sent are never sent again if it turns out not live.)
             head.tracker = self._tracker_for(content)
 
     def _act_start_playback(self) -> None:
