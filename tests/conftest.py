@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from vtrack import Content, MemorySink, ScheduledAd, Session
 from vtrack.machine import (
@@ -24,6 +26,12 @@ from vtrack.machine import (
     SEEKING,
     STARTING,
 )
+
+# CI runs the property tests derandomized, so a red build is reproducible; locally each run
+# explores new cases (and remembers failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 T0 = 1_700_000_000.0
 
