@@ -236,8 +236,18 @@ class SessionMachine(RuleBasedStateMachine):
 
     @invariant()
     def cached_facts_are_fresh(self) -> None:
-        cached = self.session._static_facts
-        assert cached is None or self.session._slow_facts() == cached
+        session = self.session
+        cached = session._static_facts
+        assert cached is None or session._slow_facts() == cached
+        profile = session.settings.profile
+        cache = session._props_cache or {}
+        for kind in profile.layouts:
+            if profile.static_id(kind) not in cache:
+                continue
+            stamp, props = cache[profile.static_id(kind)]
+            current = tuple(session._versions[g] for g in profile.static_groups(kind))
+            if stamp == current:  # a layout the session would reuse must still be right
+                assert profile.static_properties(kind, session._slow_facts()) == props
 
     @invariant()
     def deadline_is_in_the_future(self) -> None:

@@ -71,7 +71,11 @@ class Playhead:
         crossed: list[tuple[float, int, float]] = []
         tracker = self.tracker
         if start - CONTINUITY_TOLERANCE <= observed <= predicted + CONTINUITY_TOLERANCE:
-            if tracker is not None and observed > start and self.length is not None:
+            # Milestones up to the predicted position were due by interpolation already.
+            if observed <= predicted:
+                if tracker is not None and tracker.basis == "watched":
+                    tracker.record(start, observed)
+            elif tracker is not None and self.length is not None:
                 head = start
                 while (target := tracker.next_target(head, self.length)) is not None:
                     index, reached = target

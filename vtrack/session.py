@@ -17,6 +17,7 @@ from vtrack.callbacks import Anomaly, Callback
 from vtrack.content import AD_TYPES, Content
 from vtrack.errors import InvalidCallback, MissingTime, SinkError
 from vtrack.profiles import base as kind
+from vtrack.profiles.base import QUALITY_GROUP
 from vtrack.protocols import Sink
 from vtrack.schedule import HeartbeatSchedule
 from vtrack.session_actions import AdBreak, AdPlay, SessionActions
@@ -71,6 +72,7 @@ class Session(SessionActions):
         "_deadline",
         "_due",
         "_hb",
+        "_hb_due",
         "_last_at",
         "_outbox",
         "_seq",
@@ -119,6 +121,7 @@ class Session(SessionActions):
         self._anomalies: list[Anomaly] | None = None
         self._outbox: list[dict[str, Any]] | None = None
         self._deadline = _NO_DEADLINE
+        self._hb_due = _NO_DEADLINE
         self._due = _DUE_HEARTBEAT
 
     # ------------------------------------------------------------------ public state
@@ -273,19 +276,36 @@ class Session(SessionActions):
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
         """The player reports its position (seconds into the content, or into the ad)."""
         last = self._last_at
+        state = self.state
         if (
             type(at) is float
             and type(position) is float
-            and self.state == m.PLAYING
+            and (state == m.PLAYING or (state == m.AD_PLAYING and self._ad is not None))
             and last is not None
             and last <= at < self._deadline
             and 0.0 <= position < _NO_DEADLINE
             and not self._outbox
         ):
-            # The hot path (most callbacks): content playing, nothing due, nothing pending.
+            # The hot path (most callbacks): a pod playing, nothing due, nothing pending.
+            # Same result as the general path below; the heartbeat's due time cannot change.
             self._last_at = at
-            self._observe_content(position, at)
-            self._recompute()
+            if state == m.PLAYING:
+                head = self._content_head
+                self._observe_content(position, at)
+                upcoming = head.next_milestone()
+                mark = _DUE_MILESTONE
+            else:
+                assert self._ad is not None
+                head = self._ad.head
+                head.settle(at, True)
+                head.jump(position, at)
+                upcoming = head.next_milestone()
+                mark = _DUE_QUARTILE
+            hb_due = self._hb_due
+            if upcoming is not None and upcoming[0] < hb_due:
+                self._deadline, self._due, self._due_index = upcoming[0], mark, upcoming[1]
+            else:
+                self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
             if self._deadline <= at:
                 self._advance(at)
             if self._outbox:
@@ -371,7 +391,7 @@ class Session(SessionActions):
             self._anomaly("volume", t, f"level must be a number from 0 to 100; got {level!r}")
             return
         self._sound = level
-        self._forget_facts()
+        self._forget_facts(QUALITY_GROUP)
         self._finish(t)
 
     def fullscreen(self, on: bool, *, at: float | None = None) -> None:
@@ -380,7 +400,7 @@ class Session(SessionActions):
         if t is None:
             return
         self._full_screen = bool(on)
-        self._forget_facts()
+        self._forget_facts(QUALITY_GROUP)
         self._finish(t)
 
     # ------------------------------------------------------------------ engine
@@ -504,6 +524,7 @@ class Session(SessionActions):
             hb = self._hb.deadline()
             if hb is not None:
                 deadline = hb
+            self._hb_due = deadline
             head = self._content_head if state == m.PLAYING else self._ad_head()
             upcoming = head.next_milestone() if head is not None else None
             if upcoming is not None and upcoming[0] < deadline:

@@ -17,6 +17,7 @@ from vtrack.content import Content, ScheduledAd, usable_length
 from vtrack.messages import message_id_from, message_id_hasher, track_message
 from vtrack.playhead import Playhead
 from vtrack.profiles import base as kind
+from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP
 from vtrack.schedule import MilestoneTracker
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 AD_QUARTILES = (25, 50, 75)
 _NO_ARGS: dict[str, Any] = {}
+_FIRST_VERSIONS = (0, 0, 0)  # of the content, ad and quality fact groups
 
 
 @attrs.define(slots=True)
@@ -86,6 +88,7 @@ class SessionActions:
         "_startup",
         "_static_facts",
         "_trackers",
+        "_versions",
     )
 
     # Provided by Session:
@@ -132,7 +135,8 @@ class SessionActions:
         self._now = 0.0
         self._due_index = 0
         self._static_facts: dict[str, Any] | None = None
-        self._props_cache: dict[str, dict[str, Any]] | None = None
+        self._props_cache: dict[int, tuple[tuple[int, ...], dict[str, Any]]] | None = None
+        self._versions: tuple[int, ...] = _FIRST_VERSIONS
         self._id_hasher: Any = None
 
     # ------------------------------------------------------------------ guards
@@ -172,7 +176,7 @@ class SessionActions:
         self._begin_item(self._args["content"], first=False)
 
     def _act_update_content(self) -> None:
-        self._forget_facts()
+        self._forget_facts(CONTENT_GROUP, AD_GROUP)
         content, old = self._args["content"], self._content
         old_total = _schedule_total(old.ad_schedule) if old is not None else 0.0
         new_total = _schedule_total(content.ad_schedule)
@@ -327,7 +331,7 @@ class SessionActions:
                 tracker=MilestoneTracker(AD_QUARTILES) if length is not None else None,
             ),
         )
-        self._forget_facts()
+        self._forget_facts(AD_GROUP)
         self._hb.restart(now, playing=True)
         self._emit(kind.AD_STARTED, now)
 
@@ -354,7 +358,7 @@ class SessionActions:
             self._finish_ad(kind.AD_COMPLETED)
         brk = self._break
         self._break = None
-        self._forget_facts()
+        self._forget_facts(CONTENT_GROUP, AD_GROUP)  # the content pod moves on, too
         if brk is not None and brk.placement == "mid":
             # Content comes back as the next content pod; its heartbeats count from zero
             # (Segment spec example, step 7: the first one is 10 s after the ad).
@@ -363,7 +367,7 @@ class SessionActions:
 
     # ------------------------------------------------------------------ helpers
     def _begin_item(self, content: Content, first: bool) -> None:
-        self._forget_facts()
+        self._forget_facts(CONTENT_GROUP, AD_GROUP)
         now, previous, head = self._now, self._content, self._content_head
         if first:
             self._item_number = 1
@@ -407,7 +411,7 @@ class SessionActions:
         content, head = self._content, self._content_head
         if content is not None and content.live:
             return
-        self._forget_facts()
+        self._forget_facts(CONTENT_GROUP, AD_GROUP)
         head.length = usable_length(duration)
         if head.length is not None and head.pos > head.length:
             head.pos = head.length
@@ -452,7 +456,7 @@ class SessionActions:
         self._emit(kind.SEEK_STARTED, self._now, seek_position=offset + self._seek_to)
 
     def _start_break(self, placement: str, default_type: str) -> None:
-        self._forget_facts()
+        self._forget_facts(AD_GROUP)
         args = self._args
         ad_type = args.get("type") or default_type
         if placement == "post" or ad_type == "post-roll":
@@ -472,7 +476,7 @@ class SessionActions:
             self._emit(ending, self._now, skipped=skipped)
             self._ads_seen += ad.head.pos
             self._ad = None
-            self._forget_facts()
+            self._forget_facts(AD_GROUP)
 
     def _ad_head(self) -> Playhead | None:
         return self._ad.head if self._ad is not None else None
@@ -499,7 +503,7 @@ class SessionActions:
         merged = tuple(o if n is None else n for n, o in zip(new, old, strict=True))
         if merged == old:
             return False
-        self._forget_facts()
+        self._forget_facts(QUALITY_GROUP)
         (self._bitrate, self._framerate, self._quality, self._dropped, self._startup) = merged  # type: ignore[assignment]
         return True
 
@@ -553,9 +557,15 @@ class SessionActions:
         cache = self._props_cache
         if cache is None:
             cache = self._props_cache = {}
-        static = cache.get(event_kind)
-        if static is None:
-            static = cache[event_kind] = profile.static_properties(event_kind, slow)
+        versions = self._versions
+        stamp = tuple(versions[group] for group in profile.static_groups(event_kind))
+        layout_id = profile.static_id(event_kind)
+        cached = cache.get(layout_id)
+        if cached is not None and cached[0] == stamp:
+            static = cached[1]
+        else:
+            static = profile.static_properties(event_kind, slow)
+            cache[layout_id] = (stamp, static)
         hasher = self._id_hasher
         if hasher is None:
             assert self._start_at is not None
@@ -590,10 +600,13 @@ class SessionActions:
             facts["ad_position"] = ad_position
         return facts
 
-    def _forget_facts(self) -> None:
-        """Something behind the cached facts changed (content, pod, ad, quality, ...)."""
+    def _forget_facts(self, *groups: int) -> None:
+        """Facts of these groups (content, ad, quality) changed: cached layouts are stale."""
         self._static_facts = None
-        self._props_cache = None
+        versions = list(self._versions)
+        for group in groups:
+            versions[group] += 1
+        self._versions = tuple(versions)
 
     def _slow_facts(self) -> dict[str, Any]:
         content, head, ad, brk = self._content, self._content_head, self._ad, self._break

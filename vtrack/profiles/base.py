@@ -132,6 +132,50 @@ DYNAMIC_FACTS: Final = frozenset(
 )
 
 
+#: The other facts fall in three groups that change at different moments; a cached layout is
+#: stale only when a group it reads changed. Group 0 is the content (the default).
+CONTENT_GROUP, AD_GROUP, QUALITY_GROUP = 0, 1, 2
+FACT_GROUPS: Final = {
+    **dict.fromkeys(
+        (
+            "ad_asset_id",
+            "ad_pod_id",
+            "ad_type",
+            "ad_pod_position",
+            "ad_pod_length",
+            "ad_title",
+            "ad_publisher",
+            "ad_total_length",
+            "ad_load_type",
+            "playback_total_length",
+        ),
+        AD_GROUP,
+    ),
+    **dict.fromkeys(
+        (
+            "bitrate",
+            "framerate",
+            "quality",
+            "dropped_frames",
+            "startup_time",
+            "sound",
+            "full_screen",
+        ),
+        QUALITY_GROUP,
+    ),
+}
+
+
+def _groups(fields: tuple[Field, ...]) -> frozenset[int]:
+    found: set[int] = set()
+    for field in fields:
+        if field.nested is not None:
+            found |= _groups(field.nested)
+        elif field.fact is not None:
+            found.add(FACT_GROUPS.get(field.fact, CONTENT_GROUP))
+    return frozenset(found)
+
+
 def _is_dynamic(field: Field) -> bool:
     if field.nested is not None:
         return any(_is_dynamic(inner) for inner in field.nested)
@@ -160,26 +204,49 @@ class Profile:
     )
     _list_keys: Mapping[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)
     _dynamic_keys: Mapping[str, frozenset[str]] = attrs.field(init=False, eq=False, repr=False)
+    _static_groups: Mapping[str, tuple[int, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _static_ids: Mapping[str, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         missing = set(self.event_names) - set(self.layouts)
         if missing:
             raise ValueError(f"profile {self.name!r} names kinds without a layout: {missing}")
-        static, dynamic, nested, list_keys, dynamic_keys = {}, {}, {}, {}, {}
+        static, dynamic, nested, list_keys, dynamic_keys, groups = {}, {}, {}, {}, {}, {}
+        static_ids: dict[str, int] = {}
+        shared: dict[tuple[Any, ...], tuple[int, Layout]] = {}
         for kind, fields in self.layouts.items():
             moving = tuple(f for f in fields if _is_dynamic(f))
-            static[kind] = compile_layout(tuple(f for f in fields if not _is_dynamic(f)), WRITERS)
+            still = tuple(f for f in fields if f not in moving)
+            # Kinds whose cacheable part is the same (Paused, Resumed, Buffer ..., all laid
+            # out as playback events) share one compiled layout and one cache entry.
+            extra = kind in self.extra
+            key = (still, extra, frozenset(f.key for f in moving) if extra else frozenset())
+            if key not in shared:
+                shared[key] = (len(shared), compile_layout(still, WRITERS))
+            static_ids[kind], static[kind] = shared[key]
             dynamic[kind] = compile_layout(tuple(f for f in moving if f.nested is None), WRITERS)
             nested[kind] = tuple(
                 (f.key, compile_layout(f.nested, WRITERS)) for f in moving if f.nested is not None
             )
             list_keys[kind] = tuple(f.key for f in fields if f.write == "list" and f not in moving)
             dynamic_keys[kind] = frozenset(f.key for f in moving)
+            read = _groups(tuple(f for f in fields if f not in moving))
+            groups[kind] = tuple(sorted(read | ({CONTENT_GROUP} if kind in self.extra else set())))
         object.__setattr__(self, "_static", static)
         object.__setattr__(self, "_dynamic", dynamic)
         object.__setattr__(self, "_nested", nested)
         object.__setattr__(self, "_list_keys", list_keys)
         object.__setattr__(self, "_dynamic_keys", dynamic_keys)
+        object.__setattr__(self, "_static_groups", groups)
+        object.__setattr__(self, "_static_ids", static_ids)
+
+    def static_groups(self, kind: str) -> tuple[int, ...]:
+        """The fact groups (content, ad, quality) the cacheable part of ``kind`` reads."""
+        return self._static_groups[kind]
+
+    def static_id(self, kind: str) -> int:
+        """Kinds with the same id have the same :meth:`static_properties` for the same facts."""
+        return self._static_ids[kind]
 
     def event_name(self, kind: str, milestone: float | None = None) -> str | None:
         """The event name for ``kind``, or ``None`` when this profile does not send it."""
