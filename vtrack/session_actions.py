@@ -603,6 +603,8 @@ class SessionActions:
     def _forget_facts(self, *groups: int) -> None:
         """Facts of these groups (content, ad, quality) changed: cached layouts are stale."""
         self._static_facts = None
+        if not self._props_cache:
+            return  # nothing cached yet that could go stale
         versions = list(self._versions)
         for group in groups:
             versions[group] += 1
