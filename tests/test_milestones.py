@@ -239,3 +239,23 @@ class TestPlaylists:
         ]
         assert 3 == events(sink).count("Video Content Started")
         assert "Video Playback Completed" == events(sink)[-1]
+
+
+class TestPlayedBasisLearningTheDuration:
+    def test_thresholds_played_through_before_the_duration_was_known(
+        self, make_session: SessionFactory
+    ) -> None:
+        """Played from 0 with no duration; at 30 s it becomes 100 s: 25 % fires at once."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="x"))
+        session.durationchange(100.0, at=T0 + 30)
+        assert [("25% Content Completed", 30.0, 25)] == milestones(sink)
+
+    def test_but_not_those_a_seek_skipped(self, make_session: SessionFactory) -> None:
+        """A seek past 25 % before the duration is known still never counts it."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="x"))
+        session.seeking(40.0, at=T0 + 5)
+        session.seeked(at=T0 + 5)
+        session.durationchange(100.0, at=T0 + 10)
+        assert [] == milestones(sink)

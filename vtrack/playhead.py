@@ -25,6 +25,8 @@ class Playhead:
     rate: float = 1.0
     length: float | None = None
     tracker: MilestoneTracker | None = None
+    #: Where the current stretch of continuous playback began (the last jump or seek).
+    stretch_from: float = 0.0
 
     def position_at(self, t: float, moving: bool) -> float:
         """The interpolated position at time ``t``."""
@@ -46,7 +48,10 @@ class Playhead:
 
     def jump(self, position: float, t: float) -> None:
         """Put the playhead at ``position`` (clamped to the pod) at time ``t``, playing nothing."""
-        self.pos = self.clamp(position)
+        position = self.clamp(position)
+        if abs(position - self.pos) > CONTINUITY_TOLERANCE:
+            self.stretch_from = position
+        self.pos = position
         if t > self.at:
             self.at = t
 
@@ -88,8 +93,10 @@ class Playhead:
                     crossed.append((moment, index, reached))
                     head = reached
                 tracker.record(head, observed)
-        elif tracker is not None:
-            tracker.record(start, predicted)
+        else:
+            self.stretch_from = observed
+            if tracker is not None:
+                tracker.record(start, predicted)
         self.pos = observed
         if t > self.at:
             self.at = t

@@ -351,7 +351,7 @@ class Session(SessionActions):
         if t is None:
             return
         self._settle(t)
-        self._set_content_length(duration)
+        self._set_content_length(duration, t)
         self._finish(t)
 
     def quality(

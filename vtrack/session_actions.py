@@ -191,9 +191,7 @@ class SessionActions:
             self._playlist = content.playlist
         self._postrolls_left = max(0, _postroll_pods(content) - self._postrolls_played)
         head = self._content_head
-        head.length = content.length
-        if head.length is not None and head.pos > head.length:
-            head.pos = head.length
+        self._apply_length(content.length, self._now)
         if head.tracker is None:
             # (A live item has no length, so a tracker it keeps fires nothing; and keeping it
             # means milestones already sent are never sent again if it turns out not live.)
@@ -407,16 +405,31 @@ class SessionActions:
                 return known
         return MilestoneTracker(self.settings.milestones, self.settings.milestone_basis)
 
-    def _set_content_length(self, duration: float | None) -> None:
+    def _set_content_length(self, duration: float | None, at: float) -> None:
         content, head = self._content, self._content_head
         if content is not None and content.live:
             return
         self._forget_facts(CONTENT_GROUP, AD_GROUP)
-        head.length = usable_length(duration)
-        if head.length is not None and head.pos > head.length:
-            head.pos = head.length
         if head.tracker is None and content is not None:
             head.tracker = self._tracker_for(content)
+        self._apply_length(usable_length(duration), at)
+
+    def _apply_length(self, length: float | None, at: float) -> None:
+        """The content's length is now ``length`` (None: unknown)."""
+        head = self._content_head
+        armed = head.length is None and length is not None
+        head.length = length
+        if length is not None and head.pos > length:
+            head.pos = length
+        tracker = head.tracker
+        if armed and length is not None and tracker is not None and tracker.basis == "played":
+            # Thresholds this stretch of continuous playback crossed before the length was
+            # known were played through: they fire now, the first moment they can be known.
+            while (target := tracker.next_target(head.stretch_from, length)) is not None:
+                if target[1] > head.pos:
+                    break
+                tracker.fire(target[0])
+                self._emit_milestone(target[0], at)
 
     def _match_scheduled(self, asset_id: str | None, pod_id: str | None) -> ScheduledAd | None:
         """The scheduled ad this one is (by asset id, else the next of its pod), used once."""
