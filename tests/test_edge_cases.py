@@ -210,3 +210,96 @@ class TestMetadataUpdates:
         session.load(Content(asset_id="c1", duration=10.0), at=T0 + 3)
         session.advance(T0 + 3.5)
         assert 1 == events(sink).count("25% Content Completed")
+
+
+class TestSecondReview:
+    def test_hot_path_refuses_milliseconds_too(self, make_session: SessionFactory) -> None:
+        """A timeupdate in milliseconds is an anomaly even with no deadline pending."""
+        session, sink = make_session(heartbeat=0)
+        watch(session, Content(asset_id="tv", live=True))
+        session.timeupdate(1.0, at=(T0 + 1) * 1000)
+        session.pause(at=T0 + 2)
+        assert "Video Playback Paused" == events(sink)[-1]
+        assert "time must be seconds since the Unix epoch" in session.anomalies[0].reason
+
+    @pytest.mark.parametrize("resume", ["play_then_seeked", "playing"])
+    def test_content_starts_after_a_seek_before_the_first_frame(
+        self, make_session: SessionFactory, resume: str
+    ) -> None:
+        """Paused before the first frame, sought, resumed: Content Started still comes."""
+        session, sink = make_session(heartbeat=10)
+        session.load(MOVIE, at=T0)
+        session.play(at=T0)
+        session.pause(at=T0 + 1)
+        session.seeking(30.0, at=T0 + 2)
+        if resume == "playing":
+            session.playing(30.0, at=T0 + 3)
+        else:
+            session.play(at=T0 + 3)
+            session.seeked(at=T0 + 3)
+        assert "Video Content Started" in events(sink)
+        session.ad_break_start("mid", "mid-roll", 1, at=T0 + 10)
+        assert "ad_break" == session.state
+
+    def test_same_asset_in_two_pods(self, make_session: SessionFactory) -> None:
+        """An asset scheduled in two pods takes the length of the pod it plays in."""
+        session, sink = make_session(heartbeat=0, milestones=())
+        content = Content(
+            asset_id="c",
+            duration=100.0,
+            ad_schedule=(
+                ScheduledAd("ad1", "p1", "mid-roll", 15.0),
+                ScheduledAd("ad1", "p2", "mid-roll", 30.0),
+            ),
+        )
+        watch(session, content)
+        session.ad_break_start("p2", "mid-roll", 1, at=T0 + 50)
+        session.ad_start("ad1", at=T0 + 50)
+        assert 30 == props(sink, "Video Ad Started")[0]["total_length"]
+
+    def test_played_milestone_after_seeking_back_then_learning_the_duration(
+        self, make_session: SessionFactory
+    ) -> None:
+        """Played 0 -> 40 with no duration, back to 5, then 100 s: 25 % was played through."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="x"))
+        session.seeking(5.0, at=T0 + 40)
+        session.seeked(at=T0 + 40)
+        session.durationchange(100.0, at=T0 + 41)
+        assert ["25% Content Completed"] == [e for e in events(sink) if "%" in e]
+
+    def test_played_milestone_when_the_duration_shrinks(self, make_session: SessionFactory):
+        """200 s becomes 100 s at 40 s of continuous play: 25 % (now 25 s) was crossed."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="x", duration=200.0))
+        session.durationchange(100.0, at=T0 + 40)
+        assert ["25% Content Completed"] == [e for e in events(sink) if "%" in e]
+
+    def test_no_milestone_inside_an_ad_break(self, make_session: SessionFactory) -> None:
+        """A duration learned during a mid-roll: the milestone waits for content to play."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="x"))
+        session.ad_break_start("mid", "mid-roll", 1, at=T0 + 40)
+        session.durationchange(100.0, at=T0 + 41)
+        assert [] == [e for e in events(sink) if "%" in e]
+        session.ad_break_end(at=T0 + 50)
+        assert ["25% Content Completed"] == [e for e in events(sink) if "%" in e]
+
+    def test_string_keywords_in_extra_stay_a_string(self, make_session: SessionFactory) -> None:
+        """A custom property named like a list property is not split into characters."""
+        session, sink = make_session()
+        watch(session, Content(asset_id="x", extra={"keywords": "sports"}))
+        assert "sports" == props(sink, "Video Content Started")[0]["keywords"]
+
+    def test_early_postroll_keeps_the_content_pod(self, make_session: SessionFactory) -> None:
+        """A post-roll announced before `ended` does not move content to a next pod."""
+        session, sink = make_session(heartbeat=0, milestones=())
+        content = Content(asset_id="c", duration=60.0, pod_ids=("a", "b"))
+        watch(session, content)
+        session.ad_break_start("post", "post-roll", 1, at=T0 + 60)
+        session.ad_start("ad", length=5.0, at=T0 + 60)
+        session.ad_end(at=T0 + 65)
+        session.ad_break_end(at=T0 + 65)
+        session.ended(at=T0 + 65)
+        assert "a" == props(sink, "Video Content Completed")[0]["pod_id"]
+        assert "Video Playback Completed" == events(sink)[-1]

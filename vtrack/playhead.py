@@ -25,8 +25,6 @@ class Playhead:
     rate: float = 1.0
     length: float | None = None
     tracker: MilestoneTracker | None = None
-    #: Where the current stretch of continuous playback began (the last jump or seek).
-    stretch_from: float = 0.0
 
     def position_at(self, t: float, moving: bool) -> float:
         """The interpolated position at time ``t``."""
@@ -48,10 +46,7 @@ class Playhead:
 
     def jump(self, position: float, t: float) -> None:
         """Put the playhead at ``position`` (clamped to the pod) at time ``t``, playing nothing."""
-        position = self.clamp(position)
-        if abs(position - self.pos) > CONTINUITY_TOLERANCE:
-            self.stretch_from = position
-        self.pos = position
+        self.pos = self.clamp(position)
         if t > self.at:
             self.at = t
 
@@ -78,7 +73,7 @@ class Playhead:
         if start - CONTINUITY_TOLERANCE <= observed <= predicted + CONTINUITY_TOLERANCE:
             # Milestones up to the predicted position were due by interpolation already.
             if observed <= predicted:
-                if tracker is not None and tracker.basis == "watched":
+                if tracker is not None:
                     tracker.record(start, observed)
             elif tracker is not None and self.length is not None:
                 head = start
@@ -93,10 +88,8 @@ class Playhead:
                     crossed.append((moment, index, reached))
                     head = reached
                 tracker.record(head, observed)
-        else:
-            self.stretch_from = observed
-            if tracker is not None:
-                tracker.record(start, predicted)
+        elif tracker is not None:
+            tracker.record(start, predicted)
         self.pos = observed
         if t > self.at:
             self.at = t

@@ -114,7 +114,8 @@ class MilestoneTracker:
 
     Milestones are done in ascending order: ``done`` counts the leading percentages that fired
     or were passed by a higher one, so none ever fires twice or out of order, whatever the
-    duration does later. ``ranges`` holds the merged played ranges for the ``watched`` basis.
+    duration does later. ``ranges`` holds the merged ranges of continuous playback (for the
+    ``played`` and ``watched`` bases), so a duration learned late still finds what was played.
     """
 
     percents: tuple[float, ...]
@@ -136,6 +137,8 @@ class MilestoneTracker:
         if self.basis == "played":
             for index in range(self.done, len(percents)):
                 threshold = percents[index] * duration / 100.0
+                if self._crossed(threshold):
+                    return index, position  # played through before it could be known
                 if threshold > position:
                     return index, threshold
             return None
@@ -149,8 +152,8 @@ class MilestoneTracker:
         return self.percents[index]
 
     def record(self, start: float, end: float) -> None:
-        """Content from ``start`` to ``end`` was played continuously (used by ``watched``)."""
-        if self.basis != "watched" or end <= start:
+        """Content from ``start`` to ``end`` was played continuously (``played``, ``watched``)."""
+        if self.basis == "position" or end <= start:
             return
         merged: list[tuple[float, float]] = []
         placed = False
@@ -166,6 +169,11 @@ class MilestoneTracker:
         if not placed:
             merged.append((start, end))
         self.ranges = merged
+
+    def _crossed(self, threshold: float) -> bool:
+        # Within a merged range, every point but its start was crossed by some stretch of
+        # continuous playback (overlapping stretches only merge where they overlap).
+        return any(a < threshold <= b for a, b in self.ranges or ())
 
     def watched(self) -> float:
         """Seconds of unique content played so far."""

@@ -283,6 +283,7 @@ class Session(SessionActions):
             and (state == m.PLAYING or (state == m.AD_PLAYING and self._ad is not None))
             and last is not None
             and last <= at < self._deadline
+            and at < _LAST_TIME
             and 0.0 <= position < _NO_DEADLINE
             and not self._outbox
         ):

@@ -190,12 +190,14 @@ class SessionActions:
         if content.playlist:
             self._playlist = content.playlist
         self._postrolls_left = max(0, _postroll_pods(content) - self._postrolls_played)
+        if old is not None and old.ad_schedule != content.ad_schedule:
+            self._schedule_used = None  # its positions were in the old schedule
         head = self._content_head
-        self._apply_length(content.length, self._now)
         if head.tracker is None:
             # (A live item has no length, so a tracker it keeps fires nothing; and keeping it
             # means milestones already sent are never sent again if it turns out not live.)
             head.tracker = self._tracker_for(content)
+        self._apply_length(content.length, self._now)
 
     def _act_start_playback(self) -> None:
         self._emit(kind.PLAYBACK_STARTED, self._now)
@@ -250,6 +252,8 @@ class SessionActions:
         position = self._args.get("position", self._seek_to)
         self._content_head.jump(position, self._now)
         self._emit(kind.SEEK_COMPLETED, self._now)
+        if self.state == m.PLAYING and not self._content_started:
+            self._act_start_content()  # paused before the first frame, then sought
         if self._resumed_during_seek and self.state == m.PLAYING:
             # Playback was resumed while seeking: its heartbeat comes once frames play again.
             self._hb.restart(self._now, playing=True)
@@ -357,7 +361,7 @@ class SessionActions:
         brk = self._break
         self._break = None
         self._forget_facts(CONTENT_GROUP, AD_GROUP)  # the content pod moves on, too
-        if brk is not None and brk.placement == "mid":
+        if brk is not None and brk.placement == "mid" and brk.type != "post-roll":
             # Content comes back as the next content pod; its heartbeats count from zero
             # (Segment spec example, step 7: the first one is 10 s after the ad).
             self._pod_index += 1
@@ -417,35 +421,22 @@ class SessionActions:
     def _apply_length(self, length: float | None, at: float) -> None:
         """The content's length is now ``length`` (None: unknown)."""
         head = self._content_head
-        armed = head.length is None and length is not None
         head.length = length
         if length is not None and head.pos > length:
             head.pos = length
-        tracker = head.tracker
-        if armed and length is not None and tracker is not None and tracker.basis == "played":
-            # Thresholds this stretch of continuous playback crossed before the length was
-            # known were played through: they fire now, the first moment they can be known.
-            while (target := tracker.next_target(head.stretch_from, length)) is not None:
-                if target[1] > head.pos:
-                    break
-                tracker.fire(target[0])
-                self._emit_milestone(target[0], at)
 
     def _match_scheduled(self, asset_id: str | None, pod_id: str | None) -> ScheduledAd | None:
-        """The scheduled ad this one is (by asset id, else the next of its pod), used once."""
+        """The scheduled ad this one is, each scheduled ad matching at most once."""
         if self._content is None:
             return None
         used = self._schedule_used if self._schedule_used is not None else set()
-        candidates = list(enumerate(self._content.ad_schedule))
-        match = next(
-            (i for i, ad in candidates if i not in used and asset_id and ad.asset_id == asset_id),
-            None,
-        )
-        if match is None and pod_id is not None:
-            match = next(
-                (i for i, ad in candidates if i not in used and ad.pod_id == pod_id),
-                None,
-            )
+        free = [(i, ad) for i, ad in enumerate(self._content.ad_schedule) if i not in used]
+        # The same asset in the same pod, else the same asset, else the next ad of the pod.
+        same_asset = [(i, ad) for i, ad in free if asset_id is not None and ad.asset_id == asset_id]
+        same_pod = [(i, ad) for i, ad in free if pod_id is not None and ad.pod_id == pod_id]
+        ranked = [i for i, ad in same_asset if ad.pod_id == pod_id]
+        ranked += [i for i, _ in same_asset] + [i for i, _ in same_pod]
+        match = ranked[0] if ranked else None
         if match is None:
             return None
         used.add(match)

@@ -288,8 +288,9 @@ class Profile:
         """
         out = static.copy()
         for key in self._list_keys[kind]:
-            if key in out:
-                out[key] = list(out[key])  # no list is shared between two messages
+            value = out.get(key)
+            if type(value) is list:
+                out[key] = value.copy()  # no list is shared between two messages
         out.update(self._dynamic[kind](moment))
         for key, layout in self._nested[kind]:
             out[key] = layout({**facts, **moment} if facts else moment)
