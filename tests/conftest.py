@@ -51,6 +51,16 @@ def make_session() -> SessionFactory:
     return make
 
 
+def play_ad_break(
+    session: Session, pod: str, ad_type: str, asset: str, length: float, at: float
+) -> None:
+    """A one-ad pod from ``at``: break start, ad start, ad end and break end."""
+    session.ad_break_start(pod, ad_type, 1, at=at)
+    session.ad_start(asset, length=length, at=at)
+    session.ad_end(at=at + length)
+    session.ad_break_end(at=at + length)
+
+
 def events(sink: MemorySink) -> list[str]:
     """The event names a sink received."""
     return [message["event"] for message in sink.messages]

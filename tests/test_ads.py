@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from conftest import MOVIE, MOVIE_WITH_POSTROLL, T0, SessionFactory, events, props, watch
+from conftest import (
+    MOVIE,
+    MOVIE_WITH_POSTROLL,
+    T0,
+    SessionFactory,
+    events,
+    play_ad_break,
+    props,
+    watch,
+)
 from invariants import epoch
 from schema import validate
 
@@ -102,10 +111,7 @@ class TestAdPods:
         """After a mid-roll, content events carry the next pod id; playback counts ad time."""
         session, sink = make_session(heartbeat=10, milestones=())
         watch(session)
-        session.ad_break_start("mid", "mid-roll", 1, at=T0 + 30)
-        session.ad_start("ad", length=15.0, at=T0 + 30)
-        session.ad_end(at=T0 + 45)
-        session.ad_break_end(at=T0 + 45)
+        play_ad_break(session, "mid", "mid-roll", "ad", 15.0, T0 + 30)
         session.pause(at=T0 + 56)
         assert ("movie-b", 40) == (
             props(sink, "Video Content Playing")[-1]["pod_id"],
@@ -135,10 +141,7 @@ class TestPlaybackCompleted:
         session.ended(at=T0 + 100)
         assert "Video Playback Completed" not in events(sink)
         assert "ended" == session.state
-        session.ad_break_start("post-pod", "post-roll", 1, at=T0 + 100)
-        session.ad_start("post-ad", length=10.0, at=T0 + 100)
-        session.ad_end(at=T0 + 110)
-        session.ad_break_end(at=T0 + 110)
+        play_ad_break(session, "post-pod", "post-roll", "post-ad", 10.0, T0 + 100)
         completed = props(sink, "Video Playback Completed")
         assert [(110, 110)] == [(p["position"], p["total_length"]) for p in completed]
         for message in sink.messages:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MOVIE, T0, SessionFactory, events, heartbeats, props, watch
+from conftest import MOVIE, T0, SessionFactory, events, heartbeats, play_ad_break, props, watch
 from invariants import check_messages
 from test_sinks import FlakySink
 
@@ -50,10 +50,7 @@ class TestAdsAroundTheContent:
         session.load(MOVIE, at=T0)
         session.play(at=T0)
         session.pause(at=T0 + 1)
-        session.ad_break_start("pod", "pre-roll", 1, at=T0 + 2)
-        session.ad_start("ad", length=5.0, at=T0 + 2)
-        session.ad_end(at=T0 + 7)
-        session.ad_break_end(at=T0 + 7)
+        play_ad_break(session, "pod", "pre-roll", "ad", 5.0, T0 + 2)
         session.playing(0.0, at=T0 + 7.5)
         session.advance(T0 + 18)
         assert "Video Content Started" in events(sink)
@@ -63,10 +60,7 @@ class TestAdsAroundTheContent:
         """A post-roll played before the content's `ended` still lets playback complete."""
         session, sink = make_session(heartbeat=0, milestones=())
         watch(session, MOVIE_POST)
-        session.ad_break_start("post-pod", "post-roll", 1, at=T0 + 100)
-        session.ad_start("post-ad", length=10.0, at=T0 + 100)
-        session.ad_end(at=T0 + 110)
-        session.ad_break_end(at=T0 + 110)
+        play_ad_break(session, "post-pod", "post-roll", "post-ad", 10.0, T0 + 100)
         session.ended(at=T0 + 110)
         assert "Video Playback Completed" == events(sink)[-1]
 
@@ -79,10 +73,7 @@ class TestAdsAroundTheContent:
             ad_schedule=(ScheduledAd(pod_id="mp", type="mid-roll", length=20.0),),
         )
         watch(session, content)
-        session.ad_break_start("mp", "mid-roll", 1, at=T0 + 30)
-        session.ad_start("creative-9", length=20.0, at=T0 + 30)
-        session.ad_end(at=T0 + 50)
-        session.ad_break_end(at=T0 + 50)
+        play_ad_break(session, "mp", "mid-roll", "creative-9", 20.0, T0 + 30)
         session.ended(at=T0 + 80)
         completed = props(sink, "Video Playback Completed")[0]
         assert (80, 80) == (completed["position"], completed["total_length"])
@@ -96,10 +87,7 @@ class TestAdsAroundTheContent:
             ad_schedule=(ScheduledAd("ad1", "mp", "mid-roll", 10.0),),
         )
         watch(session, content)
-        session.ad_break_start("mp", "mid-roll", 1, at=T0 + 30)
-        session.ad_start("ad1", length=15.0, at=T0 + 30)
-        session.ad_end(at=T0 + 45)
-        session.ad_break_end(at=T0 + 45)
+        play_ad_break(session, "mp", "mid-roll", "ad1", 15.0, T0 + 30)
         session.ended(at=T0 + 75)
         check_messages(sink.messages)
         completed = props(sink, "Video Playback Completed")[0]
@@ -296,10 +284,7 @@ class TestSecondReview:
         session, sink = make_session(heartbeat=0, milestones=())
         content = Content(asset_id="c", duration=60.0, pod_ids=("a", "b"))
         watch(session, content)
-        session.ad_break_start("post", "post-roll", 1, at=T0 + 60)
-        session.ad_start("ad", length=5.0, at=T0 + 60)
-        session.ad_end(at=T0 + 65)
-        session.ad_break_end(at=T0 + 65)
+        play_ad_break(session, "post", "post-roll", "ad", 5.0, T0 + 60)
         session.ended(at=T0 + 65)
         assert "a" == props(sink, "Video Content Completed")[0]["pod_id"]
         assert "Video Playback Completed" == events(sink)[-1]
