@@ -15,7 +15,6 @@ from vtrack._version import __version__
 #: Namespace of vtrack's deterministic messageIds (UUIDv5).
 MESSAGE_ID_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/vtrack/vtrack")
 _NAMESPACE_BYTES: Final = MESSAGE_ID_NAMESPACE.bytes
-LIBRARY: Final = {"name": "vtrack", "version": __version__}
 _VARIANT: Final = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 

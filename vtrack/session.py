@@ -184,7 +184,7 @@ class Session(SessionActions):
 
     def playing(self, position: float | None = None, *, at: float | None = None) -> None:
         """Frames are rendering (first frame, or again after a stall, seek or pause)."""
-        self._trigger("playing", at, self._position_arg("playing", position, at, optional=True))
+        self._trigger("playing", at, _position_arg(position, optional=True))
 
     def pause(self, *, at: float | None = None) -> None:
         """The user paused."""
@@ -196,11 +196,11 @@ class Session(SessionActions):
 
     def seeking(self, position: float, *, at: float | None = None) -> None:
         """A seek to ``position`` began (repeated seeking before seeked collapses into one)."""
-        self._trigger("seeking", at, self._position_arg("seeking", position, at))
+        self._trigger("seeking", at, _position_arg(position))
 
     def seeked(self, position: float | None = None, *, at: float | None = None) -> None:
         """The seek finished (at ``position``, or at the last seeking target)."""
-        self._trigger("seeked", at, self._position_arg("seeked", position, at, optional=True))
+        self._trigger("seeked", at, _position_arg(position, optional=True))
 
     def ended(self, *, at: float | None = None) -> None:
         """The content reached its end."""
@@ -546,15 +546,6 @@ class Session(SessionActions):
         if t is not None:
             self._anomaly(name, t, reason)
 
-    def _position_arg(
-        self, name: str, position: Any, at: float | None, optional: bool = False
-    ) -> dict[str, Any]:
-        if position is None and optional:
-            return {}
-        if not _is_position(position):
-            return {"invalid": f"position must be a finite number >= 0; got {position!r}"}
-        return {"position": float(position)}
-
     # ------------------------------------------------------------------ delivery
     def _store(self, message: dict[str, Any]) -> None:
         self._seq += 1
@@ -605,6 +596,15 @@ def _checked(args: dict[str, Any]) -> dict[str, Any]:
         if name == "length" and (not _is_number(value) or value < 0):
             return {"invalid": f"length must be a finite number >= 0; got {value!r}"}
     return args
+
+
+def _position_arg(position: Any, optional: bool = False) -> dict[str, Any]:
+    """``{"position": float}``, ``{}`` if optional and absent, or ``{"invalid": reason}``."""
+    if position is None and optional:
+        return {}
+    if not _is_position(position):
+        return {"invalid": f"position must be a finite number >= 0; got {position!r}"}
+    return {"position": float(position)}
 
 
 def _is_number(value: Any) -> bool:

@@ -55,6 +55,3 @@ class Settings:
     context: Mapping[str, Any] | None = None
     integrations: Mapping[str, Any] | None = None
     engine: Engine = attrs.field(default="compiled", validator=_engine)
-
-
-DEFAULT_SETTINGS = Settings()
