@@ -14,7 +14,7 @@ from typing import Any
 
 from vtrack import machine as m
 from vtrack.callbacks import Anomaly, Callback
-from vtrack.content import AD_TYPES, Content
+from vtrack.content import Content
 from vtrack.errors import InvalidCallback, MissingTime, SinkError
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import QUALITY_GROUP
@@ -22,6 +22,7 @@ from vtrack.protocols import Sink
 from vtrack.schedule import HeartbeatSchedule
 from vtrack.session_actions import AdBreak, AdPlay, SessionActions
 from vtrack.settings import Engine, Settings
+from vtrack.validation import checked_args, is_number, is_position, position_arg
 
 _NO_DEADLINE = math.inf
 _NO_ARGS: dict[str, Any] = {}
@@ -184,7 +185,7 @@ class Session(SessionActions):
 
     def playing(self, position: float | None = None, *, at: float | None = None) -> None:
         """Frames are rendering (first frame, or again after a stall, seek or pause)."""
-        self._trigger("playing", at, _position_arg(position, optional=True))
+        self._trigger("playing", at, position_arg(position, optional=True))
 
     def pause(self, *, at: float | None = None) -> None:
         """The user paused."""
@@ -196,11 +197,11 @@ class Session(SessionActions):
 
     def seeking(self, position: float, *, at: float | None = None) -> None:
         """A seek to ``position`` began (repeated seeking before seeked collapses into one)."""
-        self._trigger("seeking", at, _position_arg(position))
+        self._trigger("seeking", at, position_arg(position))
 
     def seeked(self, position: float | None = None, *, at: float | None = None) -> None:
         """The seek finished (at ``position``, or at the last seeking target)."""
-        self._trigger("seeked", at, _position_arg(position, optional=True))
+        self._trigger("seeked", at, position_arg(position, optional=True))
 
     def ended(self, *, at: float | None = None) -> None:
         """The content reached its end."""
@@ -208,7 +209,7 @@ class Session(SessionActions):
 
     def error(self, message: str = "", *, fatal: bool = False, at: float | None = None) -> None:
         """The player reported an error; a fatal one interrupts playback."""
-        self._trigger("error", at, _checked({"message": message, "fatal": bool(fatal)}))
+        self._trigger("error", at, checked_args({"message": message, "fatal": bool(fatal)}))
 
     def ad_break_start(
         self,
@@ -220,7 +221,7 @@ class Session(SessionActions):
     ) -> None:
         """An ad pod (break) begins; ``type`` is pre-roll, mid-roll or post-roll."""
         args = {"pod_id": pod_id, "type": type, "ad_count": ad_count}
-        self._trigger("ad_break_start", at, _checked(args))
+        self._trigger("ad_break_start", at, checked_args(args))
 
     def ad_start(
         self,
@@ -242,7 +243,7 @@ class Session(SessionActions):
             "publisher": publisher,
             "load_type": load_type,
         }
-        self._trigger("ad_start", at, _checked(args))
+        self._trigger("ad_start", at, checked_args(args))
 
     def ad_click(self, *, at: float | None = None) -> None:
         """The viewer clicked the ad."""
@@ -258,7 +259,7 @@ class Session(SessionActions):
 
     def ad_error(self, message: str = "", *, at: float | None = None) -> None:
         """The ad failed to play."""
-        self._trigger("ad_error", at, _checked({"message": message}))
+        self._trigger("ad_error", at, checked_args({"message": message}))
 
     def ad_break_end(self, *, at: float | None = None) -> None:
         """The ad pod is over; content resumes (or playback completes after a post-roll)."""
@@ -266,7 +267,7 @@ class Session(SessionActions):
 
     def interrupt(self, method: str | None = None, *, at: float | None = None) -> None:
         """Playback stopped unintentionally (``method``: network loss, app crash, ...)."""
-        self._trigger("interrupt", at, _checked({"method": method}))
+        self._trigger("interrupt", at, checked_args({"method": method}))
 
     def exit(self, *, at: float | None = None) -> None:
         """The viewer left the player."""
@@ -315,7 +316,7 @@ class Session(SessionActions):
         t = self._begin("timeupdate", at)
         if t is None:
             return
-        if not _is_position(position):
+        if not is_position(position):
             self._anomaly(
                 "timeupdate", t, f"position must be a finite number >= 0; got {position!r}"
             )
@@ -337,7 +338,7 @@ class Session(SessionActions):
         t = self._begin("ratechange", at)
         if t is None:
             return
-        if not _is_number(rate) or rate <= 0:
+        if not is_number(rate) or rate <= 0:
             self._anomaly("ratechange", t, f"rate must be a finite number > 0; got {rate!r}")
             return
         self._settle(t)
@@ -376,7 +377,7 @@ class Session(SessionActions):
             "startup_time": startup_time,
         }
         for name, value in numbers.items():
-            if value is not None and (not _is_number(value) or value < 0):
+            if value is not None and (not is_number(value) or value < 0):
                 self._anomaly("quality", t, f"{name} must be a finite number >= 0; got {value!r}")
                 return
         if self._update_quality(numbers, quality) and self.state != m.IDLE:
@@ -388,7 +389,7 @@ class Session(SessionActions):
         t = self._begin("volume", at)
         if t is None:
             return
-        if not _is_number(level) or not 0 <= level <= 100:
+        if not is_number(level) or not 0 <= level <= 100:
             self._anomaly("volume", t, f"level must be a number from 0 to 100; got {level!r}")
             return
         self._sound = level
@@ -468,7 +469,7 @@ class Session(SessionActions):
                 )
             at = clock()
         if type(at) is not float or not 0.0 <= at < _LAST_TIME:
-            if not _is_number(at) or not 0 <= at < _LAST_TIME:
+            if not is_number(at) or not 0 <= at < _LAST_TIME:
                 self._anomaly(
                     name,
                     None,
@@ -569,50 +570,6 @@ class Session(SessionActions):
     def retry_delivery(self) -> None:
         """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
         self._deliver()
-
-
-_TEXT = ("pod_id", "asset_id", "title", "publisher", "method", "message")
-_COUNTS = {"ad_count": 0, "pod_position": 1}  # smallest allowed value
-_CHOICES = {"type": AD_TYPES, "load_type": ("linear", "dynamic")}
-
-
-def _checked(args: dict[str, Any]) -> dict[str, Any]:
-    """``args`` if every given value is valid, else ``{"invalid": reason}`` (an anomaly).
-
-    Only what satisfies the spec and seed 004's schema may reach a message.
-    """
-    for name, value in args.items():
-        if value is None:
-            continue
-        if name in _TEXT and not isinstance(value, str):
-            return {"invalid": f"{name} must be a string; got {value!r}"}
-        if name in _COUNTS and (
-            isinstance(value, bool) or not isinstance(value, int) or value < _COUNTS[name]
-        ):
-            return {"invalid": f"{name} must be an int >= {_COUNTS[name]}; got {value!r}"}
-        if name in _CHOICES and value not in _CHOICES[name]:
-            allowed = ", ".join(_CHOICES[name])
-            return {"invalid": f"{name} must be one of {allowed}; got {value!r}"}
-        if name == "length" and (not _is_number(value) or value < 0):
-            return {"invalid": f"length must be a finite number >= 0; got {value!r}"}
-    return args
-
-
-def _position_arg(position: Any, optional: bool = False) -> dict[str, Any]:
-    """``{"position": float}``, ``{}`` if optional and absent, or ``{"invalid": reason}``."""
-    if position is None and optional:
-        return {}
-    if not _is_position(position):
-        return {"invalid": f"position must be a finite number >= 0; got {position!r}"}
-    return {"position": float(position)}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_position(value: Any) -> bool:
-    return _is_number(value) and value >= 0
 
 
 __all__ = ["AdBreak", "AdPlay", "Engine", "Session"]

@@ -14,7 +14,7 @@ import attrs
 
 from vtrack import machine as m
 from vtrack.content import Content, ScheduledAd, usable_length
-from vtrack.messages import message_id_from, message_id_hasher, track_message
+from vtrack.emission import Emission
 from vtrack.playhead import Playhead
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 AD_QUARTILES = (25, 50, 75)
 _NO_ARGS: dict[str, Any] = {}
-_FIRST_VERSIONS = (0, 0, 0)  # of the content, ad and quality fact groups
 
 
 @attrs.define(slots=True)
@@ -52,7 +51,7 @@ class AdPlay:
     head: Playhead
 
 
-class SessionActions:
+class SessionActions(Emission):
     """The guards and actions of a session (mixed into :class:`vtrack.Session`)."""
 
     __slots__ = (
@@ -69,7 +68,6 @@ class SessionActions:
         "_due_index",
         "_framerate",
         "_full_screen",
-        "_id_hasher",
         "_item_ended",
         "_item_number",
         "_now",
@@ -78,7 +76,6 @@ class SessionActions:
         "_postrolls_left",
         "_postrolls_played",
         "_prior_length",
-        "_props_cache",
         "_quality",
         "_resumed_during_seek",
         "_schedule_used",
@@ -86,9 +83,7 @@ class SessionActions:
         "_seek_to",
         "_sound",
         "_startup",
-        "_static_facts",
         "_trackers",
-        "_versions",
     )
 
     # Provided by Session:
@@ -105,6 +100,7 @@ class SessionActions:
         def _store(self, message: dict[str, Any]) -> None: ...
 
     def _init_actions(self) -> None:
+        self._init_emission()
         self._content: Content | None = None
         self._content_head = Playhead()
         self._content_started = False
@@ -134,10 +130,6 @@ class SessionActions:
         self._args: dict[str, Any] = _NO_ARGS
         self._now = 0.0
         self._due_index = 0
-        self._static_facts: dict[str, Any] | None = None
-        self._props_cache: dict[int, tuple[tuple[int, ...], dict[str, Any]]] | None = None
-        self._versions: tuple[int, ...] = _FIRST_VERSIONS
-        self._id_hasher: Any = None
 
     # ------------------------------------------------------------------ guards
     def _guard_content_has_started(self) -> bool:
@@ -510,170 +502,6 @@ class SessionActions:
         self._forget_facts(QUALITY_GROUP)
         (self._bitrate, self._framerate, self._quality, self._dropped, self._startup) = merged  # type: ignore[assignment]
         return True
-
-    # ------------------------------------------------------------------ emission
-    def _emit_heartbeat(self, at: float) -> None:
-        self._emit(kind.AD_PLAYING if self.state == m.AD_PLAYING else kind.CONTENT_PLAYING, at)
-
-    def _fire_milestone(self, index: int, at: float) -> None:
-        tracker = self._content_head.tracker
-        assert tracker is not None
-        tracker.fire(index)
-        self._emit_milestone(index, at)
-
-    def _emit_milestone(self, index: int, at: float) -> None:
-        tracker, length = self._content_head.tracker, self._content_head.length
-        assert tracker is not None and length is not None
-        percent = tracker.percents[index]
-        threshold = percent * length / 100.0
-        self._emit(
-            kind.CONTENT_MILESTONE,
-            at,
-            milestone=percent,
-            content_position=threshold,
-            content_timecode=threshold,
-        )
-
-    def _fire_quartile(self, index: int, at: float) -> None:
-        ad = self._ad
-        assert ad is not None and ad.head.tracker is not None and ad.head.length is not None
-        ad.head.tracker.fire(index)
-        quartile = index + 1
-        self._emit(
-            kind.AD_QUARTILE, at, quartile=quartile, ad_position=ad.head.length * quartile / 4
-        )
-
-    def _emit(self, event_kind: str, at: float, **overrides: Any) -> None:
-        settings = self.settings
-        profile = settings.profile
-        if event_kind == kind.CONTENT_MILESTONE:
-            name = profile.event_name(event_kind, overrides["milestone"])
-        else:
-            name = profile.event_names.get(event_kind)
-        if name is None:
-            return
-        slow = self._static_facts
-        if slow is None:
-            slow = self._static_facts = self._slow_facts()
-        facts = self._moment(at, name, slow["live"])
-        if overrides:
-            facts.update(overrides)
-        cache = self._props_cache
-        if cache is None:
-            cache = self._props_cache = {}
-        versions = self._versions
-        stamp = tuple(versions[group] for group in profile.static_groups(event_kind))
-        layout_id = profile.static_id(event_kind)
-        cached = cache.get(layout_id)
-        if cached is not None and cached[0] == stamp:
-            static = cached[1]
-        else:
-            static = profile.static_properties(event_kind, slow)
-            cache[layout_id] = (stamp, static)
-        hasher = self._id_hasher
-        if hasher is None:
-            assert self._start_at is not None
-            hasher = message_id_hasher(self.identity, self.session_id, self._start_at)
-            self._id_hasher = hasher
-        self._store(
-            track_message(
-                name,
-                self.identity_key,
-                self.identity,
-                profile.complete(event_kind, static, facts, slow),
-                at,
-                message_id_from(hasher, self._seq),
-                settings.context,
-                settings.integrations,
-            )
-        )
-
-    def _moment(self, at: float, name: str, live: bool) -> dict[str, Any]:
-        """The facts that change from event to event: time, name and positions."""
-        head, ad = self._content_head, self._ad
-        position = head.pos
-        ad_position = ad.head.pos if ad is not None else 0.0
-        facts = {
-            "event_name": name,
-            "epoch": at,
-            "content_position": position,
-            "content_timecode": 0 if live else position,
-            "playback_position": self._prior_length + position + self._ads_seen + ad_position,
-        }
-        if ad is not None:
-            facts["ad_position"] = ad_position
-        return facts
-
-    def _forget_facts(self, *groups: int) -> None:
-        """Facts of these groups (content, ad, quality) changed: cached layouts are stale."""
-        self._static_facts = None
-        if not self._props_cache:
-            return  # nothing cached yet that could go stale
-        versions = list(self._versions)
-        for group in groups:
-            versions[group] += 1
-        self._versions = tuple(versions)
-
-    def _slow_facts(self) -> dict[str, Any]:
-        content, head, ad, brk = self._content, self._content_head, self._ad, self._break
-        length, prior = head.length, self._prior_length
-        facts: dict[str, Any] = {
-            "session_id": self.session_id,
-            "heartbeat": self.settings.heartbeat,
-            "live": content is not None and content.live,
-            "content_total_length": length,
-            "playback_total_length": (
-                None
-                if length is None or self._ad_total is None
-                else prior + length + self._ad_total
-            ),
-            "bitrate": self._bitrate,
-            "framerate": self._framerate,
-            "quality": self._quality,
-            "dropped_frames": self._dropped,
-            "startup_time": self._startup,
-            "sound": self._sound,
-            "full_screen": self._full_screen,
-        }
-        if content is not None:
-            pods = content.pod_ids
-            schedule = content.ad_schedule
-            facts.update(
-                content_asset_id=content.asset_id,
-                content_pod_id=pods[min(self._pod_index, len(pods) - 1)] if pods else None,
-                content_asset_ids=self._playlist
-                or ((content.asset_id,) if content.asset_id else None),
-                content_pod_ids=pods or None,
-                scheduled_ad_asset_ids=[a.asset_id for a in schedule if a.asset_id] or None,
-                scheduled_ad_pod_ids=list(dict.fromkeys(a.pod_id for a in schedule if a.pod_id))
-                or None,
-                title=content.title,
-                program=content.program,
-                description=content.description,
-                season=content.season,
-                episode=content.episode,
-                genre=content.genre,
-                publisher=content.publisher,
-                channel=content.channel,
-                full_episode=content.full_episode,
-                airdate=content.airdate,
-                keywords=content.keywords or None,
-                video_player=content.video_player,
-                ad_enabled=content.ad_enabled,
-                extra=content.extra,
-            )
-        if brk is not None:
-            facts.update(ad_pod_id=brk.pod_id, ad_type=brk.type, ad_pod_length=brk.ad_count)
-        if ad is not None:
-            facts.update(
-                ad_asset_id=ad.asset_id,
-                ad_pod_position=ad.pod_position,
-                ad_title=ad.title,
-                ad_publisher=ad.publisher,
-                ad_total_length=ad.head.length,
-                ad_load_type=ad.load_type,
-            )
-        return facts
 
 
 def _schedule_total(schedule: tuple[ScheduledAd, ...]) -> float | None:
