@@ -1,0 +1,78 @@
+"""The core imports no I/O, no threads, no clock and no edge of vtrack."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+VTRACK = Path(__file__).parent.parent / "vtrack"
+CORE = [
+    "machine.py",
+    "session.py",
+    "session_actions.py",
+    "emission.py",
+    "playhead.py",
+    "schedule.py",
+    "messages.py",
+    "content.py",
+    "settings.py",
+    "validation.py",
+    "callbacks.py",
+    "errors.py",
+    "protocols.py",
+    "profiles/__init__.py",
+    "profiles/base.py",
+    "profiles/layout.py",
+    "profiles/segment.py",
+    "profiles/vimeo_ott.py",
+]
+FORBIDDEN = {
+    "asyncio",
+    "httpx",
+    "io",
+    "json",
+    "os",
+    "pathlib",
+    "socket",
+    "subprocess",
+    "sys",
+    "threading",
+    "time",
+    "vtrack.cli",
+    "vtrack.demo",
+    "vtrack.sinks",
+}
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+class TestCoreIsPure:
+    @pytest.mark.parametrize("module", CORE)
+    def test_no_io_threads_clock_or_edges(self, module: str) -> None:
+        """Each core module imports nothing that does I/O, threads, clocks, or edge code."""
+        bad = {
+            name
+            for name in imported(VTRACK / module)
+            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+        }
+        assert set() == bad
+
+    def test_every_module_is_classified(self) -> None:
+        """A new module must be listed as core here or be a known edge."""
+        edges = {"__init__.py", "_version.py", "cli.py", "demo.py"}
+        found = {
+            str(p.relative_to(VTRACK))
+            for p in VTRACK.rglob("*.py")
+            if not str(p.relative_to(VTRACK)).startswith("sinks/")
+        }
+        assert set() == found - set(CORE) - edges
