@@ -21,8 +21,7 @@ from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP
 from vtrack.schedule import MilestoneTracker
 
 if TYPE_CHECKING:
-    from vtrack.schedule import HeartbeatSchedule
-    from vtrack.settings import Settings
+    pass
 
 AD_QUARTILES = (25, 50, 75)
 _NO_ARGS: dict[str, Any] = {}
@@ -85,19 +84,6 @@ class SessionActions(Emission):
         "_startup",
         "_trackers",
     )
-
-    # Provided by Session:
-    if TYPE_CHECKING:
-        settings: Settings
-        state: str
-        session_id: str
-        identity_key: str
-        identity: str
-        _hb: HeartbeatSchedule
-        _start_at: float | None
-        _seq: int
-
-        def _store(self, message: dict[str, Any]) -> None: ...
 
     def _init_actions(self) -> None:
         self._init_emission()
