@@ -12,10 +12,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from vtrack import machine as m
 from vtrack.callbacks import Anomaly, Callback
 from vtrack.content import Content
 from vtrack.errors import InvalidCallback, MissingTime, SinkError
+from vtrack.machine import (
+    AD_BREAK,
+    AD_PLAYING,
+    COMPLETED,
+    ENDED,
+    IDLE,
+    IN_AD,
+    MACHINE,
+    PLAYING,
+    PLAYING_STATES,
+    ROUTES,
+    TERMINAL_STATES,
+)
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import QUALITY_GROUP
 from vtrack.protocols import Sink
@@ -113,7 +125,7 @@ class Session(SessionActions):
         self.sink = sink
         self.identity_key = "userId" if user_id is not None else "anonymousId"
         self.identity = identity
-        self.state = m.IDLE
+        self.state = IDLE
         self._init_actions()
         self._hb = HeartbeatSchedule(self.settings.heartbeat)
         self._start_at: float | None = None
@@ -151,7 +163,7 @@ class Session(SessionActions):
     @property
     def position(self) -> float:
         """The content position (seconds) as of the last callback."""
-        return self._content_head.position_at(self._last_at or 0.0, self.state == m.PLAYING)
+        return self._content_head.position_at(self._last_at or 0.0, self.state == PLAYING)
 
     def __repr__(self) -> str:
         return f"<Session {self.session_id!r} {self.state} {self._seq} events>"
@@ -281,7 +293,7 @@ class Session(SessionActions):
         if (
             type(at) is float
             and type(position) is float
-            and (state == m.PLAYING or (state == m.AD_PLAYING and self._ad is not None))
+            and (state == PLAYING or (state == AD_PLAYING and self._ad is not None))
             and last is not None
             and last <= at < self._deadline
             and at < _LAST_TIME
@@ -291,7 +303,7 @@ class Session(SessionActions):
             # The hot path (most callbacks): a pod playing, nothing due, nothing pending.
             # Same result as the general path below; the heartbeat's due time cannot change.
             self._last_at = at
-            if state == m.PLAYING:
+            if state == PLAYING:
                 head = self._content_head
                 self._observe_content(position, at)
                 upcoming = head.next_milestone()
@@ -322,14 +334,14 @@ class Session(SessionActions):
             )
             return
         state = self.state
-        if state == m.PLAYING:
+        if state == PLAYING:
             self._observe_content(position, t)
-        elif state in m.IN_AD:
+        elif state in IN_AD:
             ad = self._ad
             if ad is not None:
-                ad.head.settle(t, state == m.AD_PLAYING)
+                ad.head.settle(t, state == AD_PLAYING)
                 ad.head.jump(position, t)
-        elif state not in (m.AD_BREAK, m.ENDED, m.COMPLETED):
+        elif state not in (AD_BREAK, ENDED, COMPLETED):
             self._content_head.jump(position, t)
         self._finish(t)
 
@@ -380,7 +392,7 @@ class Session(SessionActions):
             if value is not None and (not is_number(value) or value < 0):
                 self._anomaly("quality", t, f"{name} must be a finite number >= 0; got {value!r}")
                 return
-        if self._update_quality(numbers, quality) and self.state != m.IDLE:
+        if self._update_quality(numbers, quality) and self.state != IDLE:
             self._emit(kind.QUALITY_UPDATED, t)
         self._finish(t)
 
@@ -429,7 +441,7 @@ class Session(SessionActions):
         self._finish(t)
 
     def _fire_compiled(self, name: str, state: str, t: float) -> bool | str | None:
-        routes = m.ROUTES[name].get(state)
+        routes = ROUTES[name].get(state)
         if routes is None:
             return None
         for route in routes:
@@ -449,11 +461,11 @@ class Session(SessionActions):
         from transitions import MachineError
 
         assert call.at is not None
-        if name not in m.MACHINE.events or self.state not in m.MACHINE.events[name].transitions:
+        if name not in MACHINE.events or self.state not in MACHINE.events[name].transitions:
             return None
         self._settle(call.at)
         try:
-            ok = m.MACHINE.events[name].trigger(_TransitionsModel(self))
+            ok = MACHINE.events[name].trigger(_TransitionsModel(self))
         except MachineError:
             return None
         return True if ok else "no transition's guard holds"
@@ -484,7 +496,7 @@ class Session(SessionActions):
                 return None  # a timer that woke just before a callback moved time on
             self._anomaly(name, at, f"time went backwards ({at!r} < {last!r})")
             return None
-        if self.state in m.TERMINAL_STATES and name not in ("exit", "advance", "interrupt"):
+        if self.state in TERMINAL_STATES and name not in ("exit", "advance", "interrupt"):
             self._anomaly(name, at, "the session is over")
             return None
         if self._start_at is None:
@@ -495,7 +507,7 @@ class Session(SessionActions):
         return at
 
     def _finish(self, t: float) -> None:
-        if self.state in m.PLAYING_STATES:
+        if self.state in PLAYING_STATES:
             self._hb.start(t)
         else:
             self._hb.stop(t)
@@ -522,16 +534,16 @@ class Session(SessionActions):
     def _recompute(self) -> None:
         deadline, due, index = _NO_DEADLINE, _DUE_HEARTBEAT, 0
         state = self.state
-        if state in m.PLAYING_STATES:
+        if state in PLAYING_STATES:
             hb = self._hb.deadline()
             if hb is not None:
                 deadline = hb
             self._hb_due = deadline
-            head = self._content_head if state == m.PLAYING else self._ad_head()
+            head = self._content_head if state == PLAYING else self._ad_head()
             upcoming = head.next_milestone() if head is not None else None
             if upcoming is not None and upcoming[0] < deadline:
                 deadline, index = upcoming
-                due = _DUE_MILESTONE if state == m.PLAYING else _DUE_QUARTILE
+                due = _DUE_MILESTONE if state == PLAYING else _DUE_QUARTILE
         self._deadline, self._due, self._due_index = deadline, due, index
 
     # ------------------------------------------------------------------ anomalies
