@@ -45,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
             "Example: vtrack demo --profile vimeo-ott --heartbeat 20"
         ),
     )
-    demo.add_argument("--profile", choices=sorted(PROFILES), default="segment")
+    demo.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="segment",
+        help="event names and properties: the Segment Video Spec (default) or Vimeo OTT's",
+    )
     demo.add_argument(
         "--heartbeat",
         type=_heartbeat,
@@ -60,7 +65,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="P,P,...",
         help="progress milestones in percent (default 25,50,75,90)",
     )
-    demo.add_argument("--milestone-basis", choices=MILESTONE_BASES, default="position")
+    demo.add_argument(
+        "--milestone-basis",
+        choices=MILESTONE_BASES,
+        default="position",
+        help="what reaching a milestone means: the content position while playing (default), "
+        "continuous playback across it, or unique seconds watched",
+    )
     return parser
 
 
