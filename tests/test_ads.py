@@ -135,9 +135,7 @@ class TestPlaybackCompleted:
     def test_waits_for_a_scheduled_postroll(self, make_session: SessionFactory) -> None:
         """A scheduled post-roll: Playback Completed only after it, at position 110 of 110."""
         session, sink = make_session(heartbeat=0, milestones=())
-        session.load(MOVIE_WITH_POSTROLL, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session, MOVIE_WITH_POSTROLL)
         session.ended(at=T0 + 100)
         assert "Video Playback Completed" not in events(sink)
         assert "ended" == session.state
@@ -150,9 +148,7 @@ class TestPlaybackCompleted:
     def test_postroll_never_played_then_exit(self, make_session: SessionFactory) -> None:
         """Leaving before the post-roll: Exited, never Completed."""
         session, sink = make_session(heartbeat=0, milestones=())
-        session.load(MOVIE_WITH_POSTROLL, at=T0)
-        session.play(at=T0)
-        session.playing(0.0, at=T0)
+        watch(session, MOVIE_WITH_POSTROLL)
         session.ended(at=T0 + 100)
         session.exit(at=T0 + 101)
         assert "Video Playback Completed" not in events(sink)

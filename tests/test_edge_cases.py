@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MOVIE, T0, SessionFactory, events, heartbeats, play_ad_break, props, watch
+from conftest import (
+    MOVIE,
+    MOVIE_WITH_POSTROLL,
+    T0,
+    SessionFactory,
+    events,
+    heartbeats,
+    play_ad_break,
+    props,
+    watch,
+)
 from invariants import check_messages
 from test_sinks import FlakySink
 
@@ -59,7 +69,7 @@ class TestAdsAroundTheContent:
     def test_postroll_announced_before_ended(self, make_session: SessionFactory) -> None:
         """A post-roll played before the content's `ended` still lets playback complete."""
         session, sink = make_session(heartbeat=0, milestones=())
-        watch(session, MOVIE_POST)
+        watch(session, MOVIE_WITH_POSTROLL)
         play_ad_break(session, "post-pod", "post-roll", "post-ad", 10.0, T0 + 100)
         session.ended(at=T0 + 110)
         assert "Video Playback Completed" == events(sink)[-1]
@@ -179,13 +189,6 @@ class TestLoads:
         session.playing(0.0, at=T0 + 10)
         session.ended(at=T0 + 20)
         assert 2 == events(sink).count("50% Content Completed")
-
-
-MOVIE_POST = Content(
-    asset_id="movie",
-    duration=100.0,
-    ad_schedule=(ScheduledAd("post-ad", "post-pod", "post-roll", 10.0),),
-)
 
 
 class TestMetadataUpdates:
