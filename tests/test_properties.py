@@ -247,13 +247,10 @@ class SessionMachine(RuleBasedStateMachine):
         assert cached is None or session._slow_facts() == cached
         profile = session.settings.profile
         cache = session._props_cache or {}
-        for kind in profile.layouts:
-            if profile.static_id(kind) not in cache:
-                continue
-            stamp, props = cache[profile.static_id(kind)]
-            current = tuple(session._versions[g] for g in profile.static_groups(kind))
-            if stamp == current:  # a layout the session would reuse must still be right
-                assert profile.static_properties(kind, session._slow_facts()) == props
+        for kind, plan in profile.plans.items():
+            if plan.static_id in cache:  # a layout the session would reuse must still be right
+                fresh = profile.static_properties(kind, session._slow_facts())
+                assert fresh == cache[plan.static_id]
 
     @invariant()
     def deadline_is_in_the_future(self) -> None:

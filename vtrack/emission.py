@@ -22,13 +22,10 @@ if TYPE_CHECKING:
     from vtrack.settings import Settings
 
 
-_FIRST_VERSIONS = (0, 0, 0)  # of the content, ad and quality fact groups
-
-
 class Emission:
     """How a session turns an event kind and a moment into a stored message."""
 
-    __slots__ = ("_id_hasher", "_props_cache", "_static_facts", "_versions")
+    __slots__ = ("_id_hasher", "_props_cache", "_static_facts")
 
     if TYPE_CHECKING:  # provided by Session and SessionActions
         settings: Settings
@@ -60,8 +57,7 @@ class Emission:
 
     def _init_emission(self) -> None:
         self._static_facts: dict[str, Any] | None = None
-        self._props_cache: dict[int, tuple[tuple[int, ...], dict[str, Any]]] | None = None
-        self._versions: tuple[int, ...] = _FIRST_VERSIONS
+        self._props_cache: dict[int, dict[str, Any]] | None = None
         self._id_hasher: Any = None
 
     # ------------------------------------------------------------------ emission
@@ -97,32 +93,23 @@ class Emission:
         )
 
     def _emit(self, event_kind: str, at: float, **overrides: Any) -> None:
-        settings = self.settings
-        profile = settings.profile
-        if event_kind == kind.CONTENT_MILESTONE:
-            name = profile.event_name(event_kind, overrides["milestone"])
-        else:
-            name = profile.event_names.get(event_kind)
+        profile = self.settings.profile
+        plan = profile.plans.get(event_kind)
+        if plan is None:
+            return  # the profile does not send this kind
+        name = plan.name
         if name is None:
-            return
-        slow = self._static_facts
-        if slow is None:
-            slow = self._static_facts = self._slow_facts()
-        facts = self._moment(at, name, slow["live"])
+            name = profile.event_name(event_kind, overrides["milestone"])
+            assert name is not None
+        moment = self._moment(at, name)
         if overrides:
-            facts.update(overrides)
+            moment.update(overrides)
         cache = self._props_cache
         if cache is None:
             cache = self._props_cache = {}
-        versions = self._versions
-        stamp = tuple(versions[group] for group in profile.static_groups(event_kind))
-        layout_id = profile.static_id(event_kind)
-        cached = cache.get(layout_id)
-        if cached is not None and cached[0] == stamp:
-            static = cached[1]
-        else:
-            static = profile.static_properties(event_kind, slow)
-            cache[layout_id] = (stamp, static)
+        static = cache.get(plan.static_id)
+        if static is None:
+            static = cache[plan.static_id] = profile.static_properties(event_kind, self._facts())
         hasher = self._id_hasher
         if hasher is None:
             assert self._start_at is not None
@@ -133,39 +120,50 @@ class Emission:
                 name,
                 self.identity_key,
                 self.identity,
-                profile.complete(event_kind, static, facts, slow),
+                profile.complete(
+                    event_kind, static, moment, self._facts() if plan.nested else None
+                ),
                 at,
                 message_id_from(hasher, self._seq),
-                settings.context,
-                settings.integrations,
+                self.settings.context,
+                self.settings.integrations,
             )
         )
 
-    def _moment(self, at: float, name: str, live: bool) -> dict[str, Any]:
+    def _moment(self, at: float, name: str) -> dict[str, Any]:
         """The facts that change from event to event: time, name and positions."""
-        head, ad = self._content_head, self._ad
+        head, ad, content = self._content_head, self._ad, self._content
         position = head.pos
         ad_position = ad.head.pos if ad is not None else 0.0
         facts = {
+            "session_id": self.session_id,
             "event_name": name,
             "epoch": at,
             "content_position": position,
-            "content_timecode": 0 if live else position,
+            "content_timecode": 0 if content is not None and content.live else position,
             "playback_position": self._prior_length + position + self._ads_seen + ad_position,
         }
         if ad is not None:
             facts["ad_position"] = ad_position
         return facts
 
+    def _facts(self) -> dict[str, Any]:
+        """The slow-changing facts, worked out again only after they changed."""
+        facts = self._static_facts
+        if facts is None:
+            facts = self._static_facts = self._slow_facts()
+        return facts
+
     def _forget_facts(self, *groups: int) -> None:
         """Facts of these groups (content, ad, quality) changed: cached layouts are stale."""
         self._static_facts = None
-        if not self._props_cache:
-            return  # nothing cached yet that could go stale
-        versions = list(self._versions)
+        cache = self._props_cache
+        if not cache:
+            return
+        readers = self.settings.profile.readers
         for group in groups:
-            versions[group] += 1
-        self._versions = tuple(versions)
+            for static_id in readers[group]:
+                cache.pop(static_id, None)
 
     def _slow_facts(self) -> dict[str, Any]:
         content, head, ad, brk = self._content, self._content_head, self._ad, self._break

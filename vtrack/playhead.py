@@ -7,6 +7,8 @@ milestones (content) or quartiles (ads) and answers when the next one is reached
 
 from __future__ import annotations
 
+import math
+
 import attrs
 
 from vtrack.schedule import MilestoneTracker
@@ -94,6 +96,25 @@ class Playhead:
         if t > self.at:
             self.at = t
         return crossed
+
+    def steady_target(self) -> tuple[float | None, int]:
+        """Where (content position) the next milestone is reached, and its index.
+
+        Only when that depends on nothing but the position (the ``position`` basis, playing
+        forward); ``inf`` when no milestone is pending; ``None`` when it depends on more (the
+        ``played`` and ``watched`` bases, which must record every stretch played).
+        """
+        tracker, length = self.tracker, self.length
+        if self.rate <= 0.0:
+            return None, 0
+        if tracker is None:
+            return math.inf, 0
+        if tracker.basis != "position":
+            return None, 0
+        done = tracker.done
+        if length is None or done >= len(tracker.percents):
+            return math.inf, 0
+        return tracker.percents[done] * length / 100.0, done
 
     def next_milestone(self) -> tuple[float, int] | None:
         """When (time) the next milestone is reached while playing, and its index."""

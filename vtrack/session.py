@@ -28,6 +28,7 @@ from vtrack.machine import (
     ROUTES,
     TERMINAL_STATES,
 )
+from vtrack.playhead import CONTINUITY_TOLERANCE
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import QUALITY_GROUP
 from vtrack.protocols import Sink
@@ -87,6 +88,8 @@ class Session(SessionActions):
         "_hb",
         "_hb_due",
         "_last_at",
+        "_milestone_index",
+        "_milestone_target",
         "_outbox",
         "_seq",
         "_start_at",
@@ -135,6 +138,8 @@ class Session(SessionActions):
         self._outbox: list[dict[str, Any]] | None = None
         self._deadline = _NO_DEADLINE
         self._hb_due = _NO_DEADLINE
+        self._milestone_target: float | None = None
+        self._milestone_index = 0
         self._due = _DUE_HEARTBEAT
 
     # ------------------------------------------------------------------ public state
@@ -293,7 +298,6 @@ class Session(SessionActions):
         if (
             type(at) is float
             and type(position) is float
-            and (state == PLAYING or (state == AD_PLAYING and self._ad is not None))
             and last is not None
             and last <= at < self._deadline
             and at < _LAST_TIME
@@ -301,30 +305,36 @@ class Session(SessionActions):
             and not self._outbox
         ):
             # The hot path (most callbacks): a pod playing, nothing due, nothing pending.
-            # Same result as the general path below; the heartbeat's due time cannot change.
-            self._last_at = at
+            # Same result as the general path below (a hypothesis test checks it).
             if state == PLAYING:
+                target = self._milestone_target
+                if target is not None and self._steady_content(position, at, target):
+                    return
+                self._last_at = at
                 head = self._content_head
                 self._observe_content(position, at)
                 upcoming = head.next_milestone()
                 mark = _DUE_MILESTONE
-            else:
-                assert self._ad is not None
+            elif state == AD_PLAYING and self._ad is not None:
+                self._last_at = at
                 head = self._ad.head
                 head.settle(at, True)
                 head.jump(position, at)
                 upcoming = head.next_milestone()
                 mark = _DUE_QUARTILE
-            hb_due = self._hb_due
-            if upcoming is not None and upcoming[0] < hb_due:
-                self._deadline, self._due, self._due_index = upcoming[0], mark, upcoming[1]
             else:
-                self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
-            if self._deadline <= at:
-                self._advance(at)
-            if self._outbox:
-                self._deliver()
-            return
+                upcoming = mark = None
+            if mark is not None:
+                hb_due = self._hb_due
+                if upcoming is not None and upcoming[0] < hb_due:
+                    self._deadline, self._due, self._due_index = upcoming[0], mark, upcoming[1]
+                else:
+                    self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
+                if self._deadline <= at:
+                    self._advance(at)
+                if self._outbox:
+                    self._deliver()
+                return
         t = self._begin("timeupdate", at)
         if t is None:
             return
@@ -344,6 +354,41 @@ class Session(SessionActions):
         elif state not in (AD_BREAK, ENDED, COMPLETED):
             self._content_head.jump(position, t)
         self._finish(t)
+
+    def _steady_content(self, position: float, at: float, target: float) -> bool:
+        """Take a report of content playing on as interpolated, if it is one; say if it was.
+
+        It is one when the position is within the continuity tolerance of the interpolation
+        and short of ``target``, the position of the next milestone: then nothing falls due,
+        nothing is recorded (position basis) and only the playhead and the deadline move.
+        """
+        head = self._content_head
+        start, since, rate = head.pos, head.at, head.rate
+        predicted = start + rate * (at - since) if at > since else start
+        length = head.length
+        if length is not None and predicted > length:
+            predicted = length
+        if not (
+            start - CONTINUITY_TOLERANCE <= position <= predicted + CONTINUITY_TOLERANCE
+            and position < target
+            and (length is None or position <= length)
+        ):
+            return False
+        self._last_at = at
+        head.pos = position
+        if at > since:
+            head.at = at
+        milestone_at = at + (target - position) / rate
+        hb_due = self._hb_due
+        if milestone_at < hb_due:
+            self._deadline, self._due, self._due_index = (
+                milestone_at,
+                _DUE_MILESTONE,
+                self._milestone_index,
+            )
+        else:
+            self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
+        return True
 
     def ratechange(self, rate: float, *, at: float | None = None) -> None:
         """The playback rate changed (1.0 is normal speed)."""
@@ -541,6 +586,8 @@ class Session(SessionActions):
             self._hb_due = deadline
             head = self._content_head if state == PLAYING else self._ad_head()
             upcoming = head.next_milestone() if head is not None else None
+            if state == PLAYING:
+                self._milestone_target, self._milestone_index = self._content_head.steady_target()
             if upcoming is not None and upcoming[0] < deadline:
                 deadline, index = upcoming
                 due = _DUE_MILESTONE if state == PLAYING else _DUE_QUARTILE
