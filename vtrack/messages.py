@@ -6,7 +6,6 @@ import math
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
 from hashlib import sha1
 from typing import Any, Final
 
@@ -20,14 +19,22 @@ _VARIANT: Final = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abc
 
 def iso_timestamp(at: float) -> str:
     """``at`` (seconds since the epoch) as ISO-8601 UTC with milliseconds, e.g. ``...00.250Z``."""
-    millis = math.floor(at * 1000.0 + 1e-6)
-    second, milli = divmod(millis, 1000)
-    return f"{_second_prefix(second)}.{milli:03d}Z"
+    scaled = at * 1000.0 + 1e-6
+    millis = int(scaled) if scaled >= 0 else math.floor(scaled)
+    second = millis // 1000
+    prefix = _SECOND_PREFIXES.get(second)
+    if prefix is None:
+        if len(_SECOND_PREFIXES) >= _PREFIXES_KEPT:
+            _SECOND_PREFIXES.clear()
+        prefix = f"{datetime.fromtimestamp(second, UTC):%Y-%m-%dT%H:%M:%S}"
+        _SECOND_PREFIXES[second] = prefix
+    return prefix + _MILLIS[millis - second * 1000]
 
 
-@lru_cache(maxsize=4096)
-def _second_prefix(second: int) -> str:
-    return f"{datetime.fromtimestamp(second, UTC):%Y-%m-%dT%H:%M:%S}"
+#: Formatting a date costs more than the rest of a message; seconds repeat, so keep some.
+_SECOND_PREFIXES: dict[int, str] = {}
+_PREFIXES_KEPT: Final = 4096
+_MILLIS: Final = tuple(f".{milli:03d}Z" for milli in range(1000))
 
 
 def message_id_hasher(identity: str, session_id: str, start_at: float) -> Any:
@@ -66,8 +73,8 @@ def track_message(
     integrations: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A complete Segment track message (``identity_key`` is ``userId`` or ``anonymousId``)."""
-    full_context = dict(context) if context else {}
-    full_context["library"] = {"name": "vtrack", "version": __version__}
+    library = {"name": "vtrack", "version": __version__}
+    full_context = {**context, "library": library} if context else {"library": library}
     message: dict[str, Any] = {
         "type": "track",
         "event": event,

@@ -15,7 +15,7 @@ from typing import Any, Final, NamedTuple
 
 import attrs
 
-from vtrack.profiles.layout import Layout, compile_layout
+from vtrack.profiles.layout import Fill, Layout, compile_fill, compile_layout
 
 # Event kinds: what happened, independent of how a tool names it.
 PLAYBACK_STARTED: Final = "playback_started"
@@ -213,10 +213,9 @@ class Plan(NamedTuple):
     groups: frozenset[int]
     #: ``(property, fact)`` for each :data:`SESSION_FACTS` property, filled in per event.
     session_fields: tuple[tuple[str, str], ...]
-    #: Properties holding a list, copied per event so no two messages share one.
-    list_keys: tuple[str, ...]
-    #: Lays out the :data:`DYNAMIC_FACTS` properties.
-    dynamic: Layout
+    #: Completes a copy of the cacheable part: the :data:`SESSION_FACTS` and
+    #: :data:`DYNAMIC_FACTS` properties, and fresh copies of its lists.
+    fill: Fill
     #: ``(property, layout)`` of nested objects, which read every fact.
     nested: tuple[tuple[str, Layout], ...]
 
@@ -266,17 +265,22 @@ class Profile:
             if kind not in self.event_names:
                 continue
             name = self.event_names[kind]
+            session_fields = tuple(
+                (f.key, f.fact)
+                for f in still
+                if f.fact in SESSION_FACTS and f.write == "raw" and f.nested is None
+            )
             plans[kind] = Plan(
                 name=None if kind == CONTENT_MILESTONE else name,
                 static_id=static_id,
                 groups=_groups(still) | ({CONTENT_GROUP} if extra else frozenset()),
-                session_fields=tuple(
-                    (f.key, f.fact)
-                    for f in still
-                    if f.fact in SESSION_FACTS and f.write == "raw" and f.nested is None
+                session_fields=session_fields,
+                fill=compile_fill(
+                    tuple(f for f in moving if f.nested is None),
+                    session_fields,
+                    tuple(f.key for f in still if f.write == "list"),
+                    WRITERS,
                 ),
-                list_keys=tuple(f.key for f in still if f.write == "list"),
-                dynamic=compile_layout(tuple(f for f in moving if f.nested is None), WRITERS),
                 nested=tuple(
                     (f.key, compile_layout(f.nested, WRITERS))
                     for f in moving
@@ -356,19 +360,9 @@ class Profile:
         ``facts`` the others, which only nested objects (the ``content`` of ad events) need
         besides.
         """
-        _, _, _, session_fields, list_keys, dynamic, nested = self.plans[kind]
+        plan = self.plans[kind]
         out = static.copy()
-        for key, fact in session_fields:
-            value = moment.get(fact)
-            if value is None:
-                del out[key]  # as the layout leaves out a fact that is not known
-            else:
-                out[key] = value
-        for key in list_keys:
-            value = out.get(key)
-            if type(value) is list:
-                out[key] = value.copy()  # no list is shared between two messages
-        out.update(dynamic(moment))
-        for key, layout in nested:
+        plan.fill(out, moment)
+        for key, layout in plan.nested:
             out[key] = layout({**facts, **moment} if facts else moment)
         return out
