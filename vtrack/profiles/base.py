@@ -141,6 +141,9 @@ SESSION_FACTS: Final = frozenset({"session_id"})
 SHARED_LAYOUTS_LIMIT: Final = 4096
 
 
+_FLAT_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def _frozen(value: Any) -> Any:
     """A hashable stand-in for a property value that tells apart ``1``, ``1.0`` and ``True``."""
     kind = type(value)
@@ -334,10 +337,16 @@ class Profile:
         # Thousands of sessions showing the same content mostly hold equal layouts; one shared
         # copy stays in the CPU cache where thousands of copies would not (measured: the
         # interleaved benchmark runs 1.3x faster).
-        try:
-            key = (static_id, _frozen(out))
-        except TypeError:
-            return out  # an unhashable custom property: this session keeps its own copy
+        types = tuple(map(type, out.values()))
+        key: Any
+        if _FLAT_TYPES.issuperset(types):
+            # Types in the key: 1, 1.0 and True are equal but must not stand in for each other.
+            key = (static_id, tuple(out.items()), types)
+        else:
+            try:
+                key = (static_id, _frozen(out))
+            except TypeError:
+                return out  # an unhashable custom property: this session keeps its own copy
         shared = self._shared
         found = shared.get(key)
         if found is not None:

@@ -1,0 +1,90 @@
+"""Sessions share cached layouts without ever mixing up their values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import T0
+
+from vtrack import SEGMENT, VIMEO_OTT, Content, MemorySink, Session
+from vtrack.profiles import base as kind
+
+
+def heartbeat_of(session_id: str, content: Content, **options: Any) -> dict[str, Any]:
+    sink = MemorySink()
+    session = Session(session_id, anonymous_id=f"viewer-{session_id}", sink=sink, **options)
+    session.load(content, at=T0)
+    session.play(at=T0)
+    session.playing(position=0.0, at=T0)
+    session.advance(T0 + 10.0)
+    beats = [m for m in sink.messages if m["event"] == "Video Content Playing"]
+    assert len(beats) == 1
+    cache = session._props_cache or {}
+    beat: dict[str, Any] = beats[0]["properties"]
+    beat["_cached"] = cache[SEGMENT.plans[kind.CONTENT_PLAYING].static_id]
+    return beat
+
+
+CONTENT = Content(asset_id="shared", duration=600.0, title="Shared", extra={"tier": 1})
+
+
+def test_sessions_showing_the_same_content_share_one_cached_layout() -> None:
+    one, two = heartbeat_of("one", CONTENT), heartbeat_of("two", CONTENT)
+    assert one.pop("_cached") is two.pop("_cached")
+    assert one["session_id"] == "one" and two["session_id"] == "two"
+    assert {k: v for k, v in one.items() if k != "session_id"} == {
+        k: v for k, v in two.items() if k != "session_id"
+    }
+
+
+def test_the_shared_layout_holds_no_session_id() -> None:
+    cached = heartbeat_of("one", CONTENT)["_cached"]
+    assert cached["session_id"] is None
+
+
+def test_equal_values_of_other_types_are_not_shared() -> None:
+    """1, 1.0 and True are equal in Python; each session still gets its own value back."""
+    values = [1, 1.0, True]
+    beats = [
+        heartbeat_of(f"s{i}", Content(asset_id="c", duration=600.0, extra={"flag": value}))
+        for i, value in enumerate(values)
+    ]
+    for value, beat in zip(values, beats, strict=True):
+        assert type(beat["flag"]) is type(value)
+    nested = [
+        heartbeat_of(f"n{i}", Content(asset_id="c", duration=600.0, extra={"flags": (value,)}))
+        for i, value in enumerate(values)
+    ]
+    for value, beat in zip(values, nested, strict=True):
+        assert type(beat["flags"][0]) is type(value)
+
+
+def test_unhashable_custom_properties_are_kept_per_session() -> None:
+    content = Content(asset_id="c", duration=600.0, extra={"tags": {"a": [1, {2}]}})
+    one, two = heartbeat_of("one", content), heartbeat_of("two", content)
+    assert one["tags"] == two["tags"] == {"a": [1, {2}]}
+
+
+def test_lists_are_never_shared_between_messages() -> None:
+    content = Content(asset_id="c", duration=600.0, keywords=("a", "b"))
+    one, two = heartbeat_of("one", content), heartbeat_of("two", content)
+    assert one["keywords"] == two["keywords"] == ["a", "b"]
+    assert one["keywords"] is not two["keywords"]
+    one["keywords"].append("changed")
+    assert heartbeat_of("three", content)["keywords"] == ["a", "b"]
+
+
+def test_the_shared_table_is_bounded() -> None:
+    for index in range(kind.SHARED_LAYOUTS_LIMIT + 10):
+        SEGMENT.static_properties(kind.CONTENT_PLAYING, {"content_asset_id": f"c{index}"})
+    assert len(SEGMENT._shared) <= kind.SHARED_LAYOUTS_LIMIT
+
+
+def test_vimeo_ott_fills_in_the_session_id_too() -> None:
+    sink = MemorySink()
+    session = Session("vim", anonymous_id="v", sink=sink, profile=VIMEO_OTT)
+    session.load(CONTENT, at=T0)
+    session.play(at=T0)
+    session.playing(position=0.0, at=T0)
+    session.pause(at=T0 + 1)
+    assert all(m["properties"]["session_id"] == "vim" for m in sink.messages)
