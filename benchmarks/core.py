@@ -126,12 +126,17 @@ def prepare(sessions: Sequence[object], steps: list[tuple[int, Step]]) -> list[C
     calls: list[Call] = []
     for index, (at, name, args) in steps:
         method = getattr(sessions[index], name)
+        # Fresh floats, laid out in the order they are read (as a decoder makes them), not
+        # scattered over the memory of the per-viewer scripts they were generated in.
+        fresh_at = at * 1.0
         if not args:
-            calls.append((method, (), at))
+            calls.append((method, (), fresh_at))
+        elif tuple(args) == ("position",):
+            calls.append((method, (args["position"] * 1.0,), fresh_at))
         elif tuple(args) in _POSITIONAL:
-            calls.append((method, tuple(args.values()), at))
+            calls.append((method, tuple(args.values()), fresh_at))
         else:
-            calls.append((functools.partial(method, **args), (), at))
+            calls.append((functools.partial(method, **args), (), fresh_at))
     return calls
 
 

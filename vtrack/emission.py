@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class Emission:
     """How a session turns an event kind and a moment into a stored message."""
 
-    __slots__ = ("_id_hasher", "_props_cache", "_static_facts")
+    __slots__ = ("_id_hasher", "_outbox", "_props_cache", "_seq", "_static_facts")
 
     if TYPE_CHECKING:  # provided by Session and SessionActions
         settings: Settings
@@ -35,7 +35,6 @@ class Emission:
         identity: str
         _hb: HeartbeatSchedule
         _start_at: float | None
-        _seq: int
         _content: Content | None
         _content_head: Playhead
         _ad: AdPlay | None
@@ -53,9 +52,10 @@ class Emission:
         _sound: float | None
         _full_screen: bool | None
 
-        def _store(self, message: dict[str, Any]) -> None: ...
-
     def _init_emission(self) -> None:
+        self._seq = 0  # messages made so far: the sequence number in the next messageId
+        #: Messages made but not yet taken by the sink; None when there are none.
+        self._outbox: list[dict[str, Any]] | None = None
         self._static_facts: dict[str, Any] | None = None
         self._props_cache: dict[int, dict[str, Any]] | None = None
         self._id_hasher: Any = None
@@ -115,20 +115,22 @@ class Emission:
             assert self._start_at is not None
             hasher = message_id_hasher(self.identity, self.session_id, self._start_at)
             self._id_hasher = hasher
-        self._store(
-            track_message(
-                name,
-                self.identity_key,
-                self.identity,
-                profile.complete(
-                    event_kind, static, moment, self._facts() if plan.nested else None
-                ),
-                at,
-                message_id_from(hasher, self._seq),
-                self.settings.context,
-                self.settings.integrations,
-            )
+        message = track_message(
+            name,
+            self.identity_key,
+            self.identity,
+            profile.complete(event_kind, static, moment, self._facts() if plan.nested else None),
+            at,
+            message_id_from(hasher, self._seq),
+            self.settings.context,
+            self.settings.integrations,
         )
+        self._seq += 1
+        outbox = self._outbox
+        if outbox is None:
+            self._outbox = [message]
+        else:
+            outbox.append(message)
 
     def _moment(self, at: float, name: str) -> dict[str, Any]:
         """The facts that change from event to event: time, name and positions."""

@@ -90,8 +90,6 @@ class Session(SessionActions):
         "_last_at",
         "_milestone_index",
         "_milestone_target",
-        "_outbox",
-        "_seq",
         "_start_at",
         "identity",
         "identity_key",
@@ -133,9 +131,7 @@ class Session(SessionActions):
         self._hb = HeartbeatSchedule(self.settings.heartbeat)
         self._start_at: float | None = None
         self._last_at: float | None = None
-        self._seq = 0
         self._anomalies: list[Anomaly] | None = None
-        self._outbox: list[dict[str, Any]] | None = None
         self._deadline = _NO_DEADLINE
         self._hb_due = _NO_DEADLINE
         self._milestone_target: float | None = None
@@ -293,38 +289,60 @@ class Session(SessionActions):
     # ------------------------------------------------------------------ observations
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
         """The player reports its position (seconds into the content, or into the ad)."""
-        last = self._last_at
+        # The hot paths (most callbacks): a pod playing, nothing due, nothing pending. They
+        # give the same result as the general path at the end (a hypothesis test checks it).
         state = self.state
+        last = self._last_at
         if (
             type(at) is float
             and type(position) is float
             and last is not None
             and last <= at < self._deadline
             and at < _LAST_TIME
-            and 0.0 <= position < _NO_DEADLINE
-            and not self._outbox
+            and self._outbox is None
         ):
-            # The hot path (most callbacks): a pod playing, nothing due, nothing pending.
-            # Same result as the general path below (a hypothesis test checks it).
             if state == PLAYING:
                 target = self._milestone_target
-                if target is not None and self._steady_content(position, at, target):
-                    return
+                if target is not None and 0.0 <= position < target:
+                    # Content playing on as interpolated, short of the next milestone
+                    # (position basis): only the playhead and the deadline move.
+                    head = self._content_head
+                    start, since, rate = head.pos, head.at, head.rate
+                    predicted = start + rate * (at - since) if at > since else start
+                    length = head.length
+                    if length is not None and predicted > length:
+                        predicted = length
+                    if (
+                        start - CONTINUITY_TOLERANCE <= position <= predicted + CONTINUITY_TOLERANCE
+                    ) and (length is None or position <= length):
+                        self._last_at = at
+                        head.pos = position
+                        if at > since:
+                            head.at = at
+                        milestone_at = at + (target - position) / rate
+                        hb_due = self._hb_due
+                        if milestone_at < hb_due:
+                            self._deadline = milestone_at
+                            self._due = _DUE_MILESTONE
+                            self._due_index = self._milestone_index
+                        else:
+                            self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
+                        return
+            if 0.0 <= position < _NO_DEADLINE and (
+                state == PLAYING or (state == AD_PLAYING and self._ad is not None)
+            ):
                 self._last_at = at
-                head = self._content_head
-                self._observe_content(position, at)
+                if state == PLAYING:
+                    head = self._content_head
+                    self._observe_content(position, at)
+                    mark = _DUE_MILESTONE
+                else:
+                    assert self._ad is not None
+                    head = self._ad.head
+                    head.settle(at, True)
+                    head.jump(position, at)
+                    mark = _DUE_QUARTILE
                 upcoming = head.next_milestone()
-                mark = _DUE_MILESTONE
-            elif state == AD_PLAYING and self._ad is not None:
-                self._last_at = at
-                head = self._ad.head
-                head.settle(at, True)
-                head.jump(position, at)
-                upcoming = head.next_milestone()
-                mark = _DUE_QUARTILE
-            else:
-                upcoming = mark = None
-            if mark is not None:
                 hb_due = self._hb_due
                 if upcoming is not None and upcoming[0] < hb_due:
                     self._deadline, self._due, self._due_index = upcoming[0], mark, upcoming[1]
@@ -332,7 +350,7 @@ class Session(SessionActions):
                     self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
                 if self._deadline <= at:
                     self._advance(at)
-                if self._outbox:
+                if self._outbox is not None:
                     self._deliver()
                 return
         t = self._begin("timeupdate", at)
@@ -354,41 +372,6 @@ class Session(SessionActions):
         elif state not in (AD_BREAK, ENDED, COMPLETED):
             self._content_head.jump(position, t)
         self._finish(t)
-
-    def _steady_content(self, position: float, at: float, target: float) -> bool:
-        """Take a report of content playing on as interpolated, if it is one; say if it was.
-
-        It is one when the position is within the continuity tolerance of the interpolation
-        and short of ``target``, the position of the next milestone: then nothing falls due,
-        nothing is recorded (position basis) and only the playhead and the deadline move.
-        """
-        head = self._content_head
-        start, since, rate = head.pos, head.at, head.rate
-        predicted = start + rate * (at - since) if at > since else start
-        length = head.length
-        if length is not None and predicted > length:
-            predicted = length
-        if not (
-            start - CONTINUITY_TOLERANCE <= position <= predicted + CONTINUITY_TOLERANCE
-            and position < target
-            and (length is None or position <= length)
-        ):
-            return False
-        self._last_at = at
-        head.pos = position
-        if at > since:
-            head.at = at
-        milestone_at = at + (target - position) / rate
-        hb_due = self._hb_due
-        if milestone_at < hb_due:
-            self._deadline, self._due, self._due_index = (
-                milestone_at,
-                _DUE_MILESTONE,
-                self._milestone_index,
-            )
-        else:
-            self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
-        return True
 
     def ratechange(self, rate: float, *, at: float | None = None) -> None:
         """The playback rate changed (1.0 is normal speed)."""
@@ -607,15 +590,9 @@ class Session(SessionActions):
             self._anomaly(name, t, reason)
 
     # ------------------------------------------------------------------ delivery
-    def _store(self, message: dict[str, Any]) -> None:
-        self._seq += 1
-        if self._outbox is None:
-            self._outbox = []
-        self._outbox.append(message)
-
     def _deliver(self) -> None:
         outbox = self._outbox
-        if not outbox:
+        if outbox is None:
             return
         emit = self.sink.emit
         for index, message in enumerate(outbox):
@@ -624,7 +601,7 @@ class Session(SessionActions):
             except Exception as exc:
                 del outbox[:index]
                 raise SinkError(message, exc) from exc
-        outbox.clear()
+        self._outbox = None  # None, not an empty list: the hot paths test it without a load
 
     def retry_delivery(self) -> None:
         """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
