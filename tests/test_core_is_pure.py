@@ -13,6 +13,7 @@ CORE = [
     "session.py",
     "session_actions.py",
     "emission.py",
+    "hot_state.py",
     "playhead.py",
     "schedule.py",
     "messages.py",

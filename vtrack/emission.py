@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vtrack import machine as m
+from vtrack.hot_state import HotState
 from vtrack.messages import message_id_from, message_id_hasher, track_message
 from vtrack.profiles import base as kind
 
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
     from vtrack.settings import Settings
 
 
-class Emission:
+class Emission(HotState):
     """How a session turns an event kind and a moment into a stored message."""
 
-    __slots__ = ("_id_hasher", "_outbox", "_props_cache", "_seq", "_static_facts")
+    __slots__ = ("_id_hasher", "_props_cache", "_seq", "_static_facts")
 
     if TYPE_CHECKING:  # provided by Session and SessionActions
         settings: Settings

@@ -83,20 +83,13 @@ class Session(SessionActions):
 
     __slots__ = (
         "_anomalies",
-        "_deadline",
-        "_due",
         "_hb",
-        "_hb_due",
-        "_last_at",
-        "_milestone_index",
-        "_milestone_target",
         "_start_at",
         "identity",
         "identity_key",
         "session_id",
         "settings",
         "sink",
-        "state",
     )
 
     def __init__(
