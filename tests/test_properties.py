@@ -245,6 +245,9 @@ class SessionMachine(RuleBasedStateMachine):
         session = self.session
         cached = session._static_facts
         assert cached is None or session._slow_facts() == cached
+        fresh = (session._content_facts(), session._ad_facts(), session._quality_facts())
+        for group, known in enumerate(session._groups or ()):
+            assert known is None or known == fresh[group]
         profile = session.settings.profile
         cache = session._props_cache or {}
         for kind, plan in profile.plans.items():

@@ -88,3 +88,37 @@ def test_vimeo_ott_fills_in_the_session_id_too() -> None:
     session.playing(position=0.0, at=T0)
     session.pause(at=T0 + 1)
     assert all(m["properties"]["session_id"] == "vim" for m in sink.messages)
+
+
+def test_each_fact_is_worked_out_with_its_group() -> None:
+    """A fact's group decides which changes make it stale; it must be built with that group."""
+    session = Session("s", anonymous_id="a", sink=MemorySink())
+    session.load(Content(asset_id="c", duration=60.0, title="T"), at=T0)
+    session.ad_break_start("pod", "pre-roll", at=T0)
+    session.ad_start("ad", length=5.0, at=T0)
+    builders = {
+        kind.CONTENT_GROUP: session._content_facts,
+        kind.AD_GROUP: session._ad_facts,
+        kind.QUALITY_GROUP: session._quality_facts,
+    }
+    for group, build in builders.items():
+        for fact in build():
+            assert kind.FACT_GROUPS.get(fact, kind.CONTENT_GROUP) == group, fact
+    assert set(session._slow_facts()) - {"session_id"} == {
+        fact for build in builders.values() for fact in build()
+    }
+
+
+def test_a_quality_change_reaches_only_the_session_that_made_it() -> None:
+    sinks = [MemorySink(), MemorySink()]
+    sessions = [Session(f"s{i}", anonymous_id="a", sink=sinks[i]) for i in range(2)]
+    for session in sessions:
+        session.load(CONTENT, at=T0)
+        session.play(at=T0)
+        session.playing(position=0.0, at=T0)
+    sessions[0].quality(bitrate=3200, at=T0 + 1)
+    for session in sessions:
+        session.pause(at=T0 + 2)
+    paused = [sink.messages[-1]["properties"] for sink in sinks]
+    assert paused[0]["bitrate"] == 3200
+    assert "bitrate" not in paused[1]

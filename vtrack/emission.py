@@ -8,12 +8,13 @@ profile, per layout; they go stale by group (content, ad, quality) when the sess
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from vtrack import machine as m
 from vtrack.hot_state import HotState
 from vtrack.messages import message_id_from, message_id_hasher, track_message
 from vtrack.profiles import base as kind
+from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP, shared_facts
 
 if TYPE_CHECKING:
     from vtrack.content import Content
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class Emission(HotState):
     """How a session turns an event kind and a moment into a stored message."""
 
-    __slots__ = ("_id_hasher", "_props_cache", "_seq", "_static_facts")
+    __slots__ = ("_groups", "_id_hasher", "_props_cache", "_seq", "_static_facts")
 
     if TYPE_CHECKING:  # provided by Session and SessionActions
         settings: Settings
@@ -59,6 +60,8 @@ class Emission(HotState):
         self._outbox: list[dict[str, Any]] | None = None
         self._static_facts: dict[str, Any] | None = None
         self._props_cache: dict[int, dict[str, Any]] | None = None
+        #: Per fact group, its facts as last worked out (None: stale or never needed).
+        self._groups: list[dict[str, Any] | None] | None = None
         self._id_hasher: Any = None
 
     # ------------------------------------------------------------------ emission
@@ -110,7 +113,9 @@ class Emission(HotState):
             cache = self._props_cache = {}
         static = cache.get(plan.static_id)
         if static is None:
-            static = cache[plan.static_id] = profile.static_properties(event_kind, self._facts())
+            inputs = tuple(self._group_facts(group) for group in plan.group_order)
+            static = profile.static_for(event_kind, inputs, self._facts)
+            cache[plan.static_id] = static
         hasher = self._id_hasher
         if hasher is None:
             assert self._start_at is not None
@@ -154,12 +159,21 @@ class Emission(HotState):
         """The slow-changing facts, worked out again only after they changed."""
         facts = self._static_facts
         if facts is None:
-            facts = self._static_facts = self._slow_facts()
+            facts = self._static_facts = {
+                "session_id": self.session_id,
+                **self._group_facts(CONTENT_GROUP),
+                **self._group_facts(AD_GROUP),
+                **self._group_facts(QUALITY_GROUP),
+            }
         return facts
 
     def _forget_facts(self, *groups: int) -> None:
         """Facts of these groups (content, ad, quality) changed: cached layouts are stale."""
         self._static_facts = None
+        known = self._groups
+        if known is not None:
+            for group in groups:
+                known[group] = None
         cache = self._props_cache
         if not cache:
             return
@@ -169,25 +183,20 @@ class Emission(HotState):
                 cache.pop(static_id, None)
 
     def _slow_facts(self) -> dict[str, Any]:
-        content, head, ad, brk = self._content, self._content_head, self._ad, self._break
-        length, prior = head.length, self._prior_length
-        facts: dict[str, Any] = {
+        """Every slow-changing fact, worked out afresh."""
+        return {
             "session_id": self.session_id,
+            **self._content_facts(),
+            **self._ad_facts(),
+            **self._quality_facts(),
+        }
+
+    def _content_facts(self) -> dict[str, Any]:
+        content, length = self._content, self._content_head.length
+        facts: dict[str, Any] = {
             "heartbeat": self.settings.heartbeat,
             "live": content is not None and content.live,
             "content_total_length": length,
-            "playback_total_length": (
-                None
-                if length is None or self._ad_total is None
-                else prior + length + self._ad_total
-            ),
-            "bitrate": self._bitrate,
-            "framerate": self._framerate,
-            "quality": self._quality,
-            "dropped_frames": self._dropped,
-            "startup_time": self._startup,
-            "sound": self._sound,
-            "full_screen": self._full_screen,
         }
         if content is not None:
             pods = content.pod_ids
@@ -216,6 +225,17 @@ class Emission(HotState):
                 ad_enabled=content.ad_enabled,
                 extra=content.extra,
             )
+        return facts
+
+    def _ad_facts(self) -> dict[str, Any]:
+        ad, brk, length = self._ad, self._break, self._content_head.length
+        facts: dict[str, Any] = {
+            "playback_total_length": (
+                None
+                if length is None or self._ad_total is None
+                else self._prior_length + length + self._ad_total
+            ),
+        }
         if brk is not None:
             facts.update(ad_pod_id=brk.pod_id, ad_type=brk.type, ad_pod_length=brk.ad_count)
         if ad is not None:
@@ -228,3 +248,28 @@ class Emission(HotState):
                 ad_load_type=ad.load_type,
             )
         return facts
+
+    def _quality_facts(self) -> dict[str, Any]:
+        return {
+            "bitrate": self._bitrate,
+            "framerate": self._framerate,
+            "quality": self._quality,
+            "dropped_frames": self._dropped,
+            "startup_time": self._startup,
+            "sound": self._sound,
+            "full_screen": self._full_screen,
+        }
+
+    def _group_facts(self, group: int) -> dict[str, Any]:
+        """The facts of one group, shared with every session that has the same ones."""
+        groups = self._groups
+        if groups is None:
+            groups = self._groups = [None, None, None]
+        facts = groups[group]
+        if facts is None:
+            facts = groups[group] = shared_facts(group, _GROUP_FACTS[group](self))
+        return facts
+
+
+#: How each fact group (content, ad, quality) is worked out.
+_GROUP_FACTS: Final = (Emission._content_facts, Emission._ad_facts, Emission._quality_facts)

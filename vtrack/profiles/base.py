@@ -144,6 +144,42 @@ SHARED_LAYOUTS_LIMIT: Final = 4096
 _FLAT_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
 
+def _sharing_key(out: Mapping[str, Any]) -> Any:
+    """A hashable key telling equal dicts apart from others (``None`` if there is none)."""
+    types = tuple(map(type, out.values()))
+    if _FLAT_TYPES.issuperset(types):
+        # Types in the key: 1, 1.0 and True are equal but must not stand in for each other.
+        return (tuple(out.items()), types)
+    try:
+        return _frozen(out)
+    except TypeError:
+        return None  # an unhashable custom property
+
+
+def _intern(table: dict[Any, dict[str, Any]], tag: int, out: dict[str, Any]) -> dict[str, Any]:
+    """``out``, or an equal dict already in ``table`` under ``tag`` (which it then replaces)."""
+    key = _sharing_key(out)
+    if key is None:
+        return out  # kept apart
+    key = (tag, key)
+    found = table.get(key)
+    if found is not None:
+        return found
+    if len(table) >= SHARED_LAYOUTS_LIMIT:
+        table.clear()
+    table[key] = out
+    return out
+
+
+#: Fact groups shared between sessions (see :func:`shared_facts`).
+_SHARED_FACTS: dict[Any, dict[str, Any]] = {}
+
+
+def shared_facts(group: int, facts: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` of ``group``, or an equal dict another session got before: do not change it."""
+    return _intern(_SHARED_FACTS, group, facts)
+
+
 def _frozen(value: Any) -> Any:
     """A hashable stand-in for a property value that tells apart ``1``, ``1.0`` and ``True``."""
     kind = type(value)
@@ -216,6 +252,8 @@ class Plan(NamedTuple):
     groups: frozenset[int]
     #: ``(property, fact)`` for each :data:`SESSION_FACTS` property, filled in per event.
     session_fields: tuple[tuple[str, str], ...]
+    #: The same groups, in the order :meth:`Profile.static_for` takes them.
+    group_order: tuple[int, ...]
     #: Completes a copy of the cacheable part: the :data:`SESSION_FACTS` and
     #: :data:`DYNAMIC_FACTS` properties, and fresh copies of its lists.
     fill: Fill
@@ -245,6 +283,9 @@ class Profile:
     _static: Mapping[str, Layout] = attrs.field(init=False, eq=False, repr=False)
     _dynamic_keys: Mapping[str, frozenset[str]] = attrs.field(init=False, eq=False, repr=False)
     _shared: dict[Any, dict[str, Any]] = attrs.field(init=False, eq=False, repr=False)
+    _by_inputs: dict[tuple[int, ...], tuple[dict[str, Any], tuple[Mapping[str, Any], ...]]] = (
+        attrs.field(init=False, eq=False, repr=False)
+    )
 
     def __attrs_post_init__(self) -> None:
         missing = set(self.event_names) - set(self.layouts)
@@ -273,10 +314,12 @@ class Profile:
                 for f in still
                 if f.fact in SESSION_FACTS and f.write == "raw" and f.nested is None
             )
+            groups = _groups(still) | ({CONTENT_GROUP} if extra else frozenset())
             plans[kind] = Plan(
                 name=None if kind == CONTENT_MILESTONE else name,
                 static_id=static_id,
-                groups=_groups(still) | ({CONTENT_GROUP} if extra else frozenset()),
+                groups=groups,
+                group_order=tuple(sorted(groups)),
                 session_fields=session_fields,
                 fill=compile_fill(
                     tuple(f for f in moving if f.nested is None),
@@ -299,6 +342,7 @@ class Profile:
         object.__setattr__(self, "_static", static)
         object.__setattr__(self, "_dynamic_keys", dynamic_keys)
         object.__setattr__(self, "_shared", {})
+        object.__setattr__(self, "_by_inputs", {})
 
     def event_name(self, kind: str, milestone: float | None = None) -> str | None:
         """The event name for ``kind``, or ``None`` when this profile does not send it."""
@@ -337,24 +381,31 @@ class Profile:
         # Thousands of sessions showing the same content mostly hold equal layouts; one shared
         # copy stays in the CPU cache where thousands of copies would not (measured: the
         # interleaved benchmark runs 1.3x faster).
-        types = tuple(map(type, out.values()))
-        key: Any
-        if _FLAT_TYPES.issuperset(types):
-            # Types in the key: 1, 1.0 and True are equal but must not stand in for each other.
-            key = (static_id, tuple(out.items()), types)
-        else:
-            try:
-                key = (static_id, _frozen(out))
-            except TypeError:
-                return out  # an unhashable custom property: this session keeps its own copy
-        shared = self._shared
-        found = shared.get(key)
-        if found is not None:
-            return found
-        if len(shared) >= SHARED_LAYOUTS_LIMIT:
-            shared.clear()
-        shared[key] = out
-        return out
+        return _intern(self._shared, static_id, out)
+
+    def static_for(
+        self,
+        kind: str,
+        inputs: tuple[Mapping[str, Any], ...],
+        facts: Callable[[], Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        """:meth:`static_properties` of ``kind`` for sessions whose fact groups are ``inputs``.
+
+        ``inputs`` are the dicts of the groups the kind's layout reads, in the order of
+        :attr:`Plan.group_order`, as :func:`shared_facts` gave them: sessions holding the same
+        ones share one result, worked out (from all of ``facts()``) by the first of them.
+        """
+        plan = self.plans[kind]
+        key = (plan.static_id, *map(id, inputs))
+        known = self._by_inputs.get(key)
+        if known is not None:
+            return known[0]
+        static = self.static_properties(kind, facts())
+        if len(self._by_inputs) >= SHARED_LAYOUTS_LIMIT:
+            self._by_inputs.clear()
+        # The inputs stay referenced by the entry, so no other dict can take their ids.
+        self._by_inputs[key] = (static, inputs)
+        return static
 
     def complete(
         self,
