@@ -14,7 +14,7 @@ from vtrack import machine as m
 from vtrack.hot_state import HotState
 from vtrack.messages import message_id_from, message_id_hasher, track_message
 from vtrack.profiles import base as kind
-from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP, shared_facts
+from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP, complete, shared_facts
 
 if TYPE_CHECKING:
     from vtrack.content import Content
@@ -125,7 +125,7 @@ class Emission(HotState):
             name,
             self.identity_key,
             self.identity,
-            profile.complete(event_kind, static, moment, self._facts() if plan.nested else None),
+            complete(plan, static, moment, self._facts() if plan.nested else None),
             at,
             message_id_from(hasher, self._seq),
             self.settings.context,

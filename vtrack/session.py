@@ -10,6 +10,7 @@ live run gave. It never reads the system clock, sleeps or does I/O: a live calle
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from vtrack.callbacks import Anomaly, Callback
@@ -462,19 +463,19 @@ class Session(SessionActions):
         self._finish(t)
 
     def _fire_compiled(self, name: str, state: str, t: float) -> bool | str | None:
-        routes = ROUTES[name].get(state)
+        routes = _BOUND_ROUTES[name].get(state)
         if routes is None:
             return None
-        for route in routes:
-            for guard, wanted in route.guard_methods:
-                if bool(getattr(self, guard)()) is not wanted:
+        for dest, guards, actions in routes:
+            for guard, wanted in guards:
+                if bool(guard(self)) is not wanted:
                     break
             else:
                 self._settle(t)
-                if route.dest is not None:
-                    self.state = route.dest
-                for action in route.action_methods:
-                    getattr(self, action)()
+                if dest is not None:
+                    self.state = dest
+                for action in actions:
+                    action(self)
                 return True
         return "no transition's guard holds"
 
@@ -600,5 +601,25 @@ class Session(SessionActions):
         """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
         self._deliver()
 
+
+_Guard = tuple[Callable[[Session], object], bool]
+_BoundRoute = tuple[str | None, tuple[_Guard, ...], tuple[Callable[[Session], None], ...]]
+
+#: :data:`~vtrack.machine.ROUTES` with each guard and action looked up on :class:`Session`
+#: once, not by name on every callback: ``(dest, ((guard, wanted), ...), (action, ...))``.
+_BOUND_ROUTES: dict[str, dict[str, tuple[_BoundRoute, ...]]] = {
+    trigger: {
+        state: tuple(
+            (
+                route.dest,
+                tuple((getattr(Session, guard), wanted) for guard, wanted in route.guard_methods),
+                tuple(getattr(Session, action) for action in route.action_methods),
+            )
+            for route in routes
+        )
+        for state, routes in by_state.items()
+    }
+    for trigger, by_state in ROUTES.items()
+}
 
 __all__ = ["AdBreak", "AdPlay", "Engine", "Session"]
