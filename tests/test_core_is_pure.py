@@ -29,6 +29,8 @@ CORE = [
     "profiles/segment.py",
     "profiles/vimeo_ott.py",
 ]
+#: The rules of HTTP delivery: I/O-free too (sans-IO), though they may encode JSON.
+DELIVERY_RULES = ["delivery/__init__.py", "delivery/encoding.py", "delivery/policy.py"]
 FORBIDDEN = {
     "asyncio",
     "httpx",
@@ -68,6 +70,16 @@ class TestCoreIsPure:
         }
         assert set() == bad
 
+    @pytest.mark.parametrize("module", DELIVERY_RULES)
+    def test_delivery_rules_do_no_io(self, module: str) -> None:
+        """The batching and retry rules import no sockets, threads, clocks or HTTP client."""
+        bad = {
+            name
+            for name in imported(VTRACK / module)
+            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN - {"json"})
+        }
+        assert set() == bad
+
     def test_every_module_is_classified(self) -> None:
         """A new module must be listed as core here or be a known edge."""
         edges = {"__init__.py", "_version.py", "cli.py", "demo.py"}
@@ -76,4 +88,4 @@ class TestCoreIsPure:
             for p in VTRACK.rglob("*.py")
             if not str(p.relative_to(VTRACK)).startswith("sinks/")
         }
-        assert set() == found - set(CORE) - edges
+        assert set() == found - set(CORE) - set(DELIVERY_RULES) - edges

@@ -1,0 +1,102 @@
+"""Messages become strict JSON bytes at emit(), or are refused with the place at fault."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+import math
+import uuid
+from typing import Any
+
+import pytest
+
+from vtrack.delivery import MAX_EVENT_BYTES, EncodingError, MessageTooLarge, encode
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+def message(**properties: Any) -> dict[str, Any]:
+    return {"type": "track", "event": "Video Content Playing", "properties": properties}
+
+
+def test_compact_utf8_json() -> None:
+    data = encode(message(title="Café", position=3))
+    assert (
+        data
+        == (
+            '{"type":"track","event":"Video Content Playing",'
+            '"properties":{"title":"Café","position":3}}'
+        ).encode()
+    )
+
+
+def test_standard_forms() -> None:
+    when = dt.datetime(2024, 1, 15, 10, 30, tzinfo=dt.UTC)
+    ident = uuid.UUID(int=1)
+    decoded = json.loads(
+        encode(
+            message(
+                when=when,
+                day=dt.date(2024, 1, 15),
+                price=decimal.Decimal("1.25"),
+                id=ident,
+                colour=Colour.RED,
+                pair=(1, 2),
+            )
+        )
+    )["properties"]
+    assert decoded == {
+        "when": "2024-01-15T10:30:00+00:00",
+        "day": "2024-01-15",
+        "price": 1.25,
+        "id": str(ident),
+        "colour": "red",
+        "pair": [1, 2],
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "words"),
+    [
+        (math.nan, "$.properties.bad", "nan"),
+        (math.inf, "$.properties.bad", "inf"),
+        ({"deep": [1, -math.inf]}, "$.properties.bad.deep[1]", "inf"),
+        (b"bytes", "$.properties.bad", "bytes"),
+        ({1, 2}, "$.properties.bad", "set"),
+        (object(), "$.properties.bad", "object"),
+        (decimal.Decimal("NaN"), "$.properties.bad", "NaN"),
+        ({("a", 1): 1}, "$.properties.bad[('a', 1)]", "key of type tuple"),
+    ],
+)
+def test_values_json_cannot_carry_are_refused_with_their_path(
+    value: object, path: str, words: str
+) -> None:
+    with pytest.raises(EncodingError) as caught:
+        encode(message(bad=value))
+    assert caught.value.path == path
+    assert words in str(caught.value)
+    assert "Video Content Playing" in str(caught.value)
+
+
+def test_a_message_over_32_kb_is_refused_with_its_size() -> None:
+    with pytest.raises(MessageTooLarge) as caught:
+        encode(message(blob="x" * MAX_EVENT_BYTES))
+    assert caught.value.size > MAX_EVENT_BYTES
+    assert f"{caught.value.size:,} bytes" in str(caught.value)
+    assert "Video Content Playing" in str(caught.value)
+
+
+def test_the_limit_is_inclusive() -> None:
+    empty = len(encode(message(blob="")))
+    assert len(encode(message(blob="x" * (MAX_EVENT_BYTES - empty)))) == MAX_EVENT_BYTES
+
+
+def test_changing_the_message_afterwards_changes_nothing_sent() -> None:
+    sent = message(tags=["a"])
+    data = encode(sent)
+    sent["properties"]["tags"].append("b")
+    assert json.loads(data)["properties"]["tags"] == ["a"]
