@@ -30,7 +30,12 @@ CORE = [
     "profiles/vimeo_ott.py",
 ]
 #: The rules of HTTP delivery: I/O-free too (sans-IO), though they may encode JSON.
-DELIVERY_RULES = ["delivery/__init__.py", "delivery/encoding.py", "delivery/policy.py"]
+DELIVERY_RULES = [
+    "delivery/__init__.py",
+    "delivery/dispatch.py",
+    "delivery/encoding.py",
+    "delivery/policy.py",
+]
 FORBIDDEN = {
     "asyncio",
     "httpx",

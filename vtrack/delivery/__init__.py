@@ -4,6 +4,7 @@ The HTTP sinks that drive them are edges built on top; everything here is pure a
 on its own, the sans-IO way.
 """
 
+from vtrack.delivery.dispatch import Counters, DeadLetter, Dispatch, Request, sent_at
 from vtrack.delivery.encoding import MAX_EVENT_BYTES, EncodingError, MessageTooLarge, encode
 from vtrack.delivery.policy import (
     MAX_BATCH_BYTES,
@@ -24,11 +25,16 @@ __all__ = [
     "Batch",
     "BatchLimits",
     "Batcher",
+    "Counters",
+    "DeadLetter",
+    "Dispatch",
     "EncodingError",
     "MessageTooLarge",
     "Outcome",
+    "Request",
     "RetryPolicy",
     "classify",
     "encode",
     "parse_retry_after",
+    "sent_at",
 ]

@@ -141,6 +141,10 @@ class Batcher:
         opened = self._opened_at
         return None if opened is None else opened + self.limits.interval
 
+    def waiting(self) -> list[bytes]:
+        """The events of the open batch, in order (a copy)."""
+        return list(self._open.events)
+
     def take(self) -> Batch:
         """Close the open batch and return it (it may be empty)."""
         batch, self._open, self._opened_at = self._open, Batch(), None
