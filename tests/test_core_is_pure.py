@@ -32,6 +32,7 @@ CORE = [
 #: The rules of HTTP delivery: I/O-free too (sans-IO), though they may encode JSON.
 DELIVERY_RULES = [
     "delivery/__init__.py",
+    "delivery/destinations.py",
     "delivery/dispatch.py",
     "delivery/encoding.py",
     "delivery/policy.py",

@@ -12,8 +12,8 @@ class Sink(Protocol):
     def emit(self, message: dict[str, Any]) -> None:
         """Take one message (a Segment track call as a dict)."""
 
-    def flush(self) -> None:
-        """Push out anything buffered."""
+    def flush(self) -> object:
+        """Push out anything buffered (a sink may return a report of what it did)."""
 
-    def close(self) -> None:
+    def close(self) -> object:
         """Flush and release resources; nothing may be emitted afterwards."""

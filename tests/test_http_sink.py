@@ -1,0 +1,192 @@
+"""HttpSink against a real collector on 127.0.0.1: every event arrives or is accounted for."""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from typing import Any
+
+import pytest
+from collector import Collector, running_collector
+from conftest import T0
+
+from vtrack import Content, Session
+from vtrack.delivery import BatchLimits, DeadLetter, EncodingError, RetryPolicy
+from vtrack.sinks.http import HttpSink, QueueFull
+
+FAST = RetryPolicy(base=0.01, cap=0.05, max_retry_after=0.3)
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    with running_collector() as running:
+        yield running
+
+
+def message(number: int) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Video Content Playing",
+        "anonymousId": "viewer",
+        "messageId": f"id-{number}",
+        "properties": {"position": number},
+    }
+
+
+def sink_for(collector: Collector, **options: Any) -> HttpSink:
+    options.setdefault("retry", FAST)
+    options.setdefault("limits", BatchLimits(max_events=10, interval=0.05))
+    return HttpSink("endpoint", url=collector.url, write_key="secret-key", **options)
+
+
+def send(sink: HttpSink, count: int) -> list[str]:
+    for number in range(count):
+        sink.emit(message(number))
+    return [f"id-{number}" for number in range(count)]
+
+
+def test_every_message_arrives_in_order_gzipped_with_basic_auth(collector: Collector) -> None:
+    sink = sink_for(collector)
+    ids = send(sink, 35)
+    report = sink.close(timeout=5)
+    assert report.complete and report.delivered == 35
+    assert collector.accepted_ids() == ids
+    first = collector.requests[0]
+    assert first["headers"]["Content-Encoding"] == "gzip"
+    assert first["headers"]["Authorization"] == "Basic c2VjcmV0LWtleTo="  # "secret-key:"
+    assert first["payload"]["sentAt"].endswith("Z") and len(first["payload"]["sentAt"]) == 24
+    assert all(len(request["payload"]["batch"]) <= 10 for request in collector.requests)
+
+
+def test_a_5xx_burst_then_recovery_loses_nothing(collector: Collector) -> None:
+    collector.script = [(500, {}), (503, {}), (502, {}), "reset"]
+    sink = sink_for(collector)
+    ids = send(sink, 25)
+    report = sink.close(timeout=5)
+    assert report.complete and report.retried > 0
+    assert collector.accepted_ids() == ids
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_429_waits_as_retry_after_says(collector: Collector, form: str) -> None:
+    value = (
+        "1" if form == "seconds" else formatdate(time.time() + 2, usegmt=True)
+    )  # whole seconds: >= 1 s ahead
+    collector.script = [(429, {"Retry-After": value})]
+    sink = sink_for(collector)
+    ids = send(sink, 3)
+    started = time.monotonic()
+    report = sink.flush(timeout=5)
+    assert report.complete and collector.accepted_ids() == ids
+    assert time.monotonic() - started >= 0.2  # honoured, capped at max_retry_after (0.3 s)
+    sink.close()
+
+
+def test_413_splits_until_the_halves_fit(collector: Collector) -> None:
+    collector.script = [(413, {}), (413, {})]
+    sink = sink_for(collector, limits=BatchLimits(max_events=8, interval=0.05))
+    ids = send(sink, 8)
+    assert sink.close(timeout=5).complete
+    assert collector.accepted_ids() == ids
+    assert [len(r["payload"]["batch"]) for r in collector.requests][:4] == [8, 4, 2, 2]
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_refused_batches_become_dead_letters_and_the_rest_goes_on(
+    collector: Collector, status: int
+) -> None:
+    letters: list[DeadLetter] = []
+
+    def on_error(letter: DeadLetter) -> None:
+        letters.append(letter)
+        raise RuntimeError("a careless callback")  # logged; the sender goes on
+
+    collector.script = [(status, {})]
+    sink = sink_for(collector, on_error=on_error, limits=BatchLimits(max_events=5, interval=0.05))
+    send(sink, 12)
+    report = sink.close(timeout=5)
+    assert report.complete and report.dead == 5 and report.delivered == 7
+    assert [letter.status for letter in letters] == [status]
+    assert collector.accepted_ids() == [f"id-{n}" for n in range(5, 12)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_server_down_close_returns_in_time_with_everything_pending() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"  # nothing listens there
+    sink = HttpSink("endpoint", url=url, write_key="k", retry=FAST, timeout=0.5)
+    ids = send(sink, 20)
+    started = time.monotonic()
+    report = sink.close(timeout=1.0)
+    assert time.monotonic() - started < 4.0  # its timeout, with room for a busy machine
+    assert not report.complete and report.delivered == 0 and report.retried > 0
+    assert len(report.pending) == 20
+    assert all(f'"{i}"'.encode() in e for i, e in zip(ids, report.pending, strict=True))
+
+
+def test_a_full_budget_raises_queue_full_after_the_timeout() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"
+    sink = HttpSink(
+        "endpoint", url=url, write_key="k", retry=FAST, max_pending_bytes=1_000, emit_timeout=0.2
+    )
+    with pytest.raises(QueueFull, match="budget is 1,000"):
+        send(sink, 100)
+    taken = sink.counters.emitted
+    assert 0 < taken < 100
+    assert len(sink.close(timeout=0.5).pending) == taken  # nothing taken was lost
+
+
+def test_bad_messages_are_refused_at_emit(collector: Collector) -> None:
+    sink = sink_for(collector)
+    bad = message(1)
+    bad["properties"]["position"] = math.nan
+    with pytest.raises(EncodingError, match=r"\$\.properties\.position"):
+        sink.emit(bad)
+    assert sink.close(timeout=2).emitted == 0
+
+
+def test_the_write_key_never_shows() -> None:
+    sink = HttpSink("segment", write_key="super-secret")
+    try:
+        assert "super-secret" not in repr(sink) and "super-secret" not in repr(sink.destination)
+    finally:
+        sink.close(timeout=0.1)
+
+
+def test_a_missing_write_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CUSTOMERIO_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="CUSTOMERIO_API_KEY"):
+        HttpSink("customerio")
+
+
+def test_customerio_is_strict_by_default(
+    collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTOMERIO_API_KEY", "cio-key")
+    sink = HttpSink("customerio", url=collector.url, retry=FAST)
+    assert sink.destination.url == collector.url
+    sink.emit(message(0))
+    sink.close(timeout=5)
+    assert collector.requests[0]["headers"]["X-Strict-Mode"] == "1"
+
+
+def test_a_session_delivers_through_it(collector: Collector) -> None:
+    sink = sink_for(collector)
+    session = Session("s1", anonymous_id="viewer", sink=sink)
+    session.load(Content(asset_id="c", duration=60.0), at=T0)
+    session.play(at=T0)
+    session.playing(position=0.0, at=T0)
+    session.pause(at=T0 + 12)
+    session.exit(at=T0 + 13)
+    report = sink.close(timeout=5)
+    assert report.complete
+    events = [event["event"] for event in collector.accepted]
+    assert events[0] == "Video Playback Started" and events[-1] == "Video Playback Exited"
+    assert "Video Content Playing" in events
