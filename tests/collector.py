@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from vtrack.delivery import RetryPolicy
+
+#: Retries in hundredths of a second, so fault tests take moments.
+FAST = RetryPolicy(base=0.01, cap=0.05, max_retry_after=0.3)
+
+
+def message(number: int) -> dict[str, Any]:
+    """A small track message whose messageId is ``id-<number>``."""
+    return {
+        "type": "track",
+        "event": "Video Content Playing",
+        "anonymousId": "viewer",
+        "messageId": f"id-{number}",
+        "properties": {"position": number},
+    }
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Collector:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from collector import Collector, running_collector
 from hypothesis import settings
 
 from vtrack import Content, MemorySink, ScheduledAd, Session
@@ -170,3 +171,10 @@ def in_state(session: Session, state: str) -> Session:
     drive(session, PATHS[state])
     assert state == session.state
     return session
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    """A real HTTP collector on 127.0.0.1, stopped after the test."""
+    with running_collector() as running:
+        yield running

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import math
-import socket
 import time
-from collections.abc import Iterator
 from email.utils import formatdate
 from typing import Any
 
 import pytest
-from collector import Collector, running_collector
+from collector import FAST, Collector, free_port, message
 from conftest import T0
 
 from vtrack import Content, Session
-from vtrack.delivery import BatchLimits, DeadLetter, EncodingError, RetryPolicy
+from vtrack.delivery import BatchLimits, DeadLetter, EncodingError
 from vtrack.sinks.http import HttpSink, QueueFull
-
-FAST = RetryPolicy(base=0.01, cap=0.05, max_retry_after=0.3)
-
-
-@pytest.fixture
-def collector() -> Iterator[Collector]:
-    with running_collector() as running:
-        yield running
-
-
-def message(number: int) -> dict[str, Any]:
-    return {
-        "type": "track",
-        "event": "Video Content Playing",
-        "anonymousId": "viewer",
-        "messageId": f"id-{number}",
-        "properties": {"position": number},
-    }
 
 
 def sink_for(collector: Collector, **options: Any) -> HttpSink:
@@ -111,12 +91,6 @@ def test_refused_batches_become_dead_letters_and_the_rest_goes_on(
     assert report.complete and report.dead == 5 and report.delivered == 7
     assert [letter.status for letter in letters] == [status]
     assert collector.accepted_ids() == [f"id-{n}" for n in range(5, 12)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_server_down_close_returns_in_time_with_everything_pending() -> None:

@@ -15,7 +15,9 @@ import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,6 +28,7 @@ from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
 from vtrack.errors import VtrackError
+from vtrack.sinks.spool import Spool
 
 log = logging.getLogger("vtrack.http")
 
@@ -66,6 +69,10 @@ class HttpSink:
     to ``emit_timeout`` seconds for room, then raises :class:`QueueFull`. ``on_error`` is called
     with each :class:`~vtrack.delivery.DeadLetter` (a batch refused with 400/401/403/404/422); an
     exception it raises is logged and never stops the sender.
+
+    With ``spool="outbox.db"`` every event is committed to a SQLite outbox before ``emit()``
+    returns and deleted once delivered: a crash or ``kill -9`` loses nothing, and the next
+    sink opened on the same file sends what is left first. Dead letters stay in it.
     """
 
     def __init__(
@@ -85,6 +92,7 @@ class HttpSink:
         on_error: Callable[[DeadLetter], object] | None = None,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
+        spool: str | Path | None = None,
     ) -> None:
         key = (
             write_key
@@ -105,6 +113,14 @@ class HttpSink:
         self._emit_timeout = emit_timeout
         self._on_error = on_error
         self._pending_bytes = 0
+        self._spool = Spool(spool) if spool is not None else None
+        #: Spool row ids of the events in the dispatch, in the same order.
+        self._rows: deque[int] = deque()
+        if self._spool is not None:
+            now = clock()
+            for row, data in self._spool.pending():  # what an earlier run left: first in line
+                self._dispatch.add(data, now)
+                self._rows.append(row)
         self._lock = threading.Condition()
         self._closing = False
         self._closed = False
@@ -121,7 +137,9 @@ class HttpSink:
         with self._lock:
             if self._closing:
                 raise RuntimeError("HttpSink is closed")
-            if self._pending_bytes + len(data) > self._max_pending_bytes:
+            if self._spool is not None:
+                self._rows.append(self._spool.append(data))  # committed before we return
+            elif self._pending_bytes + len(data) > self._max_pending_bytes:
                 limit = time.monotonic() + self._emit_timeout
                 while self._pending_bytes + len(data) > self._max_pending_bytes:
                     left = limit - time.monotonic()
@@ -154,8 +172,11 @@ class HttpSink:
             self._lock.notify_all()
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
         self._thread.join(left)
-        if self._own_client and not self._thread.is_alive():
-            self._client.close()
+        if not self._thread.is_alive():
+            if self._own_client:
+                self._client.close()
+            if self._spool is not None:
+                self._spool.close()
         self._closed = True
         if report.pending:
             log.warning(
@@ -211,12 +232,24 @@ class HttpSink:
             outcome = self._dispatch.answered(
                 answer.status_code, answer.headers.get("Retry-After"), answer.text, self._clock()
             )
+            letters = self._dispatch.dead_letters[dead_before:]
             if outcome in (Outcome.DELIVERED, Outcome.DEAD):
                 self._pending_bytes -= sum(len(event) for event in request.batch.events)
-            letters = self._dispatch.dead_letters[dead_before:]
+                self._settle_rows(len(request.batch), letters[0] if letters else None)
             self._lock.notify_all()
         for letter in letters:
             self._report_dead(letter)
+
+    def _settle_rows(self, count: int, letter: DeadLetter | None) -> None:
+        # Batches settle oldest first (one in flight, halves of a split go back in front), so
+        # the settled events are always the first ``count`` rows.
+        if self._spool is None:
+            return
+        rows = [self._rows.popleft() for _ in range(count)]
+        if letter is None:
+            self._spool.delivered(rows)
+        else:
+            self._spool.dead(rows, letter.status, letter.answer)
 
     def _report_dead(self, letter: DeadLetter) -> None:
         log.warning(

@@ -1,0 +1,114 @@
+"""The durable outbox: committed at emit, resumed after a crash, dead letters kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from collector import FAST, Collector, free_port, message, running_collector
+
+from vtrack.delivery import BatchLimits
+from vtrack.sinks.http import HttpSink
+from vtrack.sinks.spool import Spool
+
+
+def test_spool_keeps_order_deletes_delivered_and_keeps_dead(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "outbox.db")
+    rows = [spool.append(b'{"n":%d}' % n) for n in range(5)]
+    assert [data for _, data in spool.pending()] == [b'{"n":%d}' % n for n in range(5)]
+    spool.delivered(rows[:2])
+    spool.dead(rows[2:3], 400, "bad")
+    status = spool.status()
+    assert (status.pending, status.dead) == (2, 1)
+    assert status.oldest_pending_age is not None and status.oldest_pending_age >= 0
+    assert spool.dead_letters()[0][1:] == (b'{"n":2}', 400, "bad")
+    assert spool.requeue_dead() == 1
+    assert [data for _, data in spool.pending()] == [b'{"n":3}', b'{"n":4}', b'{"n":2}']
+    spool.close()
+
+
+def test_what_a_closed_sink_left_is_sent_by_the_next_one(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    down = f"http://127.0.0.1:{free_port()}/v1/batch"
+    first = HttpSink("endpoint", url=down, write_key="k", retry=FAST, spool=path)
+    for number in range(30):
+        first.emit(message(number))
+    assert len(first.close(timeout=0.5).pending) == 30
+    assert Spool(path).status().pending == 30
+    with running_collector() as collector:
+        second = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
+        second.emit(message(30))
+        assert second.close(timeout=5).complete
+        assert collector.accepted_ids() == [f"id-{n}" for n in range(31)]
+    assert Spool(path).status().pending == 0
+
+
+def test_dead_letters_stay_in_the_spool(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    with running_collector() as collector:
+        collector.script = [(401, {})]
+        sink = HttpSink(
+            "endpoint",
+            url=collector.url,
+            write_key="k",
+            retry=FAST,
+            spool=path,
+            limits=BatchLimits(max_events=2, interval=0.05),
+        )
+        for number in range(4):
+            sink.emit(message(number))
+        assert sink.close(timeout=5).dead == 2
+    spool = Spool(path)
+    assert spool.status().pending == 0
+    assert [json.loads(data)["messageId"] for _, data, _, _ in spool.dead_letters()] == [
+        "id-0",
+        "id-1",
+    ]
+    assert {status for _, _, status, _ in spool.dead_letters()} == {401}
+
+
+PRODUCER = textwrap.dedent(
+    """
+    import sys
+    from vtrack.delivery import RetryPolicy
+    from vtrack.sinks.http import HttpSink
+    sink = HttpSink("endpoint", url=sys.argv[2], write_key="k", spool=sys.argv[1],
+                    retry=RetryPolicy(base=0.01, cap=0.05))
+    for number in range(100_000):
+        sink.emit({"type": "track", "event": "Video Content Playing", "anonymousId": "v",
+                   "messageId": f"id-{number}", "properties": {"position": number}})
+        print(number, flush=True)
+    """
+)
+
+
+def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path, collector: Collector) -> None:
+    """A producer killed at an arbitrary moment: every event emit() accepted arrives later."""
+    path = tmp_path / "outbox.db"
+    script = tmp_path / "producer.py"
+    script.write_text(PRODUCER)
+    producer = subprocess.Popen(
+        [sys.executable, str(script), str(path), collector.url],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    accepted = -1
+    assert producer.stdout is not None
+    for line in producer.stdout:  # bounded: the producer stops at 100,000
+        accepted = int(line)
+        if accepted >= 300:
+            break
+    os.kill(producer.pid, signal.SIGKILL)
+    producer.wait(10)
+    producer.stdout.close()
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
+    assert sink.close(timeout=10).complete
+    delivered = set(collector.accepted_ids())
+    assert {f"id-{n}" for n in range(accepted + 1)} <= delivered
+    assert Spool(path).status().pending == 0

@@ -1,0 +1,127 @@
+"""A durable outbox in SQLite: what an HttpSink has taken survives a crash until delivered.
+
+WAL mode with ``synchronous=FULL``: :meth:`Spool.append` returns only after the event is on
+disk, so a ``kill -9`` at any moment loses nothing that ``emit()`` accepted. Delivered rows
+are deleted; dead letters stay (with the status and answer that refused them) until a person
+re-queues or exports them (``vtrack outbox``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import attrs
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data BLOB NOT NULL,
+    created REAL NOT NULL,
+    dead INTEGER NOT NULL DEFAULT 0,
+    status INTEGER,
+    answer TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
+"""
+
+
+@attrs.frozen
+class SpoolStatus:
+    """Counts and ages (seconds) of what an outbox holds."""
+
+    pending: int
+    dead: int
+    oldest_pending_age: float | None
+    oldest_dead_age: float | None
+
+
+class Spool:
+    """One SQLite file of events waiting (in order) or dead. Safe to share between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def append(self, data: bytes) -> int:
+        """Store one encoded event; return its row id once it is committed."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO events (data, created) VALUES (?, ?)", (data, time.time())
+            )
+            row = cursor.lastrowid
+        assert row is not None
+        return row
+
+    def pending(self) -> Iterator[tuple[int, bytes]]:
+        """The waiting events, oldest first, as ``(row id, data)``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, data FROM events WHERE dead = 0 ORDER BY id"
+            ).fetchall()
+        return iter(rows)
+
+    def delivered(self, rows: Iterable[int]) -> None:
+        """Forget delivered events."""
+        with self._lock:
+            self._db.executemany("DELETE FROM events WHERE id = ?", ((row,) for row in rows))
+
+    def dead(self, rows: Iterable[int], status: int, answer: str) -> None:
+        """Keep refused events aside, with the answer that refused them."""
+        with self._lock:
+            self._db.executemany(
+                "UPDATE events SET dead = 1, status = ?, answer = ? WHERE id = ?",
+                ((status, answer, row) for row in rows),
+            )
+
+    def dead_letters(self) -> list[tuple[int, bytes, int | None, str | None]]:
+        """``(row id, data, status, answer)`` of every dead event, oldest first."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT id, data, status, answer FROM events WHERE dead = 1 ORDER BY id"
+            ).fetchall()
+
+    def requeue_dead(self) -> int:
+        """Put every dead event back in line (after what is waiting); return how many."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute(
+                    "SELECT data, created FROM events WHERE dead = 1 ORDER BY id"
+                ).fetchall()
+                self._db.execute("DELETE FROM events WHERE dead = 1")
+                self._db.executemany("INSERT INTO events (data, created) VALUES (?, ?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return len(rows)
+
+    def status(self, now: float | None = None) -> SpoolStatus:
+        """How many events wait and are dead, and the age of the oldest of each."""
+        now = time.time() if now is None else now
+        with self._lock:
+            (pending, oldest_pending), (dead, oldest_dead) = (
+                self._db.execute(
+                    "SELECT COUNT(*), MIN(created) FROM events WHERE dead = ?", (flag,)
+                ).fetchone()
+                for flag in (0, 1)
+            )
+        return SpoolStatus(
+            pending=pending,
+            dead=dead,
+            oldest_pending_age=None if oldest_pending is None else now - oldest_pending,
+            oldest_dead_age=None if oldest_dead is None else now - oldest_dead,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
