@@ -10,8 +10,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from collector import FAST, Collector, free_port, message, running_collector
 
+from vtrack.cli import main
 from vtrack.delivery import BatchLimits
 from vtrack.sinks.http import HttpSink
 from vtrack.sinks.spool import Spool
@@ -112,3 +114,36 @@ def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path, collector: Collector)
     delivered = set(collector.accepted_ids())
     assert {f"id-{n}" for n in range(accepted + 1)} <= delivered
     assert Spool(path).status().pending == 0
+
+
+class TestOutboxCommand:
+    def make(self, tmp_path: Path) -> Path:
+        path = tmp_path / "outbox.db"
+        spool = Spool(path)
+        rows = [spool.append(json.dumps(message(n)).encode()) for n in range(3)]
+        spool.dead(rows[:1], 400, '{"error":"bad"}')
+        spool.close()
+        return path
+
+    def test_status(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = self.make(tmp_path)
+        assert main(["outbox", "status", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "2 pending" in out and "1 dead" in out
+
+    def test_export_and_retry(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = self.make(tmp_path)
+        exported = tmp_path / "dead.jsonl"
+        assert main(["outbox", "export", str(path), "-o", str(exported)]) == 0
+        lines = [json.loads(line) for line in exported.read_text().splitlines()]
+        assert lines == [{"status": 400, "answer": '{"error":"bad"}', "message": message(0)}]
+        assert main(["outbox", "retry", str(path)]) == 0
+        assert "1 dead letter(s) put back" in capsys.readouterr().out
+        assert Spool(path).status().pending == 3
+
+    def test_a_missing_outbox_is_an_error_not_a_new_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["outbox", "status", str(tmp_path / "nope.db")]) == 2
+        assert "no outbox" in capsys.readouterr().err
+        assert not (tmp_path / "nope.db").exists()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from vtrack import cli_outbox
 from vtrack._version import __version__
 from vtrack.demo import demo_callbacks
 from vtrack.profiles import PROFILES
@@ -72,12 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         help="what reaching a milestone means: the content position while playing (default), "
         "continuous playback across it, or unique seconds watched",
     )
+    cli_outbox.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "outbox":
+        return cli_outbox.run(args)
     settings = Settings(
         profile=args.profile,
         heartbeat=args.heartbeat,
