@@ -9,12 +9,14 @@ listed in it, never dropped silently.
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import logging
 import os
 import random
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -103,9 +105,12 @@ class HttpSink:
             destination_name, key, region=region, url=url, strict=strict, gzip=gzip_body
         )
         self._headers = dict(self.destination.headers())
-        self._dispatch = Dispatch(
-            limits or BatchLimits(), retry or RetryPolicy(), random=random.Random().random
+        self._limits, self._retry, self._timeout = (
+            limits or BatchLimits(),
+            retry or RetryPolicy(),
+            timeout,
         )
+        self._dispatch = Dispatch(self._limits, self._retry, random=random.Random().random)
         self._client = client or httpx.Client(timeout=timeout)
         self._own_client = client is None
         self._clock = clock
@@ -113,6 +118,7 @@ class HttpSink:
         self._emit_timeout = emit_timeout
         self._on_error = on_error
         self._pending_bytes = 0
+        self._spool_path = spool
         self._spool = Spool(spool) if spool is not None else None
         #: Spool row ids of the events in the dispatch, in the same order.
         self._rows: deque[int] = deque()
@@ -124,6 +130,24 @@ class HttpSink:
         self._lock = threading.Condition()
         self._closing = False
         self._closed = False
+        self._thread = threading.Thread(target=self._run, name="vtrack-http-sender", daemon=True)
+        self._thread.start()
+        _OPEN_SINKS.add(self)
+
+    def _start_afresh_after_fork(self) -> None:
+        """In a forked child: a new lock, client, spool connection and sender of its own.
+
+        What was pending belongs to the parent, which still delivers it; the child delivers
+        what it emits. Inherited connections are left alone (they are the parent's sockets).
+        """
+        self._lock = threading.Condition()
+        self._dispatch = Dispatch(self._limits, self._retry, random=random.Random().random)
+        self._pending_bytes = 0
+        self._rows = deque()
+        if self._own_client:
+            self._client = httpx.Client(timeout=self._timeout)
+        if self._spool_path is not None:
+            self._spool = Spool(self._spool_path)
         self._thread = threading.Thread(target=self._run, name="vtrack-http-sender", daemon=True)
         self._thread.start()
 
@@ -178,6 +202,7 @@ class HttpSink:
             if self._spool is not None:
                 self._spool.close()
         self._closed = True
+        _OPEN_SINKS.discard(self)
         if report.pending:
             log.warning(
                 "vtrack: %d event(s) not delivered when the sink closed", len(report.pending)
@@ -281,3 +306,29 @@ class HttpSink:
             dead=counters.dead,
             pending=tuple(self._dispatch.pending_events()),
         )
+
+
+#: Sinks not closed yet: closed at interpreter exit, restarted in a forked child.
+_OPEN_SINKS: weakref.WeakSet[HttpSink] = weakref.WeakSet()
+#: How long the exit hook gives each open sink to deliver what it holds.
+EXIT_TIMEOUT = 2.0
+
+
+def _close_open_sinks() -> None:
+    for sink in list(_OPEN_SINKS):
+        report = sink.close(EXIT_TIMEOUT)  # logs a warning with the count of what is pending
+        if report.pending and sink._spool is None:
+            log.warning(
+                "vtrack: at exit, %d event(s) were not delivered and had no outbox to wait in",
+                len(report.pending),
+            )
+
+
+def _after_fork_in_child() -> None:
+    for sink in list(_OPEN_SINKS):
+        if not sink._closing:
+            sink._start_afresh_after_fork()
+
+
+atexit.register(_close_open_sinks)
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,111 @@
+"""HttpSink across threads, forks and interpreter exit, against a real collector."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+from collector import FAST, Collector, free_port, message
+
+from vtrack.delivery import BatchLimits
+from vtrack.sinks.http import HttpSink
+
+ROOT = Path(__file__).parent.parent
+
+
+def run_python(code: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_eight_threads_ten_thousand_events_each(collector: Collector) -> None:
+    sink = HttpSink(
+        "endpoint",
+        url=collector.url,
+        write_key="k",
+        retry=FAST,
+        limits=BatchLimits(max_events=2_500, interval=0.05),
+    )
+
+    def produce(thread: int) -> None:
+        for number in range(10_000):
+            event = message(number)
+            event["messageId"] = f"t{thread}-{number}"
+            sink.emit(event)
+
+    threads = [threading.Thread(target=produce, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    report = sink.close(timeout=60)
+    assert report.complete and report.delivered == 80_000
+    ids = collector.accepted_ids()
+    assert len(ids) == len(set(ids)) == 80_000
+    for thread in range(8):  # each producer's events arrive in the order it emitted them
+        mine = [int(i.split("-")[1]) for i in ids if i.startswith(f"t{thread}-")]
+        assert mine == list(range(10_000))
+
+
+def test_the_exit_hook_delivers_what_was_not_closed(collector: Collector) -> None:
+    done = run_python(
+        f"""
+        from vtrack.sinks.http import HttpSink
+        sink = HttpSink("endpoint", url={collector.url!r}, write_key="k")
+        for n in range(50):
+            sink.emit({{"type": "track", "event": "E", "anonymousId": "a",
+                       "messageId": f"id-{{n}}", "properties": {{}}}})
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert collector.accepted_ids() == [f"id-{n}" for n in range(50)]
+
+
+def test_at_exit_with_the_server_down_it_says_what_was_lost_and_exits_in_time() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"
+    done = run_python(
+        f"""
+        from vtrack.delivery import RetryPolicy
+        from vtrack.sinks.http import HttpSink
+        sink = HttpSink("endpoint", url={url!r}, write_key="k",
+                        retry=RetryPolicy(base=0.01, cap=0.05))
+        for n in range(7):
+            sink.emit({{"type": "track", "event": "E", "anonymousId": "a",
+                       "messageId": f"id-{{n}}", "properties": {{}}}})
+        """,
+        timeout=20,
+    )
+    assert done.returncode == 0
+    assert "7 event(s) not delivered" in done.stderr
+
+
+def _child_emits(sink: HttpSink) -> None:
+    for number in range(100, 120):
+        sink.emit(message(number))
+    report = sink.close(timeout=10)
+    os._exit(0 if report.complete else 1)
+
+
+def test_a_forked_child_delivers_its_own_events(collector: Collector) -> None:
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST)
+    for number in range(20):
+        sink.emit(message(number))
+    sink.flush(timeout=10)
+    child = multiprocessing.get_context("fork").Process(target=_child_emits, args=(sink,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    assert sink.close(timeout=10).complete
+    assert sorted(collector.accepted_ids()) == sorted(
+        [f"id-{n}" for n in range(20)] + [f"id-{n}" for n in range(100, 120)]
+    )
