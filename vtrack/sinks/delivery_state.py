@@ -1,0 +1,198 @@
+"""What the threaded and the asyncio HTTP sinks share: everything but how they wait.
+
+:class:`DeliveryState` holds the destination, the :class:`~vtrack.delivery.Dispatch`, the byte
+budget and the optional SQLite outbox, and applies each answer to them. It knows no threads
+and no event loop; each sink guards it in its own way (a lock, or the loop's single thread).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
+from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
+from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
+from vtrack.errors import VtrackError
+from vtrack.sinks.spool import Spool
+
+log = logging.getLogger("vtrack.http")
+
+
+class QueueFull(VtrackError):
+    """The sink's byte budget is used up; the message was not taken."""
+
+
+@attrs.frozen
+class DeliveryReport:
+    """What a sink had done when a flush or close returned (or when its counters were read)."""
+
+    emitted: int
+    delivered: int
+    retried: int
+    dead: int
+    #: Encoded events not yet delivered (nor dead), in order.
+    pending: tuple[bytes, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Everything emitted was delivered or is a dead letter."""
+        return not self.pending
+
+
+@attrs.frozen
+class SinkOptions:
+    """The options both HTTP sinks take (see :class:`vtrack.sinks.http.HttpSink`)."""
+
+    destination_name: str = "segment"
+    write_key: str | None = None
+    region: str = "us"
+    url: str | None = None
+    strict: bool | None = None
+    gzip_body: bool = True
+    limits: BatchLimits = attrs.field(factory=BatchLimits)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    timeout: float = 10.0
+    max_pending_bytes: int = 64 * 1024 * 1024
+    on_error: Callable[[DeadLetter], object] | None = None
+    clock: Callable[[], float] = time.time
+    spool: str | Path | None = None
+
+
+class DeliveryState:
+    """The destination, dispatch, budget and outbox of one sink."""
+
+    def __init__(self, options: SinkOptions) -> None:
+        name = options.destination_name
+        key = options.write_key
+        if key is None:
+            key = os.environ.get(KEY_VARIABLES.get(name, ""), "")
+        self.options = options
+        self.destination: Destination = destination(
+            name,
+            key,
+            region=options.region,
+            url=options.url,
+            strict=options.strict,
+            gzip=options.gzip_body,
+        )
+        self.headers = dict(self.destination.headers())
+        self.clock = options.clock
+        self.dispatch = Dispatch(options.limits, options.retry, random=random.Random().random)
+        self.pending_bytes = 0
+        self.spool = Spool(options.spool) if options.spool is not None else None
+        #: Spool row ids of the events in the dispatch, in the same order.
+        self.rows: deque[int] = deque()
+        if self.spool is not None:
+            now = self.clock()
+            for row, data in self.spool.pending():  # what an earlier run left: first in line
+                self.dispatch.add(data, now)
+                self.rows.append(row)
+
+    def over_budget(self, size: int) -> bool:
+        """Taking ``size`` more bytes would pass the budget (never with an outbox)."""
+        return (
+            self.spool is None
+            and self.pending_bytes + size > self.options.max_pending_bytes
+            and self.pending_bytes > 0
+        )
+
+    def queue_full(self, event: object, waited: float) -> QueueFull:
+        return QueueFull(
+            f"{self.pending_bytes:,} bytes are waiting to be sent (the budget is "
+            f"{self.options.max_pending_bytes:,}); message {event!r} was not taken"
+            + (f" after {waited} s" if waited else "")
+        )
+
+    def take(self, data: bytes) -> None:
+        """Queue one encoded event (committed to the outbox first, if there is one)."""
+        if self.spool is not None:
+            self.rows.append(self.spool.append(data))
+        self.dispatch.add(data, self.clock())
+        self.pending_bytes += len(data)
+
+    def body(self, request: Request) -> bytes:
+        """The bytes to post for ``request``."""
+        return gzip.compress(request.body, 6) if self.destination.gzip else request.body
+
+    def answered(
+        self, request: Request, status: int, retry_after: str | None, answer: str
+    ) -> list[DeadLetter]:
+        """Apply the server's answer; return the dead letters it made (to report)."""
+        dead_before = len(self.dispatch.dead_letters)
+        outcome = self.dispatch.answered(status, retry_after, answer, self.clock())
+        letters = self.dispatch.dead_letters[dead_before:]
+        if outcome in (Outcome.DELIVERED, Outcome.DEAD):
+            self.pending_bytes -= sum(len(event) for event in request.batch.events)
+            self._settle_rows(len(request.batch), letters[0] if letters else None)
+        return letters
+
+    def failed(self, reason: str) -> None:
+        """No answer came; the dispatch schedules the retry."""
+        self.dispatch.failed(self.clock())
+        log.info("vtrack: delivery attempt failed (%s); will retry", reason)
+
+    def _settle_rows(self, count: int, letter: DeadLetter | None) -> None:
+        # Batches settle oldest first (one in flight, halves of a split go back in front), so
+        # the settled events are always the first ``count`` rows.
+        if self.spool is None:
+            return
+        rows = [self.rows.popleft() for _ in range(count)]
+        if letter is None:
+            self.spool.delivered(rows)
+        else:
+            self.spool.dead(rows, letter.status, letter.answer)
+
+    def report_dead(self, letter: DeadLetter) -> None:
+        """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged)."""
+        log.warning(
+            "vtrack: %d event(s) refused with HTTP %d; kept as a dead letter",
+            len(letter.events),
+            letter.status,
+        )
+        on_error = self.options.on_error
+        if on_error is None:
+            return
+        try:
+            on_error(letter)
+        except Exception:
+            log.exception("vtrack: on_error raised; the sender goes on")
+
+    def report(self) -> DeliveryReport:
+        counters = self.dispatch.counters
+        return DeliveryReport(
+            emitted=counters.emitted,
+            delivered=counters.delivered,
+            retried=counters.retried,
+            dead=counters.dead,
+            pending=tuple(self.dispatch.pending_events()),
+        )
+
+    def closed(self, report: DeliveryReport, released: bool) -> None:
+        """The sink stopped: release the outbox (if its sender is gone) and warn of leftovers."""
+        if released and self.spool is not None:
+            self.spool.close()
+        if report.pending:
+            log.warning(
+                "vtrack: %d event(s) not delivered when the sink closed%s",
+                len(report.pending),
+                " (they wait in the outbox)" if self.spool is not None else "",
+            )
+
+    def start_afresh(self) -> None:
+        """In a forked child: an empty dispatch and a connection of its own to the outbox."""
+        self.dispatch = Dispatch(
+            self.options.limits, self.options.retry, random=random.Random().random
+        )
+        self.pending_bytes = 0
+        self.rows = deque()
+        if self.options.spool is not None:
+            self.spool = Spool(self.options.spool)
