@@ -1,0 +1,103 @@
+"""AsyncHttpSink against the real collector on 127.0.0.1: the same rules from a task."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from collector import FAST, Collector, free_port, message
+
+from vtrack.delivery import BatchLimits, DeadLetter
+from vtrack.sinks.http import QueueFull
+from vtrack.sinks.http_async import AsyncHttpSink
+
+
+def run(coroutine: object) -> object:
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+def test_delivers_in_order_through_faults(collector: Collector) -> None:
+    collector.script = [(503, {}), "reset", (429, {"Retry-After": "0"}), (413, {})]
+
+    async def main() -> object:
+        async with AsyncHttpSink(
+            "endpoint",
+            url=collector.url,
+            write_key="k",
+            retry=FAST,
+            limits=BatchLimits(max_events=8, interval=0.05),
+        ) as sink:
+            for number in range(40):
+                sink.emit(message(number))
+            return await sink.aflush(timeout=10)
+
+    report = run(main())
+    assert report.complete  # type: ignore[attr-defined]
+    assert collector.accepted_ids() == [f"id-{n}" for n in range(40)]
+
+
+def test_dead_letters_and_a_raising_callback(collector: Collector) -> None:
+    letters: list[DeadLetter] = []
+
+    def on_error(letter: DeadLetter) -> None:
+        letters.append(letter)
+        raise RuntimeError("careless")
+
+    collector.script = [(422, {})]
+
+    async def main() -> object:
+        sink = AsyncHttpSink(
+            "endpoint",
+            url=collector.url,
+            write_key="k",
+            retry=FAST,
+            on_error=on_error,
+            limits=BatchLimits(max_events=2, interval=0.05),
+        )
+        for number in range(4):
+            sink.emit(message(number))
+        return await sink.aclose(timeout=5)
+
+    report = run(main())
+    assert report.dead == 2 and report.delivered == 2  # type: ignore[attr-defined]
+    assert [letter.status for letter in letters] == [422]
+
+
+def test_server_down_aclose_returns_in_time_with_everything_pending() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"
+
+    async def main() -> tuple[object, float]:
+        sink = AsyncHttpSink("endpoint", url=url, write_key="k", retry=FAST, timeout=0.5)
+        for number in range(10):
+            sink.emit(message(number))
+        started = time.monotonic()
+        report = await sink.aclose(timeout=1.0)
+        return report, time.monotonic() - started
+
+    report, took = run(main())  # type: ignore[misc]
+    assert took < 4.0  # its timeout, with room for a busy machine
+    assert len(report.pending) == 10 and report.delivered == 0
+
+
+def test_a_full_budget_raises_at_once_and_wait_for_room_waits() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"
+
+    async def main() -> None:
+        sink = AsyncHttpSink("endpoint", url=url, write_key="k", retry=FAST, max_pending_bytes=500)
+        with pytest.raises(QueueFull):
+            for number in range(100):
+                sink.emit(message(number))
+        assert not await sink.wait_for_room(timeout=0.2)
+        assert len((await sink.aclose(timeout=0.5)).pending) == sink.counters.emitted
+
+    run(main())
+
+
+def test_the_write_key_never_shows() -> None:
+    async def main() -> None:
+        sink = AsyncHttpSink("segment", write_key="super-secret")
+        assert "super-secret" not in repr(sink)
+        await sink.aclose(timeout=0.1)
+
+    run(main())
