@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: bench-http demo test lint typecheck bench clean
 
 $(BIN)/vtrack: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: lint typecheck
 
 bench: $(BIN)/vtrack
 	$(BIN)/python benchmarks/core.py
+
+# segment-analytics-python is installed for this comparison only; vtrack does not use it.
+bench-http: $(BIN)/vtrack
+	$(BIN)/pip install --quiet segment-analytics-python==2.4.0
+	$(BIN)/python benchmarks/http_delivery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

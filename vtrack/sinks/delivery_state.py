@@ -65,6 +65,7 @@ class SinkOptions:
     on_error: Callable[[DeadLetter], object] | None = None
     clock: Callable[[], float] = time.time
     spool: str | Path | None = None
+    spool_fsync: bool = False
 
 
 class DeliveryState:
@@ -88,7 +89,9 @@ class DeliveryState:
         self.clock = options.clock
         self.dispatch = Dispatch(options.limits, options.retry, random=random.Random().random)
         self.pending_bytes = 0
-        self.spool = Spool(options.spool) if options.spool is not None else None
+        self.spool = (
+            Spool(options.spool, fsync=options.spool_fsync) if options.spool is not None else None
+        )
         #: Spool row ids of the events in the dispatch, in the same order.
         self.rows: deque[int] = deque()
         if self.spool is not None:
@@ -195,4 +198,4 @@ class DeliveryState:
         self.pending_bytes = 0
         self.rows = deque()
         if self.options.spool is not None:
-            self.spool = Spool(self.options.spool)
+            self.spool = Spool(self.options.spool, fsync=self.options.spool_fsync)

@@ -52,6 +52,7 @@ class AsyncHttpSink:
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
         spool: str | Path | None = None,
+        spool_fsync: bool = False,
     ) -> None:
         self._state = DeliveryState(
             SinkOptions(
@@ -68,6 +69,7 @@ class AsyncHttpSink:
                 on_error=on_error,
                 clock=clock,
                 spool=spool,
+                spool_fsync=spool_fsync,
             )
         )
         self.destination = self._state.destination

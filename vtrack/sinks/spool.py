@@ -1,7 +1,10 @@
 """A durable outbox in SQLite: what an HttpSink has taken survives a crash until delivered.
 
-WAL mode with ``synchronous=FULL``: :meth:`Spool.append` returns only after the event is on
-disk, so a ``kill -9`` at any moment loses nothing that ``emit()`` accepted. Delivered rows
+WAL mode: :meth:`Spool.append` returns only after the event's transaction is committed to the
+write-ahead log, so a ``kill -9`` at any moment loses nothing that ``emit()`` accepted. With
+``fsync=True`` each commit also waits for the disk (``synchronous=FULL``), which a power cut
+cannot undo either, at the cost of one disk flush per event (end to end on the development
+machine: about 1,850 events/s with it, 7,650 without; ``make bench-http``). Delivered rows
 are deleted; dead letters stay (with the status and answer that refused them) until a person
 re-queues or exports them (``vtrack outbox``).
 """
@@ -42,12 +45,12 @@ class SpoolStatus:
 class Spool:
     """One SQLite file of events waiting (in order) or dead. Safe to share between threads."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
 
