@@ -7,7 +7,7 @@ I/O, no threads, no clock. Sinks and the command line are edges around it.
 from vtrack._version import __version__
 from vtrack.callbacks import Anomaly, Callback
 from vtrack.content import Content, ScheduledAd
-from vtrack.errors import InvalidCallback, MissingTime, SinkError, VtrackError
+from vtrack.errors import InvalidCallback, MissingTime, QueueFull, SinkError, VtrackError
 from vtrack.profiles import PROFILES, SEGMENT, VIMEO_OTT, Profile, get_profile
 from vtrack.protocols import Sink
 from vtrack.schedule import DEFAULT_MILESTONES, HEARTBEAT_INTERVALS
@@ -31,6 +31,7 @@ __all__ = [
     "MemorySink",
     "MissingTime",
     "Profile",
+    "QueueFull",
     "ScheduledAd",
     "Session",
     "Settings",

@@ -42,3 +42,7 @@ class SinkError(VtrackError):
         super().__init__(
             f"sink failed on {event!r} (messageId {message_id}): {type(cause).__name__}: {cause}"
         )
+
+
+class QueueFull(VtrackError):
+    """A sink's byte budget is used up and stayed so for its timeout; the message was not taken."""

@@ -21,14 +21,10 @@ import attrs
 from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
 from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
-from vtrack.errors import VtrackError
+from vtrack.errors import QueueFull
 from vtrack.sinks.spool import Spool
 
 log = logging.getLogger("vtrack.http")
-
-
-class QueueFull(VtrackError):
-    """The sink's byte budget is used up; the message was not taken."""
 
 
 @attrs.frozen

@@ -23,13 +23,8 @@ import httpx
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, RetryPolicy
-from vtrack.sinks.delivery_state import (
-    DeliveryReport,
-    DeliveryState,
-    QueueFull,
-    SinkOptions,
-    log,
-)
+from vtrack.errors import QueueFull
+from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
 
 #: The longest the sender sleeps at once, so a step of the wall clock cannot stall it long.
 _LONGEST_NAP = 1.0
