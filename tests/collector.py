@@ -6,6 +6,7 @@ import gzip
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,8 +39,8 @@ def free_port() -> int:
 class Collector:
     """Answers each POST with the next scripted reply, then 200; records accepted events.
 
-    A reply is ``(status, headers)`` or ``"reset"`` (the connection is closed without an
-    answer).
+    A reply is ``(status, headers)``, ``"reset"`` (the connection is closed without an
+    answer) or ``"slow"`` (the events are accepted, the answer comes a second late).
     """
 
     def __init__(self) -> None:
@@ -68,12 +69,15 @@ class Collector:
             self.requests.append(
                 {"headers": dict(handler.headers), "payload": payload, "size": len(body)}
             )
-            if reply != "reset" and 200 <= reply[0] < 300:  # type: ignore[index]
+            if reply == "slow" or (reply != "reset" and 200 <= reply[0] < 300):  # type: ignore[index]
                 self.accepted.extend(payload["batch"])
         if reply == "reset":
             handler.close_connection = True
             handler.connection.close()
             return
+        if reply == "slow":
+            time.sleep(1.0)
+            reply = (200, {})
         status, headers = reply  # type: ignore[misc]
         answer = b'{"success":true}' if status < 300 else b'{"error":"scripted"}'
         handler.send_response(status)

@@ -50,6 +50,20 @@ def test_a_5xx_burst_then_recovery_loses_nothing(collector: Collector) -> None:
     assert collector.accepted_ids() == ids
 
 
+def test_a_timeout_after_the_server_accepted_is_retried_with_the_same_ids(
+    collector: Collector,
+) -> None:
+    """At least once: the retry repeats the messageIds, so the destination can drop the copy."""
+    collector.script = ["slow"]
+    sink = sink_for(collector, timeout=0.3)
+    ids = send(sink, 5)
+    report = sink.close(timeout=5)
+    assert report.complete and report.retried == 5
+    assert collector.accepted_ids() == ids + ids
+    first, second = (request["payload"] for request in collector.requests[:2])
+    assert first["batch"] == second["batch"] and first["sentAt"] <= second["sentAt"]
+
+
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 def test_429_waits_as_retry_after_says(collector: Collector, form: str) -> None:
     value = (
