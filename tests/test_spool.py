@@ -14,7 +14,7 @@ import pytest
 from collector import FAST, Collector, free_port, message, running_collector
 
 from vtrack.cli import main
-from vtrack.delivery import BatchLimits
+from vtrack.delivery import BatchLimits, MessageTooLarge
 from vtrack.sinks.http import HttpSink
 from vtrack.sinks.spool import Spool
 
@@ -147,3 +147,35 @@ class TestOutboxCommand:
         assert main(["outbox", "status", str(tmp_path / "nope.db")]) == 2
         assert "no outbox" in capsys.readouterr().err
         assert not (tmp_path / "nope.db").exists()
+
+
+def test_an_event_too_large_for_a_batch_is_refused_before_it_is_stored(
+    tmp_path: Path, collector: Collector
+) -> None:
+    path = tmp_path / "outbox.db"
+    limits = BatchLimits(max_events=10, max_bytes=1_000, interval=0.05)
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", limits=limits, spool=path)
+    sink.emit(message(0))
+    big = message(1)
+    big["properties"]["blob"] = "x" * 2_000
+    with pytest.raises(MessageTooLarge, match="at most 952"):
+        sink.emit(big)
+    sink.emit(message(2))
+    assert sink.close(timeout=5).complete
+    assert collector.accepted_ids() == ["id-0", "id-2"]
+    assert Spool(path).status().pending == 0
+
+
+def test_stored_events_too_large_for_new_limits_become_dead_letters(
+    tmp_path: Path, collector: Collector
+) -> None:
+    path = tmp_path / "outbox.db"
+    spool = Spool(path)
+    spool.append(json.dumps(message(0)).encode())
+    spool.append(json.dumps({**message(1), "blob": "x" * 2_000}).encode())
+    spool.close()
+    limits = BatchLimits(max_bytes=1_000, interval=0.05)
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", limits=limits, spool=path)
+    assert sink.close(timeout=5).complete
+    assert collector.accepted_ids() == ["id-0"]
+    assert [status for _, _, status, _ in Spool(path).dead_letters()] == [413]

@@ -96,6 +96,10 @@ class Dispatch:
         self._batcher = Batcher(self.limits)
 
     # ------------------------------------------------------------------ events in
+    def largest_event(self) -> int:
+        """The size of the largest event :meth:`add` takes (the batch byte limit allows it)."""
+        return self._batcher.largest_event()
+
     def add(self, event: bytes, now: float) -> None:
         """Take one encoded event (see :func:`vtrack.delivery.encode`)."""
         self._ready.extend(self._batcher.add(event, now))

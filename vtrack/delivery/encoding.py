@@ -37,6 +37,7 @@ class MessageTooLarge(VtrackError, ValueError):
     def __init__(self, event: object, size: int, limit: int = MAX_EVENT_BYTES) -> None:
         self.event = event
         self.size = size
+        self.limit = limit
         super().__init__(
             f"message {event!r} is {size:,} bytes encoded; an event may be at most {limit:,}"
         )

@@ -114,9 +114,13 @@ class Batcher:
     _open: Batch = attrs.field(factory=Batch, init=False)
     _opened_at: float | None = attrs.field(default=None, init=False)
 
+    def largest_event(self) -> int:
+        """The size of the largest event a batch within the limits can hold."""
+        return self.limits.max_bytes - _OVERHEAD
+
     def add(self, event: bytes, now: float) -> list[Batch]:
         """Add one encoded event; return the batches now ready to send (zero, one or two)."""
-        if _OVERHEAD + len(event) > self.limits.max_bytes:
+        if len(event) > self.largest_event():
             raise ValueError(
                 f"an event of {len(event):,} bytes cannot fit a batch of "
                 f"{self.limits.max_bytes:,} bytes"

@@ -20,6 +20,7 @@ import attrs
 
 from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
 from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
+from vtrack.delivery.encoding import MessageTooLarge
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
 from vtrack.errors import QueueFull
 from vtrack.sinks.spool import Spool
@@ -92,7 +93,11 @@ class DeliveryState:
         self.rows: deque[int] = deque()
         if self.spool is not None:
             now = self.clock()
+            largest = self.dispatch.largest_event()
             for row, data in self.spool.pending():  # what an earlier run left: first in line
+                if len(data) > largest:  # stored under other limits: a person must look
+                    self.spool.dead([row], 413, f"{len(data):,} bytes; batches hold {largest:,}")
+                    continue
                 self.dispatch.add(data, now)
                 self.rows.append(row)
 
@@ -111,8 +116,14 @@ class DeliveryState:
             + (f" after {waited} s" if waited else "")
         )
 
-    def take(self, data: bytes) -> None:
-        """Queue one encoded event (committed to the outbox first, if there is one)."""
+    def take(self, data: bytes, event: object) -> None:
+        """Queue one encoded event (committed to the outbox first, if there is one).
+
+        An event larger than a batch may hold is refused here, before anything is stored.
+        """
+        largest = self.dispatch.largest_event()
+        if len(data) > largest:
+            raise MessageTooLarge(event, len(data), largest)
         if self.spool is not None:
             self.rows.append(self.spool.append(data))
         self.dispatch.add(data, self.clock())

@@ -121,7 +121,7 @@ class HttpSink:
                 if left <= 0:
                     raise state.queue_full(message.get("event"), self._emit_timeout)
                 self._lock.wait(left)
-            state.take(data)
+            state.take(data, message.get("event"))
             self._lock.notify_all()
 
     def flush(self, timeout: float | None = 30.0) -> DeliveryReport:

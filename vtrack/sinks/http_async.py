@@ -103,7 +103,7 @@ class AsyncHttpSink:
             raise RuntimeError("AsyncHttpSink is closed")
         if state.over_budget(len(data)):
             raise state.queue_full(message.get("event"), 0)
-        state.take(data)
+        state.take(data, message.get("event"))
         self._wake.set()
 
     def flush(self) -> None:
