@@ -95,7 +95,8 @@ class HttpSink:
         self._emit_timeout = emit_timeout
         self._client = client or httpx.Client(timeout=timeout)
         self._own_client = client is None
-        self._closing = False
+        self._closing = False  # no more emits
+        self._stopping = False  # the sender stops once nothing can go right away
         self._start_sender()
         _OPEN_SINKS.add(self)
 
@@ -121,6 +122,8 @@ class HttpSink:
                 if left <= 0:
                     raise state.queue_full(message.get("event"), self._emit_timeout)
                 self._lock.wait(left)
+                if self._closing:  # closed while this emit waited: it must not slip in after
+                    raise RuntimeError("HttpSink is closed")
             state.take(data, message.get("event"))
             self._lock.notify_all()
 
@@ -134,18 +137,28 @@ class HttpSink:
             return self._state.report()
 
     def close(self, timeout: float | None = 5.0) -> DeliveryReport:
-        """Flush, stop the sender and release the client; returns within ``timeout`` s."""
+        """Flush, stop the sender and release the client; returns within ``timeout`` s.
+
+        No emit is taken once closing starts, so the report accounts for every event taken.
+        """
         started = time.monotonic()
-        report = self.flush(timeout)
         with self._lock:
             self._closing = True
+            self._state.dispatch.flush()
             self._lock.notify_all()
-        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-        self._thread.join(left)
+            if threading.current_thread() is not self._thread:
+                self._wait_idle(timeout)
+            self._stopping = True
+            self._lock.notify_all()
+        if threading.current_thread() is not self._thread:
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            self._thread.join(left)
         stopped = not self._thread.is_alive()
         if stopped and self._own_client:
             self._client.close()
         _OPEN_SINKS.discard(self)
+        with self._lock:
+            report = self._state.report()
         self._state.closed(report, released=stopped)
         return report
 
@@ -178,7 +191,7 @@ class HttpSink:
             request = dispatch.next_request(now)
             if request is not None:
                 return request
-            if self._closing:
+            if self._stopping:
                 return None
             wake = dispatch.wakeup(now)
             nap = _LONGEST_NAP if wake is None else min(_LONGEST_NAP, max(0.0, wake - now))

@@ -75,7 +75,8 @@ class AsyncHttpSink:
         self.destination = self._state.destination
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._own_client = client is None
-        self._closing = False
+        self._closing = False  # no more emits
+        self._stopping = False  # the sender stops once nothing can go right away
         self._wake = asyncio.Event()  # something to send, or closing
         self._changed = asyncio.Event()  # an answer came
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -112,10 +113,9 @@ class AsyncHttpSink:
         self._wake.set()
 
     def close(self) -> None:
-        """Start closing; ``await aclose()`` to wait and get the report."""
-        self.flush()
+        """Refuse further emits and send what is left; ``await aclose()`` to wait for it."""
         self._closing = True
-        self._wake.set()
+        self.flush()
 
     async def wait_for_room(self, size: int = 32 * 1024, timeout: float = 5.0) -> bool:
         """Wait until ``size`` more bytes fit the budget; say whether they do."""
@@ -138,8 +138,9 @@ class AsyncHttpSink:
     async def aclose(self, timeout: float | None = 5.0) -> DeliveryReport:
         """Flush, stop the sender and release the client; returns within ``timeout`` s."""
         started = time.monotonic()
+        self._closing = True  # no more emits: the report accounts for every event taken
         report = await self.aflush(timeout)
-        self._closing = True
+        self._stopping = True
         self._wake.set()
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
         try:
@@ -169,7 +170,7 @@ class AsyncHttpSink:
             now = state.clock()
             request = dispatch.next_request(now)
             if request is None:
-                if self._closing:
+                if self._stopping:
                     return
                 wake = dispatch.wakeup(now)
                 await _wait(self._wake, _LONGEST_NAP if wake is None else wake - now)
