@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import threading
 import time
 from email.utils import formatdate
 from typing import Any
@@ -178,3 +180,56 @@ def test_a_session_delivers_through_it(collector: Collector) -> None:
     events = [event["event"] for event in collector.accepted]
     assert events[0] == "Video Playback Started" and events[-1] == "Video Playback Exited"
     assert "Video Content Playing" in events
+
+
+def test_events_emitted_while_closing_are_delivered_or_reported(collector: Collector) -> None:
+    """Whatever emit() took while close() ran is delivered or listed as pending: never lost."""
+    for _ in range(20):
+        collector.accepted.clear()
+        sink = sink_for(collector, limits=BatchLimits(max_events=50, interval=5.0))
+        taken: list[str] = []
+        stop = threading.Event()
+
+        def produce(
+            sink: HttpSink = sink, taken: list[str] = taken, stop: threading.Event = stop
+        ) -> None:
+            for number in range(100_000):  # bounded
+                if stop.is_set():
+                    return
+                try:
+                    sink.emit(message(number))
+                except RuntimeError:  # closed
+                    return
+                taken.append(f"id-{number}")
+                time.sleep(0.0002)
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        time.sleep(0.01)
+        report = sink.close(timeout=5)
+        stop.set()
+        producer.join(5)
+        pending = {json.loads(event)["messageId"] for event in report.pending}
+        assert set(taken) <= set(collector.accepted_ids()) | pending
+
+
+def test_an_emit_waiting_for_room_is_refused_when_the_sink_closes(collector: Collector) -> None:
+    collector.script = ["slow"]
+    sink = sink_for(collector, max_pending_bytes=200, emit_timeout=5)
+    sink.emit(message(0))
+    time.sleep(0.2)  # id-0 is in flight, the budget is used up
+    outcome: list[str] = []
+
+    def produce() -> None:
+        try:
+            sink.emit(message(1))
+            outcome.append("taken")
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    time.sleep(0.1)
+    sink.close(timeout=0.3)
+    producer.join(5)
+    assert outcome == ["HttpSink is closed"]
