@@ -100,3 +100,20 @@ def test_changing_the_message_afterwards_changes_nothing_sent() -> None:
     data = encode(sent)
     sent["properties"]["tags"].append("b")
     assert json.loads(data)["properties"]["tags"] == ["a"]
+
+
+def test_a_message_that_holds_itself_is_refused_clearly() -> None:
+    looped = message()
+    looped["properties"]["self"] = looped
+    with pytest.raises(EncodingError):
+        encode(looped)
+
+
+def test_deep_nesting_and_signalling_nan_are_refused_clearly() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(EncodingError, match="too deep"):
+        encode(message(deep=deep))
+    with pytest.raises(EncodingError, match=r"\$\.properties\.bad"):
+        encode(message(bad=decimal.Decimal("sNaN")))

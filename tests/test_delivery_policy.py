@@ -201,3 +201,9 @@ class TestRetryPolicy:
     def test_settings_are_checked(self) -> None:
         with pytest.raises(ValueError, match="base"):
             RetryPolicy(base=0)
+
+
+def test_retry_after_zero_never_waits_less_than_the_backoff() -> None:
+    policy = RetryPolicy(base=0.5, cap=60.0)
+    assert policy.delay(3, lambda: 0.5, retry_after=0.0) == 2.0
+    assert policy.delay(0, lambda: 0.5, retry_after=0.0) == 0.25

@@ -9,6 +9,7 @@ import time
 from email.utils import formatdate
 from typing import Any
 
+import httpx
 import pytest
 from collector import FAST, Collector, free_port, message
 from conftest import T0
@@ -233,3 +234,31 @@ def test_an_emit_waiting_for_room_is_refused_when_the_sink_closes(collector: Col
     sink.close(timeout=0.3)
     producer.join(5)
     assert outcome == ["HttpSink is closed"]
+
+
+def test_the_sender_survives_errors_that_are_not_http_errors() -> None:
+    calls = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a client closed by mistake, a bad URL, ...")
+        return httpx.Response(200, json={})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    sink = HttpSink(
+        "endpoint", url="http://127.0.0.1:9/v1/batch", write_key="k", retry=FAST, client=client
+    )
+    send(sink, 3)
+    report = sink.close(timeout=5)
+    assert report.complete and report.delivered == 3 and report.retried == 3
+    client.close()
+
+
+def test_the_write_key_is_not_in_the_options_repr() -> None:
+    sink = HttpSink("segment", write_key="super-secret")
+    try:
+        assert "super-secret" not in repr(sink._state.options)
+    finally:
+        sink.close(timeout=0.1)

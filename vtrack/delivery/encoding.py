@@ -71,8 +71,13 @@ def encode(message: Mapping[str, Any], limit: int = MAX_EVENT_BYTES) -> bytes:
     """
     try:
         data = _ENCODER.encode(message).encode()
+    except RecursionError as exc:
+        raise EncodingError(message.get("event"), "$", "nests too deep (or holds itself)") from exc
     except (TypeError, ValueError) as exc:
-        path, problem = _find_fault(message, "$")
+        try:
+            path, problem = _find_fault(message, "$")
+        except RecursionError:
+            path, problem = "", ""
         if not path:
             raise EncodingError(message.get("event"), "$", str(exc)) from exc
         raise EncodingError(message.get("event"), path, problem) from exc
@@ -83,7 +88,9 @@ def encode(message: Mapping[str, Any], limit: int = MAX_EVENT_BYTES) -> bytes:
 
 def _find_fault(value: object, path: str) -> tuple[str, str]:
     """Where in ``value`` JSON fails, and why (``("", "")`` if nowhere): the slow path."""
-    if isinstance(value, float | decimal.Decimal) and not math.isfinite(value):
+    if isinstance(value, decimal.Decimal) and not value.is_finite():
+        return path, f"is {value!r}, which JSON cannot carry"
+    if isinstance(value, float) and not math.isfinite(value):
         return path, f"is {value!r}, which JSON cannot carry"
     if isinstance(value, str | int | float | bool) or value is None:
         return "", ""

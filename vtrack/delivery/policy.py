@@ -214,7 +214,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 class RetryPolicy:
     """Exponential backoff with full jitter: attempt n waits ``uniform(0, min(cap, base*2**n))``.
 
-    A server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds.
+    A server's ``Retry-After`` is honoured up to ``max_retry_after`` seconds (and never waits
+    less than the backoff would).
     """
 
     base: float = attrs.field(default=0.5, validator=_positive_at_most(60.0))
@@ -228,7 +229,10 @@ class RetryPolicy:
 
         ``random`` gives a float in [0, 1) (inject a seeded one for replayable tests).
         """
-        if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
-            return min(retry_after, self.max_retry_after)
         ceiling = self.cap if attempt >= 64 else min(self.cap, self.base * 2.0**attempt)
-        return random() * ceiling
+        backoff = random() * ceiling
+        if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
+            # The server's wish, but never sooner than the backoff: "Retry-After: 0" repeated
+            # must not turn into a tight loop.
+            return min(max(retry_after, backoff), self.max_retry_after)
+        return backoff

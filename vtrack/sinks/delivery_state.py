@@ -50,7 +50,7 @@ class SinkOptions:
     """The options both HTTP sinks take (see :class:`vtrack.sinks.http.HttpSink`)."""
 
     destination_name: str = "segment"
-    write_key: str | None = None
+    write_key: str | None = attrs.field(default=None, repr=False)
     region: str = "us"
     url: str | None = None
     strict: bool | None = None
@@ -148,7 +148,7 @@ class DeliveryState:
     def failed(self, reason: str) -> None:
         """No answer came; the dispatch schedules the retry."""
         self.dispatch.failed(self.clock())
-        log.info("vtrack: delivery attempt failed (%s); will retry", reason)
+        log.warning("vtrack: delivery attempt failed (%s); will retry", reason)
 
     def _settle_rows(self, count: int, letter: DeadLetter | None) -> None:
         # Batches settle oldest first (one in flight, halves of a split go back in front), so
@@ -156,10 +156,17 @@ class DeliveryState:
         if self.spool is None:
             return
         rows = [self.rows.popleft() for _ in range(count)]
-        if letter is None:
-            self.spool.delivered(rows)
-        else:
-            self.spool.dead(rows, letter.status, letter.answer)
+        try:
+            if letter is None:
+                self.spool.delivered(rows)
+            else:
+                self.spool.dead(rows, letter.status, letter.answer)
+        except Exception:  # a locked or full disk must not stop delivery
+            log.exception(
+                "vtrack: could not update the outbox for %d settled event(s); a later sink "
+                "on it may send them again (messageIds let the destination drop repeats)",
+                len(rows),
+            )
 
     def report_dead(self, letter: DeadLetter) -> None:
         """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged)."""

@@ -106,7 +106,7 @@ class HttpSink:
         self._thread.start()
 
     def __repr__(self) -> str:
-        return f"HttpSink({self.destination!r})"
+        return f"HttpSink({getattr(self, 'destination', None)!r})"
 
     # ------------------------------------------------------------------ the Sink protocol
     def emit(self, message: dict[str, Any]) -> None:
@@ -187,12 +187,12 @@ class HttpSink:
         """Wait (holding the lock) for the next request; None when closing and nothing can go."""
         dispatch, clock = self._state.dispatch, self._state.clock
         while True:
+            if self._stopping:  # closed (or its timeout passed): start nothing new
+                return None
             now = clock()
             request = dispatch.next_request(now)
             if request is not None:
                 return request
-            if self._stopping:
-                return None
             wake = dispatch.wakeup(now)
             nap = _LONGEST_NAP if wake is None else min(_LONGEST_NAP, max(0.0, wake - now))
             self._lock.wait(nap)
@@ -203,9 +203,10 @@ class HttpSink:
             answer = self._client.post(
                 state.destination.url, content=state.body(request), headers=state.headers
             )
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            # Whatever it is, it is one failed attempt: the sender must live on.
             with self._lock:
-                state.failed(type(exc).__name__)
+                state.failed(f"{type(exc).__name__}: {exc}")
                 self._lock.notify_all()
             return
         with self._lock:
@@ -233,6 +234,11 @@ class HttpSink:
         self._state.start_afresh()
         if self._own_client:
             self._client = httpx.Client(timeout=self._state.options.timeout)
+        else:
+            log.warning(
+                "vtrack: HttpSink forked with a client you passed in; parent and child now "
+                "share its connections (pass no client= to get a fresh one per process)"
+            )
         self._start_sender()
 
 

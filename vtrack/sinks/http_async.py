@@ -82,7 +82,7 @@ class AsyncHttpSink:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def __repr__(self) -> str:
-        return f"AsyncHttpSink({self.destination!r})"
+        return f"AsyncHttpSink({getattr(self, 'destination', None)!r})"
 
     async def __aenter__(self) -> AsyncHttpSink:
         return self
@@ -184,12 +184,12 @@ class AsyncHttpSink:
             answer = await self._client.post(
                 state.destination.url, content=state.body(request), headers=state.headers
             )
-        except httpx.HTTPError as exc:
-            state.failed(type(exc).__name__)
-            return
         except asyncio.CancelledError:
             state.failed("cancelled")  # the events stay pending, in order
             raise
+        except Exception as exc:
+            state.failed(f"{type(exc).__name__}: {exc}")  # one failed attempt; live on
+            return
         for letter in state.answered(
             request, answer.status_code, answer.headers.get("Retry-After"), answer.text
         ):
