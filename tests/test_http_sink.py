@@ -262,3 +262,19 @@ def test_the_write_key_is_not_in_the_options_repr() -> None:
         assert "super-secret" not in repr(sink._state.options)
     finally:
         sink.close(timeout=0.1)
+
+
+def test_a_wall_clock_step_backwards_does_not_stall_delivery(collector: Collector) -> None:
+    """Batches and retries are scheduled on the monotonic clock; sentAt uses the wall clock."""
+    wall = [time.time()]
+    sink = sink_for(collector, clock=lambda: wall[0])
+    sink.emit(message(0))
+    wall[0] -= 3600.0  # the system clock is set back an hour
+    for _ in range(100):  # bounded: the 0.05 s interval passes on the monotonic clock
+        if collector.accepted_ids():
+            break
+        time.sleep(0.02)
+    assert collector.accepted_ids() == ["id-0"]
+    sent = collector.requests[0]["payload"]["sentAt"]
+    assert sent.startswith(time.strftime("%Y-%m-%dT", time.gmtime(wall[0])))
+    sink.close(timeout=2)

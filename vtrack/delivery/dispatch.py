@@ -111,8 +111,12 @@ class Dispatch:
         self._flushing = True
 
     # ------------------------------------------------------------------ requests out
-    def next_request(self, now: float) -> Request | None:
-        """The request to send now, or None (one is in flight, a retry waits, or nothing)."""
+    def next_request(self, now: float, wall: float | None = None) -> Request | None:
+        """The request to send now, or None (one is in flight, a retry waits, or nothing).
+
+        ``now`` is the scheduling clock (monotonic in a live sink), ``wall`` the epoch time
+        for ``sentAt`` (``now`` itself when not given).
+        """
         if self._in_flight is not None or now < self._not_before:
             return None
         if not self._ready and (self._flushing or self._batcher.due(now)):
@@ -121,7 +125,7 @@ class Dispatch:
             self._flushing = False
             return None
         batch = self._ready[0]
-        request = Request(batch, batch.body(sent_at(now)), self._attempt)
+        request = Request(batch, batch.body(sent_at(now if wall is None else wall)), self._attempt)
         self._in_flight = request
         return request
 
@@ -140,8 +144,20 @@ class Dispatch:
         return self._in_flight is None and not self._ready and not len(self._batcher)
 
     # ------------------------------------------------------------------ answers in
-    def answered(self, status: int, retry_after: str | None, answer: str, now: float) -> Outcome:
-        """The server answered the request in flight with ``status``."""
+    def answered(
+        self,
+        status: int,
+        retry_after: str | None,
+        answer: str,
+        now: float,
+        wall: float | None = None,
+    ) -> Outcome:
+        """The server answered the request in flight with ``status``.
+
+        ``wall`` (epoch seconds; ``now`` when not given) dates a dead letter and reads a
+        ``Retry-After`` given as an HTTP date.
+        """
+        wall = now if wall is None else wall
         request = self._take_in_flight()
         outcome = classify(status)
         if outcome is Outcome.DELIVERED:
@@ -154,11 +170,11 @@ class Dispatch:
         elif outcome in (Outcome.DEAD, Outcome.SPLIT):
             self._settle()
             self.counters.dead += len(request.batch)
-            letter = DeadLetter(tuple(request.batch.events), status, answer[:ANSWER_KEPT], now)
+            letter = DeadLetter(tuple(request.batch.events), status, answer[:ANSWER_KEPT], wall)
             self.dead_letters.append(letter)
             outcome = Outcome.DEAD
         else:
-            self._back_off(request, now, parse_retry_after(retry_after, now))
+            self._back_off(request, now, parse_retry_after(retry_after, wall))
         return outcome
 
     def failed(self, now: float) -> Outcome:

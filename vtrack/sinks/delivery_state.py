@@ -61,6 +61,8 @@ class SinkOptions:
     max_pending_bytes: int = 64 * 1024 * 1024
     on_error: Callable[[DeadLetter], object] | None = None
     clock: Callable[[], float] = time.time
+    #: The clock batches and retries are scheduled on: it must never step backwards.
+    ticks: Callable[[], float] = time.monotonic
     spool: str | Path | None = None
     spool_fsync: bool = False
 
@@ -84,6 +86,7 @@ class DeliveryState:
         )
         self.headers = dict(self.destination.headers())
         self.clock = options.clock
+        self.ticks = options.ticks
         self.dispatch = Dispatch(options.limits, options.retry, random=random.Random().random)
         self.pending_bytes = 0
         self.spool = (
@@ -92,7 +95,7 @@ class DeliveryState:
         #: Spool row ids of the events in the dispatch, in the same order.
         self.rows: deque[int] = deque()
         if self.spool is not None:
-            now = self.clock()
+            now = self.ticks()
             largest = self.dispatch.largest_event()
             for row, data in self.spool.pending():  # what an earlier run left: first in line
                 if len(data) > largest:  # stored under other limits: a person must look
@@ -126,8 +129,13 @@ class DeliveryState:
             raise MessageTooLarge(event, len(data), largest)
         if self.spool is not None:
             self.rows.append(self.spool.append(data))
-        self.dispatch.add(data, self.clock())
+        self.dispatch.add(data, self.ticks())
         self.pending_bytes += len(data)
+
+    def next_request(self) -> tuple[Request | None, float]:
+        """The request to send now (or None) and the scheduling time it was asked at."""
+        now = self.ticks()
+        return self.dispatch.next_request(now, self.clock()), now
 
     def body(self, request: Request) -> bytes:
         """The bytes to post for ``request``."""
@@ -138,7 +146,7 @@ class DeliveryState:
     ) -> list[DeadLetter]:
         """Apply the server's answer; return the dead letters it made (to report)."""
         dead_before = len(self.dispatch.dead_letters)
-        outcome = self.dispatch.answered(status, retry_after, answer, self.clock())
+        outcome = self.dispatch.answered(status, retry_after, answer, self.ticks(), self.clock())
         letters = self.dispatch.dead_letters[dead_before:]
         if outcome in (Outcome.DELIVERED, Outcome.DEAD):
             self.pending_bytes -= sum(len(event) for event in request.batch.events)
@@ -147,7 +155,7 @@ class DeliveryState:
 
     def failed(self, reason: str) -> None:
         """No answer came; the dispatch schedules the retry."""
-        self.dispatch.failed(self.clock())
+        self.dispatch.failed(self.ticks())
         log.warning("vtrack: delivery attempt failed (%s); will retry", reason)
 
     def _settle_rows(self, count: int, letter: DeadLetter | None) -> None:

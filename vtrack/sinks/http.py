@@ -26,7 +26,7 @@ from vtrack.delivery.policy import BatchLimits, RetryPolicy
 from vtrack.errors import QueueFull
 from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
 
-#: The longest the sender sleeps at once, so a step of the wall clock cannot stall it long.
+#: The longest the sender sleeps at once (it is woken early when events or answers come).
 _LONGEST_NAP = 1.0
 
 
@@ -185,14 +185,14 @@ class HttpSink:
 
     def _next_request(self) -> Request | None:
         """Wait (holding the lock) for the next request; None when closing and nothing can go."""
-        dispatch, clock = self._state.dispatch, self._state.clock
+        state = self._state
         while True:
             if self._stopping:  # closed (or its timeout passed): start nothing new
                 return None
-            now = clock()
-            request = dispatch.next_request(now)
+            request, now = state.next_request()
             if request is not None:
                 return request
+            dispatch = state.dispatch
             wake = dispatch.wakeup(now)
             nap = _LONGEST_NAP if wake is None else min(_LONGEST_NAP, max(0.0, wake - now))
             self._lock.wait(nap)

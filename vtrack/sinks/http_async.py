@@ -165,10 +165,9 @@ class AsyncHttpSink:
 
     async def _run(self) -> None:
         state = self._state
-        dispatch = state.dispatch
         while True:
-            now = state.clock()
-            request = dispatch.next_request(now)
+            request, now = state.next_request()
+            dispatch = state.dispatch
             if request is None:
                 if self._stopping:
                     return
