@@ -179,3 +179,21 @@ def test_stored_events_too_large_for_new_limits_become_dead_letters(
     assert sink.close(timeout=5).complete
     assert collector.accepted_ids() == ["id-0"]
     assert [status for _, _, status, _ in Spool(path).dead_letters()] == [413]
+
+
+def test_a_second_sink_on_an_open_outbox_leaves_the_first_ones_events_alone(
+    tmp_path: Path, collector: Collector
+) -> None:
+    path = tmp_path / "outbox.db"
+    down = f"http://127.0.0.1:{free_port()}/v1/batch"
+    first = HttpSink("endpoint", url=down, write_key="k", retry=FAST, spool=path)
+    for number in range(3):
+        first.emit(message(number))
+    second = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
+    second.emit(message(10))
+    assert second.close(timeout=5).complete
+    assert collector.accepted_ids() == ["id-10"]  # not the first sink's, still in its hands
+    assert len(first.close(timeout=0.5).pending) == 3
+    third = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
+    assert third.close(timeout=5).complete  # alone on the file: it sends what was left
+    assert collector.accepted_ids() == ["id-10", "id-0", "id-1", "id-2"]

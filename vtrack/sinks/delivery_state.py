@@ -94,7 +94,13 @@ class DeliveryState:
         )
         #: Spool row ids of the events in the dispatch, in the same order.
         self.rows: deque[int] = deque()
-        if self.spool is not None:
+        if self.spool is not None and not self.spool.claim_leftovers():
+            log.info(
+                "vtrack: another sink has %s open; what earlier runs left there waits for a "
+                "sink that opens it alone",
+                self.spool.path,
+            )
+        elif self.spool is not None:
             now = self.ticks()
             largest = self.dispatch.largest_event()
             for row, data in self.spool.pending():  # what an earlier run left: first in line
@@ -201,10 +207,13 @@ class DeliveryState:
             pending=tuple(self.dispatch.pending_events()),
         )
 
-    def closed(self, report: DeliveryReport, released: bool) -> None:
-        """The sink stopped: release the outbox (if its sender is gone) and warn of leftovers."""
-        if released and self.spool is not None:
+    def release(self) -> None:
+        """The sender is gone: close the outbox (and give up this sink's share of its lock)."""
+        if self.spool is not None:
             self.spool.close()
+
+    def warn_of(self, report: DeliveryReport) -> None:
+        """Log what a closing sink leaves undelivered."""
         if report.pending:
             log.warning(
                 "vtrack: %d event(s) not delivered when the sink closed%s",
@@ -221,3 +230,4 @@ class DeliveryState:
         self.rows = deque()
         if self.options.spool is not None:
             self.spool = Spool(self.options.spool, fsync=self.options.spool_fsync)
+            self.spool.claim_leftovers()  # the parent is open: this only takes a share

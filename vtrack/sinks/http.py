@@ -102,6 +102,7 @@ class HttpSink:
 
     def _start_sender(self) -> None:
         self._lock = threading.Condition()
+        self._released = False
         self._thread = threading.Thread(target=self._run, name="vtrack-http-sender", daemon=True)
         self._thread.start()
 
@@ -147,19 +148,19 @@ class HttpSink:
             self._state.dispatch.flush()
             self._lock.notify_all()
             if threading.current_thread() is not self._thread:
-                self._wait_idle(timeout)
+                # Keep a tenth of the time (at most 0.25 s) for the sender to stop and let
+                # go of the outbox, so the next sink on it can take over at once.
+                reserve = 0.0 if timeout is None else min(0.25, timeout / 10)
+                self._wait_idle(None if timeout is None else timeout - reserve)
             self._stopping = True
             self._lock.notify_all()
         if threading.current_thread() is not self._thread:
             left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
             self._thread.join(left)
-        stopped = not self._thread.is_alive()
-        if stopped and self._own_client:
-            self._client.close()
         _OPEN_SINKS.discard(self)
         with self._lock:
             report = self._state.report()
-        self._state.closed(report, released=stopped)
+        self._state.warn_of(report)
         return report
 
     @property
@@ -180,8 +181,18 @@ class HttpSink:
             with self._lock:
                 request = self._next_request()
                 if request is None:
-                    return
+                    break
             self._send(request)
+        self._release()  # the sender is the last user of the client and the outbox
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        if self._own_client:
+            self._client.close()
+        self._state.release()
 
     def _next_request(self) -> Request | None:
         """Wait (holding the lock) for the next request; None when closing and nothing can go."""

@@ -151,7 +151,8 @@ class AsyncHttpSink:
         if self._own_client:
             await self._client.aclose()
         report = self._state.report()
-        self._state.closed(report, released=True)
+        self._state.release()
+        self._state.warn_of(report)
         return report
 
     @property

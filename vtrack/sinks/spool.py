@@ -11,6 +11,7 @@ re-queues or exports them (``vtrack outbox``).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -18,6 +19,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import attrs
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover (Windows: no advisory locks, one sink per file)
+    fcntl = None  # type: ignore[assignment]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -53,6 +59,25 @@ class Spool:
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._lock_fd: int | None = None
+
+    def claim_leftovers(self) -> bool:
+        """Join the sinks using this file; say whether this one may send what others left.
+
+        Every sink holds a shared lock on ``<path>.lock`` while open. A sink that finds no
+        other one open may adopt the waiting rows (left by processes that ended); one that
+        finds others open must not, or it would send events they still have in hand.
+        """
+        if fcntl is None:
+            return True
+        self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
+            return False
+        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)  # adopted; now one among others
+        return True
 
     def append(self, data: bytes) -> int:
         """Store one encoded event; return its row id once it is committed."""
@@ -128,3 +153,6 @@ class Spool:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases this sink's share of the lock
+                self._lock_fd = None
