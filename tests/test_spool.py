@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -197,3 +200,34 @@ def test_a_second_sink_on_an_open_outbox_leaves_the_first_ones_events_alone(
     third = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
     assert third.close(timeout=5).complete  # alone on the file: it sends what was left
     assert collector.accepted_ids() == ["id-10", "id-0", "id-1", "id-2"]
+
+
+def test_flush_keeps_its_timeout_while_the_outbox_is_busy(
+    tmp_path: Path, collector: Collector
+) -> None:
+    """A slow disk (here: another writer holding the outbox) does not hold flush() up."""
+    path = tmp_path / "outbox.db"
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    outcome: list[str] = []
+
+    def produce() -> None:
+        try:
+            sink.emit(message(0))
+            outcome.append("taken")
+        except Exception as exc:
+            outcome.append(type(exc).__name__)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    time.sleep(0.1)  # the emit now waits for the disk
+    started = time.monotonic()
+    sink.flush(timeout=0.5)
+    assert time.monotonic() - started < 2.5  # not the 5 s the outbox may wait for its lock
+    other.execute("ROLLBACK")
+    other.close()
+    producer.join(10)
+    assert outcome == ["taken"]
+    assert sink.close(timeout=5).complete
+    assert collector.accepted_ids() == ["id-0"]

@@ -67,6 +67,14 @@ class SinkOptions:
     spool_fsync: bool = False
 
 
+@attrs.frozen
+class Settled:
+    """Outbox rows whose events an answer settled, and the dead letters it made."""
+
+    rows: list[int]
+    letters: tuple[DeadLetter, ...]
+
+
 class DeliveryState:
     """The destination, dispatch, budget and outbox of one sink."""
 
@@ -125,18 +133,27 @@ class DeliveryState:
             + (f" after {waited} s" if waited else "")
         )
 
-    def take(self, data: bytes, event: object) -> None:
-        """Queue one encoded event (committed to the outbox first, if there is one).
+    def store(self, data: bytes, event: object) -> int | None:
+        """Commit one encoded event to the outbox (its row id; None without an outbox).
 
         An event larger than a batch may hold is refused here, before anything is stored.
+        This may wait for the disk: callers keep it outside any lock that flush() needs.
         """
         largest = self.dispatch.largest_event()
         if len(data) > largest:
             raise MessageTooLarge(event, len(data), largest)
-        if self.spool is not None:
-            self.rows.append(self.spool.append(data))
+        return self.spool.append(data) if self.spool is not None else None
+
+    def queue(self, data: bytes, row: int | None) -> None:
+        """Hand a stored event to the dispatch (in the order the events were stored)."""
+        if row is not None:
+            self.rows.append(row)
         self.dispatch.add(data, self.ticks())
         self.pending_bytes += len(data)
+
+    def take(self, data: bytes, event: object) -> None:
+        """:meth:`store` then :meth:`queue`."""
+        self.queue(data, self.store(data, event))
 
     def next_request(self) -> tuple[Request | None, float]:
         """The request to send now (or None) and the scheduling time it was asked at."""
@@ -149,38 +166,46 @@ class DeliveryState:
 
     def answered(
         self, request: Request, status: int, retry_after: str | None, answer: str
-    ) -> list[DeadLetter]:
-        """Apply the server's answer; return the dead letters it made (to report)."""
+    ) -> Settled:
+        """Apply the server's answer; return what to write to the outbox and report.
+
+        Pass the result to :meth:`settle` (outside any lock: it may wait for the disk).
+        """
         dead_before = len(self.dispatch.dead_letters)
         outcome = self.dispatch.answered(status, retry_after, answer, self.ticks(), self.clock())
         letters = self.dispatch.dead_letters[dead_before:]
+        rows: list[int] = []
         if outcome in (Outcome.DELIVERED, Outcome.DEAD):
             self.pending_bytes -= sum(len(event) for event in request.batch.events)
-            self._settle_rows(len(request.batch), letters[0] if letters else None)
-        return letters
+            if self.spool is not None:
+                # Batches settle oldest first (one in flight, halves of a split go back in
+                # front), so the settled events are always the first rows.
+                rows = [self.rows.popleft() for _ in range(len(request.batch))]
+        return Settled(rows, tuple(letters))
+
+    def settle(self, settled: Settled) -> None:
+        """Update the outbox for settled events, then report dead letters."""
+        if settled.rows and self.spool is not None:
+            try:
+                if settled.letters:
+                    letter = settled.letters[0]
+                    self.spool.dead(settled.rows, letter.status, letter.answer)
+                else:
+                    self.spool.delivered(settled.rows)
+            except Exception:  # a locked or full disk must not stop delivery
+                log.exception(
+                    "vtrack: could not update the outbox for %d settled event(s); a later "
+                    "sink on it may send them again (messageIds let the destination drop "
+                    "repeats)",
+                    len(settled.rows),
+                )
+        for letter in settled.letters:
+            self.report_dead(letter)
 
     def failed(self, reason: str) -> None:
         """No answer came; the dispatch schedules the retry."""
         self.dispatch.failed(self.ticks())
         log.warning("vtrack: delivery attempt failed (%s); will retry", reason)
-
-    def _settle_rows(self, count: int, letter: DeadLetter | None) -> None:
-        # Batches settle oldest first (one in flight, halves of a split go back in front), so
-        # the settled events are always the first ``count`` rows.
-        if self.spool is None:
-            return
-        rows = [self.rows.popleft() for _ in range(count)]
-        try:
-            if letter is None:
-                self.spool.delivered(rows)
-            else:
-                self.spool.dead(rows, letter.status, letter.answer)
-        except Exception:  # a locked or full disk must not stop delivery
-            log.exception(
-                "vtrack: could not update the outbox for %d settled event(s); a later sink "
-                "on it may send them again (messageIds let the destination drop repeats)",
-                len(rows),
-            )
 
     def report_dead(self, letter: DeadLetter) -> None:
         """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged)."""

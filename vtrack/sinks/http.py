@@ -101,6 +101,8 @@ class HttpSink:
         _OPEN_SINKS.add(self)
 
     def _start_sender(self) -> None:
+        # New locks here also replace, in a forked child, any the parent held at the fork.
+        self._append_order = threading.Lock()
         self._lock = threading.Condition()
         self._released = False
         self._thread = threading.Thread(target=self._run, name="vtrack-http-sender", daemon=True)
@@ -114,19 +116,28 @@ class HttpSink:
         """Encode ``message`` and queue it (raises EncodingError, MessageTooLarge, QueueFull)."""
         data = encode(message)
         state = self._state
-        with self._lock:
-            if self._closing:
-                raise RuntimeError("HttpSink is closed")
-            limit = time.monotonic() + self._emit_timeout
-            while state.over_budget(len(data)):
-                left = limit - time.monotonic()
-                if left <= 0:
-                    raise state.queue_full(message.get("event"), self._emit_timeout)
-                self._lock.wait(left)
-                if self._closing:  # closed while this emit waited: it must not slip in after
+        event = message.get("event")
+        with self._append_order:  # the outbox and the dispatch see events in the same order
+            with self._lock:
+                if self._closing:
                     raise RuntimeError("HttpSink is closed")
-            state.take(data, message.get("event"))
-            self._lock.notify_all()
+                limit = time.monotonic() + self._emit_timeout
+                while state.over_budget(len(data)):
+                    left = limit - time.monotonic()
+                    if left <= 0:
+                        raise state.queue_full(event, self._emit_timeout)
+                    self._lock.wait(left)
+                    if self._closing:  # closed while this emit waited: it must not slip in
+                        raise RuntimeError("HttpSink is closed")
+            row = state.store(data, event)  # may wait for the disk: not under the lock
+            with self._lock:
+                if self._closing:
+                    raise RuntimeError(
+                        "HttpSink closed while the event was being stored; it waits in the "
+                        "outbox for the next sink"
+                    )
+                state.queue(data, row)
+                self._lock.notify_all()
 
     def flush(self, timeout: float | None = 30.0) -> DeliveryReport:
         """Send everything batched; wait until it is delivered or ``timeout`` s have passed."""
@@ -221,12 +232,11 @@ class HttpSink:
                 self._lock.notify_all()
             return
         with self._lock:
-            letters = state.answered(
+            settled = state.answered(
                 request, answer.status_code, answer.headers.get("Retry-After"), answer.text
             )
             self._lock.notify_all()
-        for letter in letters:
-            state.report_dead(letter)
+        state.settle(settled)  # outbox writes and on_error: outside the lock
 
     def _wait_idle(self, timeout: float | None) -> None:
         limit = None if timeout is None else time.monotonic() + timeout

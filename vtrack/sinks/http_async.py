@@ -190,10 +190,11 @@ class AsyncHttpSink:
         except Exception as exc:
             state.failed(f"{type(exc).__name__}: {exc}")  # one failed attempt; live on
             return
-        for letter in state.answered(
-            request, answer.status_code, answer.headers.get("Retry-After"), answer.text
-        ):
-            state.report_dead(letter)
+        state.settle(
+            state.answered(
+                request, answer.status_code, answer.headers.get("Retry-After"), answer.text
+            )
+        )
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
