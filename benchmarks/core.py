@@ -112,8 +112,6 @@ def realistic_session(rng: random.Random, start: float, callbacks: int) -> list[
 #: One callback ready to apply: the session's bound method, its positional arguments, its time.
 Call = tuple[Callable[..., None], tuple[Any, ...], float]
 
-#: Callbacks whose one argument can be passed by position.
-_POSITIONAL = {("position",), ("content",)}
 
 
 def prepare(sessions: Sequence[object], steps: list[tuple[int, Step]]) -> list[Call]:
@@ -133,8 +131,8 @@ def prepare(sessions: Sequence[object], steps: list[tuple[int, Step]]) -> list[C
             calls.append((method, (), fresh_at))
         elif tuple(args) == ("position",):
             calls.append((method, (args["position"] * 1.0,), fresh_at))
-        elif tuple(args) in _POSITIONAL:
-            calls.append((method, tuple(args.values()), fresh_at))
+        elif tuple(args) == ("content",):
+            calls.append((method, (args["content"],), fresh_at))
         else:
             calls.append((functools.partial(method, **args), (), fresh_at))
     return calls

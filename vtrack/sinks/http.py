@@ -283,4 +283,4 @@ def _after_fork_in_child() -> None:
 atexit.register(_close_open_sinks)
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
-__all__ = ["EXIT_TIMEOUT", "DeliveryReport", "HttpSink", "QueueFull", "log"]
+__all__ = ["EXIT_TIMEOUT", "DeliveryReport", "HttpSink", "QueueFull"]
