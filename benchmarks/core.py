@@ -113,7 +113,6 @@ def realistic_session(rng: random.Random, start: float, callbacks: int) -> list[
 Call = tuple[Callable[..., None], tuple[Any, ...], float]
 
 
-
 def prepare(sessions: Sequence[object], steps: list[tuple[int, Step]]) -> list[Call]:
     """Bind each step to its session's method before timing starts.
 
