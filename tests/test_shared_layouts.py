@@ -122,3 +122,41 @@ def test_a_quality_change_reaches_only_the_session_that_made_it() -> None:
     paused = [sink.messages[-1]["properties"] for sink in sinks]
     assert paused[0]["bitrate"] == 3200
     assert "bitrate" not in paused[1]
+
+
+def test_content_facts_follow_the_pod_the_duration_and_the_heartbeat() -> None:
+    """Looked up by what they are made of, they still change with each of those."""
+    content = Content(asset_id="c", pod_ids=("p1", "p2"), duration=600.0)
+    sink = MemorySink()
+    session = Session("s", anonymous_id="a", sink=sink, heartbeat=10)
+    session.load(content, at=T0)
+    session.play(at=T0)
+    session.playing(position=0.0, at=T0)
+    session.ad_break_start("mid", "mid-roll", at=T0 + 1)
+    session.ad_break_end(at=T0 + 2)
+    session.durationchange(900.0, at=T0 + 3)
+    session.pause(at=T0 + 4)
+    started = next(m for m in sink.messages if m["event"] == "Video Content Started")
+    paused = sink.messages[-1]
+    assert started["properties"]["pod_id"] == "p1"
+    assert paused["properties"]["content_pod_id"] == "p2"
+    assert paused["properties"]["total_length"] == 900
+    beats = []
+    for heartbeat in (10, 20):
+        other = Session(f"hb{heartbeat}", anonymous_id="a", sink=MemorySink(), heartbeat=heartbeat)
+        other.load(content, at=T0)
+        beats.append(other._group_facts(kind.CONTENT_GROUP)["heartbeat"])
+    assert beats == [10, 20]
+
+
+def test_equal_content_objects_share_facts_and_the_lookup_is_bounded() -> None:
+    from vtrack import emission
+
+    first = heartbeat_of("one", Content(asset_id="eq", duration=60.0))
+    second = heartbeat_of("two", Content(asset_id="eq", duration=60.0))
+    assert first["_cached"] is second["_cached"]
+    for index in range(kind.SHARED_LAYOUTS_LIMIT + 10):
+        session = Session(f"b{index}", anonymous_id="a", sink=MemorySink())
+        session.load(Content(asset_id=f"b{index}", duration=60.0), at=T0)
+        session._group_facts(kind.CONTENT_GROUP)
+    assert len(emission._CONTENT_FACTS) <= kind.SHARED_LAYOUTS_LIMIT
