@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from conftest import MOVIE, T0, SessionFactory
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vtrack import JsonLinesSink, MemorySink, Session, __version__
+from vtrack import JsonLinesSink, MemorySink, Session, __version__, messages
 from vtrack.messages import iso_timestamp
 
 
@@ -60,6 +64,21 @@ class TestEnvelope:
     def test_timestamps(self, at: float, expected: str) -> None:
         """ISO-8601 UTC with milliseconds, rounded down."""
         assert expected == iso_timestamp(at)
+
+    @given(st.floats(min_value=0.0, max_value=253402300799.0))
+    def test_timestamps_agree_with_datetime(self, at: float) -> None:
+        """The cached second and minute prefixes give what datetime formats, at any time."""
+        millis = math.floor(at * 1000.0 + 1e-6)
+        second = datetime.fromtimestamp(millis // 1000, UTC)
+        assert f"{second:%Y-%m-%dT%H:%M:%S}.{millis % 1000:03d}Z" == iso_timestamp(at)
+
+    def test_timestamp_caches_are_bounded(self) -> None:
+        """A session running for days does not grow the caches without end."""
+        for second in range(0, 70 * messages._PREFIXES_KEPT, 7):
+            iso_timestamp(T0 + second)
+        assert len(messages._SECOND_PREFIXES) <= messages._PREFIXES_KEPT
+        assert len(messages._MINUTE_PREFIXES) <= messages._PREFIXES_KEPT
+        assert "2024-01-15T10:30:00.250Z" == iso_timestamp(1705314600.25)
 
     def test_positions_are_whole_seconds_rounded_down(self, make_session: SessionFactory) -> None:
         """12.25 s into the content is written 11 (0.5 s start) -> floor."""

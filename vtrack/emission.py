@@ -210,7 +210,7 @@ class Emission(HotState):
             schedule = content.ad_schedule
             facts.update(
                 content_asset_id=content.asset_id,
-                content_pod_id=pods[min(self._pod_index, len(pods) - 1)] if pods else None,
+                content_pod_id=self._content_pod_id(),
                 content_asset_ids=self._playlist
                 or ((content.asset_id,) if content.asset_id else None),
                 content_pod_ids=pods or None,
@@ -233,6 +233,12 @@ class Emission(HotState):
                 extra=content.extra,
             )
         return facts
+
+    def _content_pod_id(self) -> str | None:
+        """The content pod playing (the last one once the player has gone past them all)."""
+        content = self._content
+        pods = content.pod_ids if content is not None else ()
+        return pods[min(self._pod_index, len(pods) - 1)] if pods else None
 
     def _ad_facts(self) -> dict[str, Any]:
         ad, brk, length = self._ad, self._break, self._content_head.length
@@ -291,7 +297,7 @@ class Emission(HotState):
         content, length = self._content, self._content_head.length
         key = (
             id(content),
-            self._pod_index,
+            self._content_pod_id(),
             self._playlist,
             type(length),
             length,
@@ -308,7 +314,7 @@ class Emission(HotState):
         return facts
 
 
-#: Content facts by what they are made of: (id of the content, pod, playlist, length type,
+#: Content facts by what they are made of: (id of the content, pod id, playlist, length type,
 #: length, heartbeat) -> (the shared facts, the content, kept alive).
 _CONTENT_FACTS: dict[tuple[Any, ...], tuple[dict[str, Any], Content | None]] = {}
 

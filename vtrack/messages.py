@@ -24,16 +24,31 @@ def iso_timestamp(at: float) -> str:
     second = millis // 1000
     prefix = _SECOND_PREFIXES.get(second)
     if prefix is None:
-        if len(_SECOND_PREFIXES) >= _PREFIXES_KEPT:
-            _SECOND_PREFIXES.clear()
-        prefix = f"{datetime.fromtimestamp(second, UTC):%Y-%m-%dT%H:%M:%S}"
-        _SECOND_PREFIXES[second] = prefix
+        prefix = _second_prefix(second)
     return prefix + _MILLIS[millis - second * 1000]
 
 
-#: Formatting a date costs more than the rest of a message; seconds repeat, so keep some.
+def _second_prefix(second: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of ``second``, remembered for the next events of that second."""
+    minute = second // 60
+    minute_prefix = _MINUTE_PREFIXES.get(minute)
+    if minute_prefix is None:
+        if len(_MINUTE_PREFIXES) >= _PREFIXES_KEPT:
+            _MINUTE_PREFIXES.clear()
+        minute_prefix = f"{datetime.fromtimestamp(minute * 60, UTC):%Y-%m-%dT%H:%M:}"
+        _MINUTE_PREFIXES[minute] = minute_prefix
+    if len(_SECOND_PREFIXES) >= _PREFIXES_KEPT:
+        _SECOND_PREFIXES.clear()
+    prefix = _SECOND_PREFIXES[second] = minute_prefix + _TWO_DIGITS[second - minute * 60]
+    return prefix
+
+
+#: Formatting a date costs ten times the rest of a timestamp, and seconds and minutes repeat
+#: (events of many sessions interleave; one session's events move on a second at a time).
 _SECOND_PREFIXES: dict[int, str] = {}
+_MINUTE_PREFIXES: dict[int, str] = {}
 _PREFIXES_KEPT: Final = 4096
+_TWO_DIGITS: Final = tuple(f"{number:02d}" for number in range(60))
 _MILLIS: Final = tuple(f".{milli:03d}Z" for milli in range(1000))
 
 
