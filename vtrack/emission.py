@@ -19,6 +19,7 @@ from vtrack.profiles.base import (
     CONTENT_GROUP,
     QUALITY_GROUP,
     SHARED_LAYOUTS_LIMIT,
+    Plan,
     complete,
     shared_facts,
 )
@@ -120,9 +121,7 @@ class Emission(HotState):
             cache = self._props_cache = {}
         static = cache.get(plan.static_id)
         if static is None:
-            inputs = tuple(self._group_facts(group) for group in plan.group_order)
-            static = profile.static_for(event_kind, inputs, self._facts)
-            cache[plan.static_id] = static
+            static = cache[plan.static_id] = self._static_properties(plan, event_kind)
         hasher = self._id_hasher
         if hasher is None:
             assert self._start_at is not None
@@ -144,6 +143,17 @@ class Emission(HotState):
             self._outbox = [message]
         else:
             outbox.append(message)
+
+    def _static_properties(self, plan: Plan, event_kind: str) -> dict[str, Any]:
+        """The cacheable part of ``event_kind``'s properties, shared with like sessions."""
+        groups = self._groups
+        if groups is None:
+            groups = self._groups = [None, None, None]
+        inputs = []
+        for group in plan.group_order:
+            facts = groups[group]
+            inputs.append(facts if facts is not None else self._group_facts(group))
+        return self.settings.profile.static_for(event_kind, tuple(inputs), self._facts)
 
     def _moment(self, at: float, name: str) -> dict[str, Any]:
         """The facts that change from event to event: time, name and positions."""

@@ -589,6 +589,13 @@ class Session(SessionActions):
         if outbox is None:
             return
         emit = self.sink.emit
+        if len(outbox) == 1:  # the usual case: one event per callback
+            try:
+                emit(outbox[0])
+            except Exception as exc:
+                raise SinkError(outbox[0], exc) from exc
+            self._outbox = None
+            return
         for index, message in enumerate(outbox):
             try:
                 emit(message)
