@@ -8,6 +8,7 @@ and no event loop; each sink guards it in its own way (a lock, or the loop's sin
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 import os
 import random
@@ -27,6 +28,9 @@ from vtrack.sinks.spool import Spool
 
 log = logging.getLogger("vtrack.http")
 
+#: Outbox rows read back per step when the sender pages in events that wait on disk only.
+PAGE_ROWS = 256
+
 
 @attrs.frozen
 class DeliveryReport:
@@ -36,13 +40,15 @@ class DeliveryReport:
     delivered: int
     retried: int
     dead: int
-    #: Encoded events not yet delivered (nor dead), in order.
+    #: Encoded events in memory not yet delivered (nor dead), in order.
     pending: tuple[bytes, ...]
+    #: Events after those, not delivered, waiting in the outbox only (not read back yet).
+    in_outbox: int = 0
 
     @property
     def complete(self) -> bool:
         """Everything emitted was delivered or is a dead letter."""
-        return not self.pending
+        return not self.pending and not self.in_outbox
 
 
 @attrs.frozen
@@ -102,6 +108,9 @@ class DeliveryState:
         )
         #: Spool row ids of the events in the dispatch, in the same order.
         self.rows: deque[int] = deque()
+        #: Spool row ids of later events, kept on disk only while the budget is full (with an
+        #: outbox, memory holds at most the budget however long the destination is away).
+        self.waiting: deque[int] = deque()
         if self.spool is not None and not self.spool.claim_leftovers():
             log.info(
                 "vtrack: another sink has %s open; what earlier runs left there waits for a "
@@ -109,14 +118,8 @@ class DeliveryState:
                 self.spool.path,
             )
         elif self.spool is not None:
-            now = self.ticks()
-            largest = self.dispatch.largest_event()
-            for row, data in self.spool.pending():  # what an earlier run left: first in line
-                if len(data) > largest:  # stored under other limits: a person must look
-                    self.spool.dead([row], 413, f"{len(data):,} bytes; batches hold {largest:,}")
-                    continue
-                self.dispatch.add(data, now)
-                self.rows.append(row)
+            self.waiting.extend(self.spool.pending_rows())  # what earlier runs left: first
+            self.refill()
 
     def over_budget(self, size: int) -> bool:
         """Taking ``size`` more bytes would pass the budget (never with an outbox)."""
@@ -145,11 +148,63 @@ class DeliveryState:
         return self.spool.append(data) if self.spool is not None else None
 
     def queue(self, data: bytes, row: int | None) -> None:
-        """Hand a stored event to the dispatch (in the order the events were stored)."""
+        """Hand a stored event to the dispatch (in the order the events were stored).
+
+        With an outbox and the budget full, the event stays on disk only, behind the others
+        waiting there; :meth:`admit` brings it in when there is room.
+        """
         if row is not None:
+            if self.waiting or (
+                self.pending_bytes > 0
+                and self.pending_bytes + len(data) > self.options.max_pending_bytes
+            ):
+                self.waiting.append(row)
+                return
             self.rows.append(row)
         self.dispatch.add(data, self.ticks())
         self.pending_bytes += len(data)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing batched, in flight, or waiting in the outbox to be read back."""
+        return self.dispatch.idle and not self.waiting
+
+    def rows_to_load(self) -> list[int]:
+        """The outbox rows to read back now (oldest first): none while the budget is full.
+
+        Pass them, with what :meth:`Spool.load` read for them, to :meth:`admit`. Reading may
+        wait for the disk: do it outside any lock that ``flush()`` needs. Only one caller
+        (the sender) may page in at a time.
+        """
+        if not self.waiting or self.pending_bytes >= self.options.max_pending_bytes:
+            return []
+        return list(itertools.islice(self.waiting, PAGE_ROWS))
+
+    def admit(self, rows: list[int], loaded: dict[int, bytes]) -> None:
+        """Hand events read back from the outbox to the dispatch, in order.
+
+        The budget may be passed by at most one page of events. A row no longer waiting (a
+        person settled it by hand) is skipped.
+        """
+        now, largest = self.ticks(), self.dispatch.largest_event()
+        for row in rows:
+            if self.waiting.popleft() != row:
+                raise RuntimeError("outbox rows were paged in by two callers at once")
+            data = loaded.get(row)
+            if data is None:
+                continue
+            if len(data) > largest and self.spool is not None:
+                # Stored by a run with larger limits: no batch can hold it; a person must look.
+                self.spool.dead([row], 413, f"{len(data):,} bytes; batches hold {largest:,}")
+                continue
+            self.dispatch.add(data, now)
+            self.rows.append(row)
+            self.pending_bytes += len(data)
+
+    def refill(self) -> None:
+        """Read back what fits in the budget now (for callers that hold no lock)."""
+        while self.spool is not None and (rows := self.rows_to_load()):
+            self.admit(rows, self.spool.load(rows))
 
     def take(self, data: bytes, event: object) -> None:
         """:meth:`store` then :meth:`queue`."""
@@ -225,11 +280,12 @@ class DeliveryState:
     def report(self) -> DeliveryReport:
         counters = self.dispatch.counters
         return DeliveryReport(
-            emitted=counters.emitted,
+            emitted=counters.emitted + len(self.waiting),
             delivered=counters.delivered,
             retried=counters.retried,
             dead=counters.dead,
             pending=tuple(self.dispatch.pending_events()),
+            in_outbox=len(self.waiting),
         )
 
     def release(self) -> None:
@@ -239,10 +295,10 @@ class DeliveryState:
 
     def warn_of(self, report: DeliveryReport) -> None:
         """Log what a closing sink leaves undelivered."""
-        if report.pending:
+        if not report.complete:
             log.warning(
                 "vtrack: %d event(s) not delivered when the sink closed%s",
-                len(report.pending),
+                len(report.pending) + report.in_outbox,
                 " (they wait in the outbox)" if self.spool is not None else "",
             )
 
@@ -253,6 +309,7 @@ class DeliveryState:
         )
         self.pending_bytes = 0
         self.rows = deque()
+        self.waiting = deque()
         if self.options.spool is not None:
             self.spool = Spool(self.options.spool, fsync=self.options.spool_fsync)
             self.spool.claim_leftovers()  # the parent is open: this only takes a share

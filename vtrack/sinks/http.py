@@ -39,7 +39,8 @@ class HttpSink:
     ``RUDDERSTACK_WRITE_KEY``, ``VTRACK_WRITE_KEY``); it appears in no repr, log or error.
 
     Memory is bounded by ``max_pending_bytes``: when that much is waiting, ``emit()`` waits up
-    to ``emit_timeout`` seconds for room, then raises :class:`QueueFull`. ``on_error`` is called
+    to ``emit_timeout`` seconds for room, then raises :class:`QueueFull` (with an outbox, later
+    events wait on disk instead and are read back as room comes). ``on_error`` is called
     with each :class:`~vtrack.delivery.DeadLetter` (a batch refused with 400/401/403/404/422); an
     exception it raises is logged and never stops the sender.
 
@@ -237,10 +238,24 @@ class HttpSink:
             )
             self._lock.notify_all()
         state.settle(settled)  # outbox writes and on_error: outside the lock
+        self._page_in()
+
+    def _page_in(self) -> None:
+        """Read back from the outbox what the freed budget has room for (disk: unlocked)."""
+        state = self._state
+        while state.spool is not None:
+            with self._lock:
+                rows = state.rows_to_load()
+            if not rows:
+                return
+            loaded = state.spool.load(rows)
+            with self._lock:
+                state.admit(rows, loaded)
+                self._lock.notify_all()
 
     def _wait_idle(self, timeout: float | None) -> None:
         limit = None if timeout is None else time.monotonic() + timeout
-        while not self._state.dispatch.idle and self._thread.is_alive():
+        while not self._state.idle and self._thread.is_alive():
             left = None if limit is None else limit - time.monotonic()
             if left is not None and left <= 0:
                 return

@@ -128,7 +128,7 @@ class AsyncHttpSink:
         """Send everything batched; wait until it is delivered or ``timeout`` s have passed."""
         self.flush()
         limit = None if timeout is None else time.monotonic() + timeout
-        while not self._state.dispatch.idle and not self._task.done():
+        while not self._state.idle and not self._task.done():
             left = None if limit is None else limit - time.monotonic()
             if left is not None and left <= 0:
                 break
@@ -195,6 +195,7 @@ class AsyncHttpSink:
                 request, answer.status_code, answer.headers.get("Retry-After"), answer.text
             )
         )
+        state.refill()  # what waits in the outbox only, as far as the freed budget allows
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

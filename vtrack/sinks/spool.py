@@ -38,6 +38,10 @@ CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
 """
 
 
+#: Row ids per ``IN (...)`` query (SQLite's default limit of host parameters is 999 or more).
+_ROWS_PER_QUERY = 500
+
+
 @attrs.frozen
 class SpoolStatus:
     """Counts and ages (seconds) of what an outbox holds."""
@@ -96,6 +100,28 @@ class Spool:
                 "SELECT id, data FROM events WHERE dead = 0 ORDER BY id"
             ).fetchall()
         return iter(rows)
+
+    def pending_rows(self) -> list[int]:
+        """The row ids of the waiting events, oldest first (their data stays on disk)."""
+        with self._lock:
+            return [
+                row
+                for (row,) in self._db.execute("SELECT id FROM events WHERE dead = 0 ORDER BY id")
+            ]
+
+    def load(self, rows: list[int]) -> dict[int, bytes]:
+        """The data of these waiting rows, by row id (rows no longer waiting are left out)."""
+        found: dict[int, bytes] = {}
+        with self._lock:
+            for start in range(0, len(rows), _ROWS_PER_QUERY):
+                chunk = rows[start : start + _ROWS_PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(
+                        f"SELECT id, data FROM events WHERE dead = 0 AND id IN ({marks})", chunk
+                    )
+                )
+        return found
 
     def delivered(self, rows: Iterable[int]) -> None:
         """Forget delivered events."""
