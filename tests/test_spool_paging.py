@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
+import pytest
 from collector import FAST, free_port, message, running_collector
 
 from vtrack.delivery import BatchLimits, encode
+from vtrack.sinks import delivery_state
 from vtrack.sinks.delivery_state import PAGE_ROWS
 from vtrack.sinks.http import HttpSink
 from vtrack.sinks.http_async import AsyncHttpSink
@@ -57,8 +60,9 @@ def test_a_large_leftover_is_read_back_page_by_page_and_delivered_in_order(
     down = f"http://127.0.0.1:{free_port()}/v1/batch"
     options = {"write_key": "k", "retry": FAST, "spool": path, "max_pending_bytes": BUDGET}
     waiting = HttpSink("endpoint", url=down, limits=LIMITS, **options)  # type: ignore[arg-type]
-    # Read back at start: one page (it passes the budget), not the whole file.
-    assert waiting.counters.in_outbox == EVENTS - PAGE_ROWS
+    # Read back at start: what fits in the budget, not the whole file.
+    assert waiting._state.pending_bytes <= BUDGET + EVENT_SIZE
+    assert waiting.counters.in_outbox == EVENTS - len(waiting._state.rows) > EVENTS - PAGE_ROWS
     assert waiting.close(timeout=0.3).emitted == EVENTS
     with running_collector() as collector:
         sink = HttpSink("endpoint", url=collector.url, limits=LIMITS, **options)  # type: ignore[arg-type]
@@ -122,3 +126,56 @@ def test_the_async_sink_pages_too(tmp_path: Path) -> None:
     with running_collector() as collector:
         asyncio.run(run(collector.url))
         assert collector.accepted_ids() == [f"id-{n}" for n in range(600)]
+
+
+def test_the_budget_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_pending_bytes must be a positive"):
+        HttpSink("endpoint", url="http://127.0.0.1:9/v1/batch", write_key="k", max_pending_bytes=0)
+
+
+def test_an_outbox_that_cannot_be_read_for_a_moment_delays_nothing_for_good(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = [sqlite3.OperationalError("database is locked")]
+    real_load = Spool.load
+
+    def flaky_load(self: Spool, rows: list[int], room: int) -> list[tuple[int, bytes | None]]:
+        if failures:
+            raise failures.pop()
+        return real_load(self, rows, room)
+
+    monkeypatch.setattr(delivery_state, "PAGE_IN_RETRY", 0.05)
+    monkeypatch.setattr(Spool, "load", flaky_load)
+    with running_collector() as collector:
+        sink = HttpSink(
+            "endpoint",
+            url=collector.url,
+            write_key="k",
+            retry=FAST,
+            spool=tmp_path / "outbox.db",
+            max_pending_bytes=BUDGET,
+            limits=LIMITS,
+        )
+        for number in range(300):
+            sink.emit(message(number))
+        report = sink.close(timeout=20)
+        assert not failures  # the failure happened, and the sender lived on
+        assert report.complete and collector.accepted_ids() == [f"id-{n}" for n in range(300)]
+
+
+def test_only_a_sink_alone_on_the_outbox_adopts_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    first = Spool(path)
+    rows = [first.append(b"{}") for _ in range(3)]
+    assert first.claim_leftovers() == rows
+    second = Spool(path)
+    assert second.claim_leftovers() is None  # the first one is open: its rows are its own
+    second.close()
+    first.close()
+    third = Spool(path)
+    assert third.claim_leftovers() == rows
+    assert [row for row, _ in third.load(rows, room=1)] == rows[:1]  # one at least
+    assert [row for row, _ in third.load(rows, room=10_000)] == rows
+    third.delivered(rows[:1])
+    assert third.load(rows, room=10_000)[0] == (rows[0], None)  # settled: no data
+    third.close()

@@ -30,6 +30,8 @@ log = logging.getLogger("vtrack.http")
 
 #: Outbox rows read back per step when the sender pages in events that wait on disk only.
 PAGE_ROWS = 256
+#: Seconds before reading back again after the outbox could not be read.
+PAGE_IN_RETRY = 1.0
 
 
 @attrs.frozen
@@ -64,13 +66,18 @@ class SinkOptions:
     limits: BatchLimits = attrs.field(factory=BatchLimits)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     timeout: float = 10.0
-    max_pending_bytes: int = 64 * 1024 * 1024
+    max_pending_bytes: int = attrs.field(default=64 * 1024 * 1024)
     on_error: Callable[[DeadLetter], object] | None = None
     clock: Callable[[], float] = time.time
     #: The clock batches and retries are scheduled on: it must never step backwards.
     ticks: Callable[[], float] = time.monotonic
     spool: str | Path | None = None
     spool_fsync: bool = False
+
+    @max_pending_bytes.validator
+    def _positive(self, _: attrs.Attribute[int], value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"max_pending_bytes must be a positive number of bytes; got {value!r}")
 
 
 @attrs.frozen
@@ -111,15 +118,18 @@ class DeliveryState:
         #: Spool row ids of later events, kept on disk only while the budget is full (with an
         #: outbox, memory holds at most the budget however long the destination is away).
         self.waiting: deque[int] = deque()
-        if self.spool is not None and not self.spool.claim_leftovers():
-            log.info(
-                "vtrack: another sink has %s open; what earlier runs left there waits for a "
-                "sink that opens it alone",
-                self.spool.path,
-            )
-        elif self.spool is not None:
-            self.waiting.extend(self.spool.pending_rows())  # what earlier runs left: first
-            self.refill()
+        self._page_in_not_before = 0.0
+        if self.spool is not None:
+            leftovers = self.spool.claim_leftovers()
+            if leftovers is None:
+                log.info(
+                    "vtrack: another sink has %s open; what earlier runs left there waits for "
+                    "a sink that opens it alone",
+                    self.spool.path,
+                )
+            else:
+                self.waiting.extend(leftovers)  # what earlier runs left goes first
+                self.refill()
 
     def over_budget(self, size: int) -> bool:
         """Taking ``size`` more bytes would pass the budget (never with an outbox)."""
@@ -172,39 +182,75 @@ class DeliveryState:
     def rows_to_load(self) -> list[int]:
         """The outbox rows to read back now (oldest first): none while the budget is full.
 
-        Pass them, with what :meth:`Spool.load` read for them, to :meth:`admit`. Reading may
-        wait for the disk: do it outside any lock that ``flush()`` needs. Only one caller
-        (the sender) may page in at a time.
+        Pass them to :meth:`Spool.load` with :meth:`room`, then what it read to :meth:`admit`.
+        Reading may wait for the disk: do it outside any lock that ``flush()`` needs. Only one
+        caller (the sender) may page in at a time.
         """
-        if not self.waiting or self.pending_bytes >= self.options.max_pending_bytes:
+        if (
+            not self.waiting
+            or (self.pending_bytes > 0 and self.pending_bytes >= self.options.max_pending_bytes)
+            or self.ticks() < self._page_in_not_before
+        ):
             return []
         return list(itertools.islice(self.waiting, PAGE_ROWS))
 
-    def admit(self, rows: list[int], loaded: dict[int, bytes]) -> None:
+    def room(self) -> int:
+        """Bytes the budget has room for now."""
+        return max(0, self.options.max_pending_bytes - self.pending_bytes)
+
+    def admit(self, loaded: list[tuple[int, bytes | None]]) -> list[tuple[int, int]]:
         """Hand events read back from the outbox to the dispatch, in order.
 
-        The budget may be passed by at most one page of events. A row no longer waiting (a
-        person settled it by hand) is skipped.
+        A row no longer waiting (a person settled it) is skipped. Returns ``(row, size)`` of
+        events too large for any batch (stored by a run with larger limits), for :meth:`bury`.
         """
         now, largest = self.ticks(), self.dispatch.largest_event()
-        for row in rows:
-            if self.waiting.popleft() != row:
+        oversized: list[tuple[int, int]] = []
+        for row, data in loaded:
+            if not self.waiting or self.waiting[0] != row:
                 raise RuntimeError("outbox rows were paged in by two callers at once")
-            data = loaded.get(row)
+            self.waiting.popleft()
             if data is None:
                 continue
-            if len(data) > largest and self.spool is not None:
-                # Stored by a run with larger limits: no batch can hold it; a person must look.
-                self.spool.dead([row], 413, f"{len(data):,} bytes; batches hold {largest:,}")
+            if len(data) > largest:
+                oversized.append((row, len(data)))
                 continue
             self.dispatch.add(data, now)
             self.rows.append(row)
             self.pending_bytes += len(data)
+        return oversized
+
+    def bury(self, oversized: list[tuple[int, int]]) -> None:
+        """Keep events no batch can hold as dead letters for a person (disk: call unlocked)."""
+        if not oversized or self.spool is None:
+            return
+        largest = self.dispatch.largest_event()
+        try:
+            for row, size in oversized:
+                self.spool.dead([row], 413, f"{size:,} bytes; batches hold {largest:,}")
+        except Exception:
+            log.exception("vtrack: could not set aside %d oversized event(s)", len(oversized))
+        else:
+            log.warning(
+                "vtrack: %d event(s) in the outbox are larger than a batch may hold; kept as "
+                "dead letters",
+                len(oversized),
+            )
+
+    def page_in_failed(self) -> None:
+        """The outbox could not be read: log it, try again a little later."""
+        log.exception("vtrack: could not read events back from the outbox; will retry")
+        self._page_in_not_before = self.ticks() + PAGE_IN_RETRY
 
     def refill(self) -> None:
         """Read back what fits in the budget now (for callers that hold no lock)."""
         while self.spool is not None and (rows := self.rows_to_load()):
-            self.admit(rows, self.spool.load(rows))
+            try:
+                loaded = self.spool.load(rows, self.room())
+            except Exception:
+                self.page_in_failed()
+                return
+            self.bury(self.admit(loaded))
 
     def take(self, data: bytes, event: object) -> None:
         """:meth:`store` then :meth:`queue`."""

@@ -30,6 +30,13 @@ from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptio
 _LONGEST_NAP = 1.0
 
 
+class _PageIn:
+    """What the sender's wait returns when events waiting in the outbox can be read back."""
+
+
+_PAGE_IN = _PageIn()
+
+
 class HttpSink:
     """Sends messages to a Segment-compatible batch API from one background thread.
 
@@ -189,13 +196,17 @@ class HttpSink:
 
     # ------------------------------------------------------------------ the sender
     def _run(self) -> None:
-        while True:
-            with self._lock:
-                request = self._next_request()
-                if request is None:
-                    break
-            self._send(request)
-        self._release()  # the sender is the last user of the client and the outbox
+        try:
+            while True:
+                self._page_in()
+                with self._lock:
+                    request = self._next_request()
+                    if request is None:
+                        break
+                if not isinstance(request, _PageIn):
+                    self._send(request)
+        finally:
+            self._release()  # the sender is the last user of the client and the outbox
 
     def _release(self) -> None:
         with self._lock:
@@ -206,12 +217,17 @@ class HttpSink:
             self._client.close()
         self._state.release()
 
-    def _next_request(self) -> Request | None:
-        """Wait (holding the lock) for the next request; None when closing and nothing can go."""
+    def _next_request(self) -> Request | _PageIn | None:
+        """Wait (holding the lock) for the next request; None when closing and nothing can go.
+
+        :data:`_PAGE_IN` when events waiting in the outbox can be read back first.
+        """
         state = self._state
         while True:
             if self._stopping:  # closed (or its timeout passed): start nothing new
                 return None
+            if state.rows_to_load():
+                return _PAGE_IN
             request, now = state.next_request()
             if request is not None:
                 return request
@@ -238,20 +254,25 @@ class HttpSink:
             )
             self._lock.notify_all()
         state.settle(settled)  # outbox writes and on_error: outside the lock
-        self._page_in()
 
     def _page_in(self) -> None:
-        """Read back from the outbox what the freed budget has room for (disk: unlocked)."""
+        """Read back from the outbox what the budget has room for (disk: unlocked)."""
         state = self._state
         while state.spool is not None:
             with self._lock:
-                rows = state.rows_to_load()
+                rows, room = state.rows_to_load(), state.room()
             if not rows:
                 return
-            loaded = state.spool.load(rows)
+            try:
+                loaded = state.spool.load(rows, room)
+            except Exception:
+                with self._lock:
+                    state.page_in_failed()
+                return
             with self._lock:
-                state.admit(rows, loaded)
+                oversized = state.admit(loaded)
                 self._lock.notify_all()
+            state.bury(oversized)
 
     def _wait_idle(self, timeout: float | None) -> None:
         limit = None if timeout is None else time.monotonic() + timeout

@@ -167,6 +167,7 @@ class AsyncHttpSink:
     async def _run(self) -> None:
         state = self._state
         while True:
+            state.refill()  # what waits in the outbox only, as far as the budget allows
             request, now = state.next_request()
             dispatch = state.dispatch
             if request is None:
@@ -195,7 +196,6 @@ class AsyncHttpSink:
                 request, answer.status_code, answer.headers.get("Retry-After"), answer.text
             )
         )
-        state.refill()  # what waits in the outbox only, as far as the freed budget allows
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

@@ -42,6 +42,11 @@ CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
 _ROWS_PER_QUERY = 500
 
 
+def _chunks(rows: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(rows), _ROWS_PER_QUERY):
+        yield rows[start : start + _ROWS_PER_QUERY]
+
+
 @attrs.frozen
 class SpoolStatus:
     """Counts and ages (seconds) of what an outbox holds."""
@@ -65,23 +70,26 @@ class Spool:
         self._db.executescript(_SCHEMA)
         self._lock_fd: int | None = None
 
-    def claim_leftovers(self) -> bool:
-        """Join the sinks using this file; say whether this one may send what others left.
+    def claim_leftovers(self) -> list[int] | None:
+        """Join the sinks using this file; return the rows this one may send (None: others').
 
         Every sink holds a shared lock on ``<path>.lock`` while open. A sink that finds no
-        other one open may adopt the waiting rows (left by processes that ended); one that
-        finds others open must not, or it would send events they still have in hand.
+        other one open adopts the waiting rows (left by processes that ended), read while it
+        still holds the lock alone; one that finds others open must not, or it would send
+        events they still have in hand.
         """
         if fcntl is None:
-            return True
+            return self.pending_rows()
         self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
-            return False
-        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)  # adopted; now one among others
-        return True
+            return None
+        try:
+            return self.pending_rows()  # no other sink can have added one yet
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)  # now one among others
 
     def append(self, data: bytes) -> int:
         """Store one encoded event; return its row id once it is committed."""
@@ -109,19 +117,38 @@ class Spool:
                 for (row,) in self._db.execute("SELECT id FROM events WHERE dead = 0 ORDER BY id")
             ]
 
-    def load(self, rows: list[int]) -> dict[int, bytes]:
-        """The data of these waiting rows, by row id (rows no longer waiting are left out)."""
-        found: dict[int, bytes] = {}
+    def load(self, rows: list[int], room: int) -> list[tuple[int, bytes | None]]:
+        """Read back the first of these waiting rows that fit in ``room`` bytes (one at least).
+
+        Returns ``(row id, data)`` in order; data is None for a row no longer waiting (a
+        person settled it).
+        """
         with self._lock:
-            for start in range(0, len(rows), _ROWS_PER_QUERY):
-                chunk = rows[start : start + _ROWS_PER_QUERY]
-                marks = ",".join("?" * len(chunk))
-                found.update(
+            sizes: dict[int, int] = {}
+            for chunk in _chunks(rows):
+                sizes.update(
                     self._db.execute(
-                        f"SELECT id, data FROM events WHERE dead = 0 AND id IN ({marks})", chunk
+                        "SELECT id, length(data) FROM events WHERE dead = 0 AND id IN "
+                        f"({','.join('?' * len(chunk))})",
+                        chunk,
                     )
                 )
-        return found
+            taken: list[int] = []
+            for row in rows:
+                size = sizes.get(row, 0)
+                if taken and size > room:
+                    break
+                taken.append(row)
+                room -= size
+            found: dict[int, bytes] = {}
+            for chunk in _chunks([row for row in taken if row in sizes]):
+                found.update(
+                    self._db.execute(
+                        f"SELECT id, data FROM events WHERE id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    )
+                )
+        return [(row, found.get(row)) for row in taken]
 
     def delivered(self, rows: Iterable[int]) -> None:
         """Forget delivered events."""
