@@ -80,12 +80,15 @@ class Collector:
             reply = (200, {})
         status, headers = reply  # type: ignore[misc]
         answer = b'{"success":true}' if status < 300 else b'{"error":"scripted"}'
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(answer)))
-        handler.end_headers()
-        handler.wfile.write(answer)
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(answer)))
+            handler.end_headers()
+            handler.wfile.write(answer)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client gave up waiting ("slow"): expected
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from collector import FAST, Collector, free_port, message
@@ -101,3 +102,46 @@ def test_the_write_key_never_shows() -> None:
         await sink.aclose(timeout=0.1)
 
     run(main())
+
+
+def test_a_timeout_after_the_server_accepted_is_retried_with_the_same_ids(
+    collector: Collector,
+) -> None:
+    collector.script = ["slow"]
+
+    async def main() -> object:
+        async with AsyncHttpSink(
+            "endpoint", url=collector.url, write_key="k", retry=FAST, timeout=0.3
+        ) as sink:
+            for number in range(5):
+                sink.emit(message(number))
+            return await sink.aflush(timeout=5)
+
+    report = run(main())
+    ids = [f"id-{n}" for n in range(5)]
+    assert report.complete and report.retried == 5  # type: ignore[attr-defined]
+    assert collector.accepted_ids() == ids + ids  # at least once, with the same messageIds
+
+
+def test_what_an_async_sink_left_in_the_outbox_is_sent_by_the_next_one(
+    collector: Collector, tmp_path: Path
+) -> None:
+    path = tmp_path / "outbox.db"
+    down = f"http://127.0.0.1:{free_port()}/v1/batch"
+
+    async def first() -> object:
+        sink = AsyncHttpSink("endpoint", url=down, write_key="k", retry=FAST, spool=path)
+        for number in range(20):
+            sink.emit(message(number))
+        return await sink.aclose(timeout=0.5)
+
+    async def second() -> object:
+        async with AsyncHttpSink(
+            "endpoint", url=collector.url, write_key="k", retry=FAST, spool=path
+        ) as sink:
+            sink.emit(message(20))
+            return await sink.aflush(timeout=5)
+
+    assert len(run(first()).pending) == 20  # type: ignore[attr-defined]
+    assert run(second()).complete  # type: ignore[attr-defined]
+    assert collector.accepted_ids() == [f"id-{n}" for n in range(21)]
