@@ -139,10 +139,12 @@ def test_an_outbox_that_cannot_be_read_for_a_moment_delays_nothing_for_good(
     failures = [sqlite3.OperationalError("database is locked")]
     real_load = Spool.load
 
-    def flaky_load(self: Spool, rows: list[int], room: int) -> list[tuple[int, bytes | None]]:
+    def flaky_load(
+        self: Spool, rows: list[int], room: int, *, at_least_one: bool = False
+    ) -> list[tuple[int, bytes | None]]:
         if failures:
             raise failures.pop()
-        return real_load(self, rows, room)
+        return real_load(self, rows, room, at_least_one=at_least_one)
 
     monkeypatch.setattr(delivery_state, "PAGE_IN_RETRY", 0.05)
     monkeypatch.setattr(Spool, "load", flaky_load)
@@ -174,8 +176,26 @@ def test_only_a_sink_alone_on_the_outbox_adopts_its_rows(tmp_path: Path) -> None
     first.close()
     third = Spool(path)
     assert third.claim_leftovers() == rows
-    assert [row for row, _ in third.load(rows, room=1)] == rows[:1]  # one at least
+    assert third.load(rows, room=1) == []
+    assert [row for row, _ in third.load(rows, room=1, at_least_one=True)] == rows[:1]
     assert [row for row, _ in third.load(rows, room=10_000)] == rows
     third.delivered(rows[:1])
     assert third.load(rows, room=10_000)[0] == (rows[0], None)  # settled: no data
     third.close()
+
+
+def test_a_budget_smaller_than_a_batch_does_not_wait_for_batches_to_fill(tmp_path: Path) -> None:
+    """Read back by the budget, a batch never fills: it goes without waiting its interval."""
+    path = tmp_path / "outbox.db"
+    down = f"http://127.0.0.1:{free_port()}/v1/batch"
+    options = {"write_key": "k", "retry": FAST, "spool": path, "max_pending_bytes": 1_000}
+    first = HttpSink("endpoint", url=down, **options)  # type: ignore[arg-type]
+    for number in range(400):
+        first.emit(message(number))
+    first.close(timeout=0.3)
+    with running_collector() as collector:
+        # Default limits: 100 events or 5 s per batch; waiting for either would take minutes.
+        second = HttpSink("endpoint", url=collector.url, **options)  # type: ignore[arg-type]
+        report = second.close(timeout=30)
+        assert report.complete and collector.accepted_ids() == [f"id-{n}" for n in range(400)]
+        assert max(len(request["payload"]["batch"]) for request in collector.requests) <= 10

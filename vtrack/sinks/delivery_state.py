@@ -119,6 +119,8 @@ class DeliveryState:
         #: outbox, memory holds at most the budget however long the destination is away).
         self.waiting: deque[int] = deque()
         self._page_in_not_before = 0.0
+        #: The next event on disk does not fit in the budget: read nothing until some settle.
+        self._no_room = False
         if self.spool is not None:
             leftovers = self.spool.claim_leftovers()
             if leftovers is None:
@@ -169,6 +171,8 @@ class DeliveryState:
                 and self.pending_bytes + len(data) > self.options.max_pending_bytes
             ):
                 self.waiting.append(row)
+                # The batch cannot fill while the budget is full: send it without waiting.
+                self.dispatch.flush()
                 return
             self.rows.append(row)
         self.dispatch.add(data, self.ticks())
@@ -188,15 +192,16 @@ class DeliveryState:
         """
         if (
             not self.waiting
+            or self._no_room
             or (self.pending_bytes > 0 and self.pending_bytes >= self.options.max_pending_bytes)
             or self.ticks() < self._page_in_not_before
         ):
             return []
         return list(itertools.islice(self.waiting, PAGE_ROWS))
 
-    def room(self) -> int:
-        """Bytes the budget has room for now."""
-        return max(0, self.options.max_pending_bytes - self.pending_bytes)
+    def room(self) -> tuple[int, bool]:
+        """Bytes the budget has room for now, and whether one event may pass it (none held)."""
+        return max(0, self.options.max_pending_bytes - self.pending_bytes), self.pending_bytes == 0
 
     def admit(self, loaded: list[tuple[int, bytes | None]]) -> list[tuple[int, int]]:
         """Hand events read back from the outbox to the dispatch, in order.
@@ -206,6 +211,8 @@ class DeliveryState:
         """
         now, largest = self.ticks(), self.dispatch.largest_event()
         oversized: list[tuple[int, int]] = []
+        if not loaded:
+            self._no_room = True
         for row, data in loaded:
             if not self.waiting or self.waiting[0] != row:
                 raise RuntimeError("outbox rows were paged in by two callers at once")
@@ -218,6 +225,8 @@ class DeliveryState:
             self.dispatch.add(data, now)
             self.rows.append(row)
             self.pending_bytes += len(data)
+        if self.waiting:  # the budget is full again: the open batch will not fill; send it
+            self.dispatch.flush()
         return oversized
 
     def bury(self, oversized: list[tuple[int, int]]) -> None:
@@ -245,12 +254,15 @@ class DeliveryState:
     def refill(self) -> None:
         """Read back what fits in the budget now (for callers that hold no lock)."""
         while self.spool is not None and (rows := self.rows_to_load()):
+            room, at_least_one = self.room()
             try:
-                loaded = self.spool.load(rows, self.room())
+                loaded = self.spool.load(rows, room, at_least_one=at_least_one)
             except Exception:
                 self.page_in_failed()
                 return
             self.bury(self.admit(loaded))
+            if not loaded:
+                return
 
     def take(self, data: bytes, event: object) -> None:
         """:meth:`store` then :meth:`queue`."""
@@ -278,6 +290,7 @@ class DeliveryState:
         rows: list[int] = []
         if outcome in (Outcome.DELIVERED, Outcome.DEAD):
             self.pending_bytes -= sum(len(event) for event in request.batch.events)
+            self._no_room = False
             if self.spool is not None:
                 # Batches settle oldest first (one in flight, halves of a split go back in
                 # front), so the settled events are always the first rows.
@@ -356,6 +369,7 @@ class DeliveryState:
         self.pending_bytes = 0
         self.rows = deque()
         self.waiting = deque()
+        self._no_room = False
         if self.options.spool is not None:
             self.spool = Spool(self.options.spool, fsync=self.options.spool_fsync)
             self.spool.claim_leftovers()  # the parent is open: this only takes a share

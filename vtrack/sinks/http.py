@@ -260,11 +260,11 @@ class HttpSink:
         state = self._state
         while state.spool is not None:
             with self._lock:
-                rows, room = state.rows_to_load(), state.room()
+                rows, (room, at_least_one) = state.rows_to_load(), state.room()
             if not rows:
                 return
             try:
-                loaded = state.spool.load(rows, room)
+                loaded = state.spool.load(rows, room, at_least_one=at_least_one)
             except Exception:
                 with self._lock:
                     state.page_in_failed()

@@ -117,11 +117,13 @@ class Spool:
                 for (row,) in self._db.execute("SELECT id FROM events WHERE dead = 0 ORDER BY id")
             ]
 
-    def load(self, rows: list[int], room: int) -> list[tuple[int, bytes | None]]:
-        """Read back the first of these waiting rows that fit in ``room`` bytes (one at least).
+    def load(
+        self, rows: list[int], room: int, *, at_least_one: bool = False
+    ) -> list[tuple[int, bytes | None]]:
+        """Read back the first of these waiting rows that fit in ``room`` bytes.
 
         Returns ``(row id, data)`` in order; data is None for a row no longer waiting (a
-        person settled it).
+        person settled it). With ``at_least_one``, the first row comes whatever its size.
         """
         with self._lock:
             sizes: dict[int, int] = {}
@@ -136,7 +138,7 @@ class Spool:
             taken: list[int] = []
             for row in rows:
                 size = sizes.get(row, 0)
-                if taken and size > room:
+                if size > room and (taken or not at_least_one):
                     break
                 taken.append(row)
                 room -= size
