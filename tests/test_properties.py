@@ -243,17 +243,24 @@ class SessionMachine(RuleBasedStateMachine):
     @invariant()
     def cached_facts_are_fresh(self) -> None:
         session = self.session
-        cached = session._static_facts
-        assert cached is None or session._slow_facts() == cached
+        fact_set = session._fact_set
+        if fact_set is None:
+            return
+        # The session reuses its fact set, but for the groups it knows are stale. (Read only:
+        # refreshing the fact set here would hide stale ones from the next rule.)
         fresh = (session._content_facts(), session._ad_facts(), session._quality_facts())
-        for group, known in enumerate(session._groups or ()):
-            assert known is None or known == fresh[group]
+        stale = session._stale_groups
+        for group, known in enumerate(fact_set.groups):
+            assert stale & (1 << group) or known == fresh[group]
+        if stale:
+            return
+        assert {"session_id": session.session_id, **fact_set.facts} == session._slow_facts()
         profile = session.settings.profile
-        cache = session._props_cache or {}
+        cache = fact_set.statics
         for kind, plan in profile.plans.items():
             if plan.static_id in cache:  # a layout the session would reuse must still be right
-                fresh = profile.static_properties(kind, session._slow_facts())
-                assert fresh == cache[plan.static_id]
+                fresh_layout = profile.static_properties(kind, session._slow_facts())
+                assert fresh_layout == cache[plan.static_id]
 
     @invariant()
     def deadline_is_in_the_future(self) -> None:

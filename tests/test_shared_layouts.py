@@ -19,7 +19,8 @@ def heartbeat_of(session_id: str, content: Content, **options: Any) -> dict[str,
     session.advance(T0 + 10.0)
     beats = [m for m in sink.messages if m["event"] == "Video Content Playing"]
     assert len(beats) == 1
-    cache = session._props_cache or {}
+    assert session._fact_set is not None
+    cache = session._fact_set.statics
     beat: dict[str, Any] = beats[0]["properties"]
     beat["_cached"] = cache[SEGMENT.plans[kind.CONTENT_PLAYING].static_id]
     return beat
@@ -160,3 +161,29 @@ def test_equal_content_objects_share_facts_and_the_lookup_is_bounded() -> None:
         session.load(Content(asset_id=f"b{index}", duration=60.0), at=T0)
         session._group_facts(kind.CONTENT_GROUP)
     assert len(emission._CONTENT_FACTS) <= kind.SHARED_LAYOUTS_LIMIT
+
+
+def test_sessions_in_the_same_situation_share_one_fact_set() -> None:
+    sessions = [Session(f"f{i}", anonymous_id="a", sink=MemorySink()) for i in range(3)]
+    for session in sessions:
+        session.load(CONTENT, at=T0)
+        session.play(at=T0)
+        session.playing(position=0.0, at=T0)
+    sets = [session._fact_set for session in sessions]
+    assert sets[0] is not None and sets[0] is sets[1] is sets[2]
+    sessions[0].quality(bitrate=3200, at=T0 + 1)
+    sessions[1].quality(bitrate=3200, at=T0 + 1)
+    moved = sessions[0]._fact_set
+    assert moved is not sets[0] and moved is sessions[1]._fact_set
+    assert sessions[2]._fact_set is sets[0]
+    for session in sessions:
+        session.pause(at=T0 + 2)
+    paused = SEGMENT.plans[kind.PLAYBACK_PAUSED].static_id
+    assert moved is not None and moved.statics[paused]["bitrate"] == 3200
+    assert "bitrate" not in sets[0].statics[paused]
+
+
+def test_the_fact_set_table_is_bounded() -> None:
+    for index in range(kind.SHARED_LAYOUTS_LIMIT + 10):
+        SEGMENT.fact_set(({"content_asset_id": f"c{index}"}, {}, {}))
+    assert len(SEGMENT._fact_sets) <= kind.SHARED_LAYOUTS_LIMIT

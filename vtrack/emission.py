@@ -1,9 +1,10 @@
 """Building the messages a session sends: facts, profile layouts, envelope, messageIds.
 
-Mixed into :class:`vtrack.Session`. A message is built from *facts*: the slow-changing ones
-(content metadata, the ad, quality values) are cached per session and, once laid out by the
-profile, per layout; they go stale by group (content, ad, quality) when the session says so with
-:meth:`Emission._forget_facts`. Positions and times are read fresh for every event.
+Mixed into :class:`vtrack.Session`. A message is built from *facts*. The slow-changing ones
+fall in three groups (content, ad, quality); a session holds them as a shared
+:class:`~vtrack.profiles.base.FactSet`, which also keeps what the profile laid out of them, and
+finds its fact set again when the session says a group changed (:meth:`Emission._forget_facts`).
+Positions and times are read fresh for every event.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vtrack.profiles.base import (
     CONTENT_GROUP,
     QUALITY_GROUP,
     SHARED_LAYOUTS_LIMIT,
+    FactSet,
     Plan,
     complete,
     shared_facts,
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 class Emission(HotState):
     """How a session turns an event kind and a moment into a stored message."""
 
-    __slots__ = ("_groups", "_id_hasher", "_props_cache", "_seq", "_static_facts")
+    __slots__ = ("_fact_set", "_id_hasher", "_seq", "_stale_groups")
 
     if TYPE_CHECKING:  # provided by Session and SessionActions
         settings: Settings
@@ -66,10 +68,10 @@ class Emission(HotState):
         self._seq = 0  # messages made so far: the sequence number in the next messageId
         #: Messages made but not yet taken by the sink; None when there are none.
         self._outbox: list[dict[str, Any]] | None = None
-        self._static_facts: dict[str, Any] | None = None
-        self._props_cache: dict[int, dict[str, Any]] | None = None
-        #: Per fact group, its facts as last worked out (None: stale or never needed).
-        self._groups: list[dict[str, Any] | None] | None = None
+        #: The slow-changing facts as last worked out, shared with like sessions (None: never).
+        self._fact_set: FactSet | None = None
+        #: Bit ``1 << group`` set: that group changed since ``_fact_set`` was worked out.
+        self._stale_groups = 0
         self._id_hasher: Any = None
 
     # ------------------------------------------------------------------ emission
@@ -116,12 +118,12 @@ class Emission(HotState):
         moment = self._moment(at, name)
         if overrides:
             moment.update(overrides)
-        cache = self._props_cache
-        if cache is None:
-            cache = self._props_cache = {}
-        static = cache.get(plan.static_id)
+        fact_set = self._fact_set
+        if fact_set is None or self._stale_groups:
+            fact_set = self._current_fact_set()
+        static = fact_set.statics.get(plan.static_id)
         if static is None:
-            static = cache[plan.static_id] = self._static_properties(plan, event_kind)
+            static = self._static_properties(plan, event_kind, fact_set)
         hasher = self._id_hasher
         if hasher is None:
             assert self._start_at is not None
@@ -131,7 +133,7 @@ class Emission(HotState):
             name,
             self.identity_key,
             self.identity,
-            complete(plan, static, moment, self._facts() if plan.nested else None),
+            complete(plan, static, moment, fact_set.facts if plan.nested else None),
             at,
             message_id_from(hasher, self._seq),
             self.settings.context,
@@ -144,16 +146,30 @@ class Emission(HotState):
         else:
             outbox.append(message)
 
-    def _static_properties(self, plan: Plan, event_kind: str) -> dict[str, Any]:
-        """The cacheable part of ``event_kind``'s properties, shared with like sessions."""
-        groups = self._groups
-        if groups is None:
-            groups = self._groups = [None, None, None]
-        inputs = []
-        for group in plan.group_order:
-            facts = groups[group]
-            inputs.append(facts if facts is not None else self._group_facts(group))
-        return self.settings.profile.static_for(event_kind, tuple(inputs), self._facts)
+    def _static_properties(self, plan: Plan, event_kind: str, fact_set: FactSet) -> dict[str, Any]:
+        """The cacheable part of ``event_kind``'s properties, kept in the session's fact set.
+
+        Fact sets that differ only in groups this kind does not read share the result too.
+        """
+        groups = fact_set.groups
+        static = self.settings.profile.static_for(
+            event_kind, tuple(groups[group] for group in plan.group_order), self._facts
+        )
+        fact_set.statics[plan.static_id] = static
+        return static
+
+    def _current_fact_set(self) -> FactSet:
+        """The session's fact set, found again after one of its groups changed."""
+        known, stale = self._fact_set, self._stale_groups
+        groups = tuple(
+            self._group_facts(group)
+            if known is None or stale & (1 << group)
+            else known.groups[group]
+            for group in (CONTENT_GROUP, AD_GROUP, QUALITY_GROUP)
+        )
+        fact_set = self._fact_set = self.settings.profile.fact_set(groups)
+        self._stale_groups = 0
+        return fact_set
 
     def _moment(self, at: float, name: str) -> dict[str, Any]:
         """The facts that change from event to event: time, name and positions."""
@@ -173,31 +189,16 @@ class Emission(HotState):
         return facts
 
     def _facts(self) -> dict[str, Any]:
-        """The slow-changing facts, worked out again only after they changed."""
-        facts = self._static_facts
-        if facts is None:
-            facts = self._static_facts = {
-                "session_id": self.session_id,
-                **self._group_facts(CONTENT_GROUP),
-                **self._group_facts(AD_GROUP),
-                **self._group_facts(QUALITY_GROUP),
-            }
-        return facts
+        """Every slow-changing fact, as the session's fact set holds them."""
+        fact_set = self._fact_set
+        if fact_set is None or self._stale_groups:
+            fact_set = self._current_fact_set()
+        return {"session_id": self.session_id, **fact_set.facts}
 
     def _forget_facts(self, *groups: int) -> None:
-        """Facts of these groups (content, ad, quality) changed: cached layouts are stale."""
-        self._static_facts = None
-        known = self._groups
-        if known is not None:
-            for group in groups:
-                known[group] = None
-        cache = self._props_cache
-        if not cache:
-            return
-        readers = self.settings.profile.readers
+        """Facts of these groups (content, ad, quality) changed: the fact set is stale."""
         for group in groups:
-            for static_id in readers[group]:
-                cache.pop(static_id, None)
+            self._stale_groups |= 1 << group
 
     def _slow_facts(self) -> dict[str, Any]:
         """Every slow-changing fact, worked out afresh."""
@@ -284,18 +285,10 @@ class Emission(HotState):
         }
 
     def _group_facts(self, group: int) -> dict[str, Any]:
-        """The facts of one group, shared with every session that has the same ones."""
-        groups = self._groups
-        if groups is None:
-            groups = self._groups = [None, None, None]
-        facts = groups[group]
-        if facts is None:
-            if group == CONTENT_GROUP:
-                facts = self._shared_content_facts()
-            else:
-                facts = shared_facts(group, _GROUP_FACTS[group](self))
-            groups[group] = facts
-        return facts
+        """The facts of one group worked out afresh, shared with every session that has them."""
+        if group == CONTENT_GROUP:
+            return self._shared_content_facts()
+        return shared_facts(group, _GROUP_FACTS[group](self))
 
     def _shared_content_facts(self) -> dict[str, Any]:
         """The content group's facts, found by what they are made of when known already.

@@ -241,6 +241,29 @@ def _is_dynamic(field: Field) -> bool:
     return field.fact in DYNAMIC_FACTS
 
 
+class FactSet:
+    """The slow-changing facts of sessions in one situation, and their cacheable layouts.
+
+    Sessions showing the same content at the same pod, in the same ad and at the same quality
+    share one fact set (:meth:`Profile.fact_set`): its layouts are worked out by the first of
+    them and stay in the CPU cache for the others. A session moves to another fact set when
+    one of its groups changes; nothing in a fact set ever changes but ``statics``, which only
+    grows.
+    """
+
+    __slots__ = ("facts", "groups", "statics")
+
+    def __init__(self, groups: tuple[dict[str, Any], ...]) -> None:
+        #: The content, ad and quality facts (shared dicts: do not change them).
+        self.groups = groups
+        #: The three groups merged (no :data:`SESSION_FACTS`: each event brings those).
+        self.facts: dict[str, Any] = {}
+        for group in groups:
+            self.facts.update(group)
+        #: The cacheable part of the properties, by :attr:`Plan.static_id`.
+        self.statics: dict[int, dict[str, Any]] = {}
+
+
 class Plan(NamedTuple):
     """How a profile sends one kind, worked out once so each event just follows it."""
 
@@ -278,14 +301,13 @@ class Profile:
     extra: frozenset[str] = frozenset()
     #: The :class:`Plan` of every kind this profile sends.
     plans: Mapping[str, Plan] = attrs.field(init=False, eq=False, repr=False)
-    #: For each fact group, the static ids of the cached layouts that read it.
-    readers: Mapping[int, frozenset[int]] = attrs.field(init=False, eq=False, repr=False)
     _static: Mapping[str, Layout] = attrs.field(init=False, eq=False, repr=False)
     _dynamic_keys: Mapping[str, frozenset[str]] = attrs.field(init=False, eq=False, repr=False)
     _shared: dict[Any, dict[str, Any]] = attrs.field(init=False, eq=False, repr=False)
     _by_inputs: dict[tuple[int, ...], tuple[dict[str, Any], tuple[Mapping[str, Any], ...]]] = (
         attrs.field(init=False, eq=False, repr=False)
     )
+    _fact_sets: dict[tuple[int, ...], FactSet] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         missing = set(self.event_names) - set(self.layouts)
@@ -333,16 +355,12 @@ class Profile:
                     if f.nested is not None
                 ),
             )
-        readers = {
-            group: frozenset(plan.static_id for plan in plans.values() if group in plan.groups)
-            for group in (CONTENT_GROUP, AD_GROUP, QUALITY_GROUP)
-        }
         object.__setattr__(self, "plans", plans)
-        object.__setattr__(self, "readers", readers)
         object.__setattr__(self, "_static", static)
         object.__setattr__(self, "_dynamic_keys", dynamic_keys)
         object.__setattr__(self, "_shared", {})
         object.__setattr__(self, "_by_inputs", {})
+        object.__setattr__(self, "_fact_sets", {})
 
     def event_name(self, kind: str, milestone: float | None = None) -> str | None:
         """The event name for ``kind``, or ``None`` when this profile does not send it."""
@@ -406,6 +424,22 @@ class Profile:
         # The inputs stay referenced by the entry, so no other dict can take their ids.
         self._by_inputs[key] = (static, inputs)
         return static
+
+    def fact_set(self, groups: tuple[dict[str, Any], ...]) -> FactSet:
+        """The :class:`FactSet` of sessions whose fact groups are ``groups``.
+
+        ``groups`` are the content, ad and quality facts as :func:`shared_facts` gave them, so
+        sessions in the same situation get the same fact set and share its layouts.
+        """
+        key = tuple(map(id, groups))
+        found = self._fact_sets.get(key)
+        if found is not None:
+            return found
+        if len(self._fact_sets) >= SHARED_LAYOUTS_LIMIT:
+            self._fact_sets.clear()
+        # The fact set holds its groups, so no other dict can take their ids while it lasts.
+        found = self._fact_sets[key] = FactSet(groups)
+        return found
 
     def complete(
         self,
