@@ -187,3 +187,18 @@ def test_the_fact_set_table_is_bounded() -> None:
     for index in range(kind.SHARED_LAYOUTS_LIMIT + 10):
         SEGMENT.fact_set(({"content_asset_id": f"c{index}"}, {}, {}))
     assert len(SEGMENT._fact_sets) <= kind.SHARED_LAYOUTS_LIMIT
+
+
+def test_quality_facts_found_by_value_keep_their_types() -> None:
+    """Two sessions at bitrate 1600 and 1600.0 must not share one quality group."""
+    groups = []
+    for index, bitrate in enumerate((1600, 1600.0)):
+        session = Session(f"q{index}", anonymous_id="a", sink=MemorySink())
+        session.load(CONTENT, at=T0)
+        session.quality(bitrate=bitrate, at=T0)
+        groups.append(session._group_facts(kind.QUALITY_GROUP))
+    assert [type(group["bitrate"]) for group in groups] == [int, float]
+    again = Session("q2", anonymous_id="a", sink=MemorySink())
+    again.load(CONTENT, at=T0)
+    again.quality(bitrate=1600, at=T0)
+    assert again._group_facts(kind.QUALITY_GROUP) is groups[0]

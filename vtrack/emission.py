@@ -161,13 +161,15 @@ class Emission(HotState):
     def _current_fact_set(self) -> FactSet:
         """The session's fact set, found again after one of its groups changed."""
         known, stale = self._fact_set, self._stale_groups
-        groups = tuple(
-            self._group_facts(group)
-            if known is None or stale & (1 << group)
-            else known.groups[group]
-            for group in (CONTENT_GROUP, AD_GROUP, QUALITY_GROUP)
+        if known is None:
+            stale = _ALL_GROUPS
+        fact_set = self._fact_set = self.settings.profile.fact_set(
+            (
+                self._shared_content_facts() if stale & _CONTENT_BIT else known.groups[0],
+                shared_facts(AD_GROUP, self._ad_facts()) if stale & _AD_BIT else known.groups[1],
+                self._shared_quality_facts() if stale & _QUALITY_BIT else known.groups[2],
+            )
         )
-        fact_set = self._fact_set = self.settings.profile.fact_set(groups)
         self._stale_groups = 0
         return fact_set
 
@@ -288,7 +290,30 @@ class Emission(HotState):
         """The facts of one group worked out afresh, shared with every session that has them."""
         if group == CONTENT_GROUP:
             return self._shared_content_facts()
-        return shared_facts(group, _GROUP_FACTS[group](self))
+        if group == QUALITY_GROUP:
+            return self._shared_quality_facts()
+        return shared_facts(group, self._ad_facts())
+
+    def _shared_quality_facts(self) -> dict[str, Any]:
+        """The quality group's facts, found by their values when known already."""
+        values = (
+            self._bitrate,
+            self._framerate,
+            self._quality,
+            self._dropped,
+            self._startup,
+            self._sound,
+            self._full_screen,
+        )
+        # Types in the key: 1, 1.0 and True are equal but must not stand in for each other.
+        key = (values, tuple(map(type, values)))
+        known = _QUALITY_FACTS.get(key)
+        if known is None:
+            known = shared_facts(QUALITY_GROUP, self._quality_facts())
+            if len(_QUALITY_FACTS) >= SHARED_LAYOUTS_LIMIT:
+                _QUALITY_FACTS.clear()
+            _QUALITY_FACTS[key] = known
+        return known
 
     def _shared_content_facts(self) -> dict[str, Any]:
         """The content group's facts, found by what they are made of when known already.
@@ -321,5 +346,11 @@ class Emission(HotState):
 #: length, heartbeat) -> (the shared facts, the content, kept alive).
 _CONTENT_FACTS: dict[tuple[Any, ...], tuple[dict[str, Any], Content | None]] = {}
 
-#: How each fact group (content, ad, quality) is worked out.
-_GROUP_FACTS: Final = (Emission._content_facts, Emission._ad_facts, Emission._quality_facts)
+#: Quality facts by their values (and the values' types).
+_QUALITY_FACTS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+#: Bits of :attr:`Emission._stale_groups`.
+_CONTENT_BIT: Final = 1 << CONTENT_GROUP
+_AD_BIT: Final = 1 << AD_GROUP
+_QUALITY_BIT: Final = 1 << QUALITY_GROUP
+_ALL_GROUPS: Final = _CONTENT_BIT | _AD_BIT | _QUALITY_BIT
