@@ -161,13 +161,14 @@ class Emission(HotState):
     def _current_fact_set(self) -> FactSet:
         """The session's fact set, found again after one of its groups changed."""
         known, stale = self._fact_set, self._stale_groups
+        groups = _NO_GROUPS if known is None else known.groups
         if known is None:
             stale = _ALL_GROUPS
         fact_set = self._fact_set = self.settings.profile.fact_set(
             (
-                self._shared_content_facts() if stale & _CONTENT_BIT else known.groups[0],
-                shared_facts(AD_GROUP, self._ad_facts()) if stale & _AD_BIT else known.groups[1],
-                self._shared_quality_facts() if stale & _QUALITY_BIT else known.groups[2],
+                self._shared_content_facts() if stale & _CONTENT_BIT else groups[0],
+                shared_facts(AD_GROUP, self._ad_facts()) if stale & _AD_BIT else groups[1],
+                self._shared_quality_facts() if stale & _QUALITY_BIT else groups[2],
             )
         )
         self._stale_groups = 0
@@ -354,3 +355,4 @@ _CONTENT_BIT: Final = 1 << CONTENT_GROUP
 _AD_BIT: Final = 1 << AD_GROUP
 _QUALITY_BIT: Final = 1 << QUALITY_GROUP
 _ALL_GROUPS: Final = _CONTENT_BIT | _AD_BIT | _QUALITY_BIT
+_NO_GROUPS: Final[tuple[dict[str, Any], ...]] = ()
