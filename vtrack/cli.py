@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from vtrack import cli_outbox
+from vtrack import cli_outbox, cli_replay
 from vtrack._version import __version__
 from vtrack.demo import demo_callbacks
 from vtrack.profiles import PROFILES
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         help="what reaching a milestone means: the content position while playing (default), "
         "continuous playback across it, or unique seconds watched",
     )
+    cli_replay.add_parser(commands, _heartbeat, _milestones)
     cli_outbox.add_parser(commands)
     return parser
 
@@ -82,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "outbox":
         return cli_outbox.run(args)
+    if args.command == "replay":
+        return cli_replay.run(args)
     settings = Settings(
         profile=args.profile,
         heartbeat=args.heartbeat,

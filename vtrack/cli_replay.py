@@ -1,0 +1,217 @@
+"""``vtrack replay``: recorded player logs in, Segment messages out as JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from vtrack.errors import VtrackError
+from vtrack.profiles import PROFILES
+from vtrack.replay.engine import ReplayError, Where
+from vtrack.replay.run import ReplayRun
+from vtrack.replay.sources import SourceError
+from vtrack.schedule import MILESTONE_BASES
+from vtrack.settings import Settings
+
+#: Log dialects ``--dialect`` knows.
+DIALECTS = ("vtrack",)
+
+EXAMPLES = """\
+examples:
+  vtrack replay player.log                      messages of every session, to stdout
+  vtrack replay day1.log.gz day2.log.gz --out events.jsonl
+  cat player.log | vtrack replay - --heartbeat 20 --milestones 10,50,90
+  vtrack replay player.log --profile vimeo-ott --milestone-basis watched --strict
+
+exit status: 0 all lines replayed; 1 some lines were skipped (each reported as FILE:LINE:
+reason on stderr); 2 stopped: a bad line with --strict, or a log that cannot be read.
+"""
+
+
+def add_parser(
+    commands: Any,
+    heartbeat: Callable[[str], int],
+    milestones: Callable[[str], tuple[float, ...]],
+) -> None:
+    """Add ``replay`` to the ``vtrack`` command's subcommands."""
+    parser = commands.add_parser(
+        "replay",
+        help="replay recorded player logs into Segment video events (JSON Lines)",
+        description=(
+            "Replay player logs (vtrack log format: JSON Lines, one callback per line; "
+            ".gz files and - for stdin are read the same way) and write the messages their "
+            "sessions make as JSON Lines. The same input always gives the same bytes."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("logs", nargs="+", metavar="LOG", help="a log file, .gz or not; - = stdin")
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="vtrack",
+        help="the log's format: vtrack's own (default; see docs/log-format.md)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="segment",
+        help="event names and properties: the Segment Video Spec (default) or Vimeo OTT's",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=heartbeat,
+        default=10,
+        metavar="N",
+        help="seconds of playing time between heartbeats: 0-600 in steps of 10; 0 = off "
+        "(default 10)",
+    )
+    parser.add_argument(
+        "--milestones",
+        type=milestones,
+        default=(25, 50, 75, 90),
+        metavar="P,P,...",
+        help="progress milestones in percent (default 25,50,75,90)",
+    )
+    parser.add_argument(
+        "--milestone-basis",
+        choices=MILESTONE_BASES,
+        default="position",
+        help="what reaching a milestone means: the content position while playing (default), "
+        "continuous playback across it, or unique seconds watched",
+    )
+    parser.add_argument(
+        "--out",
+        default="-",
+        metavar="FILE",
+        help="where the messages go: a file (replaced) or - for stdout (default)",
+    )
+    parser.add_argument(
+        "--keep-open",
+        action="store_true",
+        help="leave sessions still open at the end of the input as they are (by default "
+        "they exit there: Video Playback Exited)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first bad line or refused callback (exit status 2); by default "
+        "it is skipped, reported and counted",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary on stderr"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``vtrack replay``; returns the exit status."""
+    missing = [path for path in args.logs if path != "-" and not os.path.exists(path)]
+    if missing:
+        print(f"vtrack replay: {missing[0]}: no such file", file=sys.stderr)
+        return 2
+    settings = Settings(
+        profile=args.profile,
+        heartbeat=args.heartbeat,
+        milestones=args.milestones,
+        milestone_basis=args.milestone_basis,
+    )
+    replay = ReplayRun(
+        args.logs,
+        settings,
+        keep_open=args.keep_open,
+        strict=args.strict,
+        on_bad_line=_report_bad_line,
+    )
+    out: IO[str] = (
+        sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
+    )
+    began = time.perf_counter()
+    status = 0
+    try:
+        _write(replay, out, show_progress=not args.quiet and sys.stderr.isatty())
+    except (ReplayError, SourceError) as exc:
+        print(f"vtrack replay: {exc}", file=sys.stderr)
+        status = 2
+    except VtrackError as exc:
+        print(f"vtrack replay: {exc}", file=sys.stderr)
+        status = 2
+    finally:
+        out.flush()
+        if out is not sys.stdout:
+            out.close()
+    elapsed = time.perf_counter() - began
+    if not args.quiet:
+        _summary(replay, elapsed)
+    if status == 0 and replay.bad_line_count:
+        status = 1
+    return status
+
+
+def _report_bad_line(where: Where, reason: str) -> None:
+    print(f"{where[0]}:{where[1]}: {reason}", file=sys.stderr)
+
+
+def _write(replay: ReplayRun, out: IO[str], *, show_progress: bool) -> None:
+    dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+    write = out.write
+    if not show_progress:
+        for message in replay:
+            write(dumps(message) + "\n")
+        return
+    from rich.progress import Progress  # only when a person watches
+
+    total = _total_bytes(replay.inputs)
+    with Progress(transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task("replaying", total=total)
+        for count, message in enumerate(replay):
+            write(dumps(message) + "\n")
+            if count % 1024 == 0:
+                progress.update(task, completed=replay.bytes_read)
+
+
+def _total_bytes(inputs: list[Any]) -> float | None:
+    """The size of the input, if it is all plain files (progress is shown in log bytes)."""
+    total = 0
+    for path in inputs:
+        if path == "-":
+            return None
+        with open(path, "rb") as stream:
+            if stream.read(2) == b"\x1f\x8b":
+                return None
+        total += os.path.getsize(path)
+    return float(total)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _summary(replay: ReplayRun, elapsed: float) -> None:
+    from rich.table import Table
+
+    stats = replay.stats
+    table = Table(title="vtrack replay", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rate = stats.callbacks / elapsed if elapsed > 0 else 0.0
+    table.add_row("sessions", f"{stats.sessions:,}")
+    table.add_row("callbacks", f"{stats.callbacks:,}")
+    table.add_row("callbacks per second", f"{rate:,.0f}")
+    table.add_row("events", f"{sum(stats.events.values()):,}")
+    for name, count in sorted(stats.events.items(), key=lambda item: (-item[1], item[0])):
+        table.add_row(f"  {name}", f"{count:,}")
+    table.add_row("sessions still open at the end", f"{stats.open_at_end:,}")
+    table.add_row("callbacks absorbed (anomalies)", f"{stats.anomaly_count:,}")
+    for reason, count in stats.anomalies.most_common(10):
+        table.add_row(f"  {reason}", f"{count:,}")
+    table.add_row("lines skipped", f"{replay.bad_line_count:,}")
+    for (source, line), reason in replay.bad_lines[:10]:
+        table.add_row(f"  {source}:{line}", reason if len(reason) < 60 else reason[:57] + "...")
+    _stderr_console().print(table)

@@ -1,0 +1,22 @@
+"""Replaying recorded player logs into messages (``vtrack replay``).
+
+:func:`replay` reads vtrack player logs (:mod:`vtrack.replay.log_format`) and yields the
+messages their sessions make, exactly as live sessions given the same callbacks would.
+"""
+
+from vtrack.replay.engine import Replayer, ReplayError, ReplayStats
+from vtrack.replay.log_format import BadRecord, Record, parse_record
+from vtrack.replay.run import ReplayRun, replay
+from vtrack.replay.sources import SourceError
+
+__all__ = [
+    "BadRecord",
+    "Record",
+    "ReplayError",
+    "ReplayRun",
+    "ReplayStats",
+    "Replayer",
+    "SourceError",
+    "parse_record",
+    "replay",
+]

@@ -1,0 +1,306 @@
+"""The vtrack player log, version 1: one player callback per JSON Lines record.
+
+A record is a JSON object::
+
+    {"t": 1700000000.25, "session": "s1", "anonymous_id": "viewer-7",
+     "event": "timeupdate", "position": 12.5}
+
+- ``t``: when the callback happened, seconds since the Unix epoch;
+- ``session``: the player session it belongs to (optional: records without one form the
+  session :data:`DEFAULT_SESSION`);
+- ``event``: the callback, one of :data:`EVENT_FIELDS`, with that callback's fields;
+- ``user_id`` or ``anonymous_id``, and ``content`` (an object of :data:`CONTENT_FIELDS`): on
+  any record of the session; they stick to it.
+
+This module only checks records and turns them into :class:`Record` objects; it reads no files
+(see :mod:`vtrack.replay.sources`) and plays nothing (see :mod:`vtrack.replay.engine`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NamedTuple
+
+#: The session of records that name none.
+DEFAULT_SESSION: Final = "default"
+
+#: The latest time a record may carry (the year 9999), as the session core accepts.
+_LAST_TIME: Final = 253402300800.0
+
+
+class BadRecord(ValueError):
+    """A record that cannot be replayed; the message says why (the reader adds file:line)."""
+
+
+Check = Callable[[Any], bool]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_season(value: Any) -> bool:
+    return isinstance(value, str) or _is_int(value)
+
+
+#: What each kind of field holds, and how the error says it.
+KINDS: Final[Mapping[str, tuple[Check, str]]] = {
+    "number": (_is_number, "a number"),
+    "int": (_is_int, "an integer"),
+    "text": (_is_text, "a string"),
+    "bool": (_is_bool, "true or false"),
+    "texts": (_is_texts, "a list of strings"),
+    "object": (_is_object, "an object"),
+    "season": (_is_season, "a string or an integer"),
+    "ads": (lambda value: isinstance(value, list), "a list of ad objects"),
+}
+
+#: Fields of a scheduled ad (an entry of ``ad_schedule``).
+AD_FIELDS: Final[Mapping[str, str]] = {
+    "asset_id": "text",
+    "pod_id": "text",
+    "type": "text",
+    "length": "number",
+}
+
+#: Content metadata: the fields of a ``load`` record, and of the ``content`` object any record
+#: may carry. They are the fields of :class:`vtrack.Content`.
+CONTENT_FIELDS: Final[Mapping[str, str]] = {
+    "asset_id": "text",
+    "pod_ids": "texts",
+    "duration": "number",
+    "live": "bool",
+    "title": "text",
+    "program": "text",
+    "description": "text",
+    "season": "season",
+    "episode": "season",
+    "genre": "text",
+    "publisher": "text",
+    "channel": "text",
+    "full_episode": "bool",
+    "airdate": "text",
+    "keywords": "texts",
+    "playlist": "texts",
+    "ad_schedule": "ads",
+    "video_player": "text",
+    "ad_enabled": "bool",
+    "extra": "object",
+}
+
+#: Each callback's fields (the keyword arguments of the :class:`vtrack.Session` method of the
+#: same name) and their kinds.
+EVENT_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
+    "load": CONTENT_FIELDS,
+    "play": {},
+    "playing": {"position": "number"},
+    "pause": {},
+    "waiting": {},
+    "seeking": {"position": "number"},
+    "seeked": {"position": "number"},
+    "timeupdate": {"position": "number"},
+    "ended": {},
+    "ratechange": {"rate": "number"},
+    "durationchange": {"duration": "number"},
+    "quality": {
+        "bitrate": "number",
+        "framerate": "number",
+        "quality": "text",
+        "dropped_frames": "number",
+        "startup_time": "number",
+    },
+    "volume": {"level": "number"},
+    "fullscreen": {"on": "bool"},
+    "error": {"message": "text", "fatal": "bool"},
+    "ad_break_start": {"pod_id": "text", "type": "text", "ad_count": "int"},
+    "ad_start": {
+        "asset_id": "text",
+        "title": "text",
+        "length": "number",
+        "pod_position": "int",
+        "publisher": "text",
+        "load_type": "text",
+    },
+    "ad_click": {},
+    "ad_end": {},
+    "ad_skip": {},
+    "ad_error": {"message": "text"},
+    "ad_break_end": {},
+    "interrupt": {"method": "text"},
+    "exit": {},
+}
+
+#: Fields a record of that event must have (``null`` is allowed only for a duration: unknown).
+REQUIRED: Final[Mapping[str, frozenset[str]]] = {
+    "seeking": frozenset({"position"}),
+    "timeupdate": frozenset({"position"}),
+    "ratechange": frozenset({"rate"}),
+    "durationchange": frozenset({"duration"}),
+    "volume": frozenset({"level"}),
+    "fullscreen": frozenset({"on"}),
+}
+_NULLABLE_REQUIRED: Final = frozenset({("durationchange", "duration")})
+
+#: Fields any record may carry besides its event's.
+COMMON_FIELDS: Final = frozenset({"t", "session", "event", "user_id", "anonymous_id", "content"})
+
+
+class Record(NamedTuple):
+    """One checked record: a callback of one session, with what sticks to the session."""
+
+    at: float
+    session: str
+    event: str
+    #: The callback's keyword arguments (for ``load``: the content fields given on the line).
+    args: dict[str, Any]
+    #: ``("user_id" | "anonymous_id", value)`` if the record names the viewer.
+    identity: tuple[str, str] | None
+    #: Content metadata carried in a ``content`` object, if any.
+    content: dict[str, Any] | None
+
+
+_NO_ARGS: Final[dict[str, Any]] = {}
+
+
+def parse_record(obj: Any) -> Record:
+    """Check one decoded JSON value and make it a :class:`Record`; raise :class:`BadRecord`."""
+    if type(obj) is not dict:
+        raise BadRecord(f"a record must be a JSON object; got {_json_kind(obj)}")
+    at = obj.get("t")
+    event = obj.get("event")
+    if at is None:
+        raise BadRecord('no "t" (the time, seconds since the Unix epoch)')
+    if event is None:
+        raise BadRecord('no "event" (the callback name)')
+    if type(at) is not float and not _is_number(at):
+        raise BadRecord(f'"t" must be a number of seconds since the Unix epoch; got {at!r}')
+    if not 0 <= at < _LAST_TIME:
+        hint = " (milliseconds by mistake?)" if at >= _LAST_TIME else ""
+        raise BadRecord(
+            f'"t" must be seconds since the Unix epoch, from 0 to the year 9999{hint}; got {at!r}'
+        )
+    fields = EVENT_FIELDS.get(event) if type(event) is str else None
+    if fields is None:
+        raise BadRecord(f"unknown event {event!r}; the events are: {', '.join(EVENT_FIELDS)}")
+    session = obj.get("session", DEFAULT_SESSION)
+    if type(session) is not str or not session:
+        raise BadRecord(f'"session" must be a non-empty string; got {session!r}')
+    # The usual record: the time, the event, its fields and a session.
+    if len(obj) <= 4 and event == "timeupdate":
+        position = obj.get("position")
+        if (
+            type(position) is float
+            and math.isfinite(position)
+            and (len(obj) == 3 or "session" in obj)
+        ):
+            return Record(float(at), session, event, {"position": position}, None, None)
+    args: dict[str, Any] = _NO_ARGS
+    identity: tuple[str, str] | None = None
+    content: dict[str, Any] | None = None
+    for key, value in obj.items():
+        if key in COMMON_FIELDS:
+            if key == "user_id" or key == "anonymous_id":
+                if type(value) is not str or not value:
+                    raise BadRecord(f'"{key}" must be a non-empty string; got {value!r}')
+                if identity is not None:
+                    raise BadRecord(
+                        'give "user_id" or "anonymous_id", not both: a message carries one'
+                    )
+                identity = (key, value)
+            elif key == "content":
+                content = _content(value, '"content"')
+            continue
+        kind = fields.get(key)
+        if kind is None:
+            raise BadRecord(_unknown_field(key, event, fields))
+        if value is None:
+            if (event, key) in _NULLABLE_REQUIRED:
+                args = _store(args, key, None)
+            continue  # null: the same as leaving the field out
+        check, wanted = KINDS[kind]
+        if not check(value):
+            raise BadRecord(f'{event}: "{key}" must be {wanted}; got {value!r}')
+        if kind == "number" and not math.isfinite(value):
+            raise BadRecord(f'{event}: "{key}" must be a finite number; got {value!r}')
+        if kind == "ads":
+            value = [_scheduled_ad(entry, index) for index, entry in enumerate(value)]
+        args = _store(args, key, value)
+    required = REQUIRED.get(event)
+    if required is not None:
+        missing = sorted(required - args.keys())
+        if missing:
+            raise BadRecord(f'{event} needs "{missing[0]}"')
+    return Record(float(at), session, event, args, identity, content)
+
+
+def _store(args: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    if args is _NO_ARGS:
+        args = {}
+    args[key] = value
+    return args
+
+
+def _content(value: Any, where: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise BadRecord(f"{where} must be an object of content metadata; got {value!r}")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        kind = CONTENT_FIELDS.get(key)
+        if kind is None:
+            raise BadRecord(_unknown_field(key, where, CONTENT_FIELDS))
+        if item is None:
+            continue
+        check, wanted = KINDS[kind]
+        if not check(item) or (kind == "number" and not math.isfinite(item)):
+            raise BadRecord(f'{where}: "{key}" must be {wanted}; got {item!r}')
+        if kind == "ads":
+            item = [_scheduled_ad(entry, index) for index, entry in enumerate(item)]
+        out[key] = item
+    return out
+
+
+def _scheduled_ad(entry: Any, index: int) -> dict[str, Any]:
+    where = f"ad_schedule[{index}]"
+    if type(entry) is not dict:
+        raise BadRecord(f"{where} must be an object; got {entry!r}")
+    for key, item in entry.items():
+        kind = AD_FIELDS.get(key)
+        if kind is None:
+            raise BadRecord(_unknown_field(key, where, AD_FIELDS))
+        check, wanted = KINDS[kind]
+        if item is not None and not check(item):
+            raise BadRecord(f'{where}: "{key}" must be {wanted}; got {item!r}')
+    return entry
+
+
+def _unknown_field(key: str, where: str, fields: Mapping[str, str]) -> str:
+    allowed = (
+        ", ".join([*fields, *sorted(COMMON_FIELDS)]) if where in EVENT_FIELDS else ", ".join(fields)
+    )
+    return f"{where}: unknown field {key!r} (allowed: {allowed})"
+
+
+def _json_kind(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")

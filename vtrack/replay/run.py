@@ -1,0 +1,130 @@
+"""Replaying logs: files in, messages out, every bad line reported with its file and line."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final
+
+from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
+from vtrack.replay.log_format import BadRecord, parse_record
+from vtrack.replay.sources import read_lines, source_name
+from vtrack.settings import Settings
+
+#: Called with ``(where, reason)`` for each line skipped.
+BadLineHandler = Callable[[Where, str], None]
+
+#: How many skipped lines a run keeps for its summary (all are counted and reported).
+KEPT_BAD_LINES: Final = 1000
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (a number must be finite)")
+
+
+_DECODER: Final = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+class ReplayRun:
+    """An iterable of the messages a replay makes, with its counts.
+
+    Iterate once. :attr:`stats` and :attr:`bad_lines` fill in as it goes and are complete
+    when the iteration ends. Without ``strict``, a bad line is skipped, counted, handed to
+    ``on_bad_line`` and kept (the first :data:`KEPT_BAD_LINES`) in :attr:`bad_lines`; with it,
+    the first one raises :class:`~vtrack.replay.engine.ReplayError` and nothing after it is
+    made. Sources that cannot be read raise :class:`~vtrack.replay.sources.SourceError`.
+    """
+
+    def __init__(
+        self,
+        inputs: Iterable[str | os.PathLike[str]],
+        settings: Settings,
+        *,
+        keep_open: bool = False,
+        strict: bool = False,
+        on_bad_line: BadLineHandler | None = None,
+    ) -> None:
+        self.inputs = list(inputs)
+        if not self.inputs:
+            raise ValueError("nothing to replay: give at least one log (or - for stdin)")
+        self.replayer = Replayer(settings, keep_open=keep_open, strict=strict)
+        self.strict = strict
+        self.on_bad_line = on_bad_line
+        self.bad_lines: list[tuple[Where, str]] = []
+        self.bad_line_count = 0
+        #: Bytes read so far (for progress reports).
+        self.bytes_read = 0
+
+    @property
+    def stats(self) -> ReplayStats:
+        """What the replay did so far."""
+        return self.replayer.stats
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        replayer = self.replayer
+        feed = replayer.feed
+        decode = _DECODER.decode
+        for path in self.inputs:
+            name = source_name(path)
+            for number, line in read_lines(path):
+                self.bytes_read += len(line)
+                where = (name, number)
+                try:
+                    text = line.decode("utf-8")
+                    if not text.strip():
+                        continue  # a blank line holds nothing
+                    obj = decode(text)
+                except UnicodeDecodeError as exc:
+                    self._bad(where, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                    continue
+                except ValueError as exc:  # json.JSONDecodeError and refused constants
+                    self._bad(where, f"not JSON: {exc}")
+                    continue
+                try:
+                    messages = feed(parse_record(obj), where)
+                except BadRecord as exc:
+                    self._bad(where, str(exc))
+                    continue
+                yield from messages
+        yield from replayer.finish()
+        for where, reason in replayer.unnamed_sessions:
+            self._bad(where, reason)
+
+    def _bad(self, where: Where, reason: str) -> None:
+        if self.strict:
+            raise ReplayError(where, reason)
+        self.bad_line_count += 1
+        if len(self.bad_lines) < KEPT_BAD_LINES:
+            self.bad_lines.append((where, reason))
+        if self.on_bad_line is not None:
+            self.on_bad_line(where, reason)
+
+
+def replay(
+    inputs: Iterable[str | os.PathLike[str]],
+    *,
+    settings: Settings | None = None,
+    keep_open: bool = False,
+    strict: bool = False,
+    on_bad_line: BadLineHandler | None = None,
+    **options: Any,
+) -> ReplayRun:
+    """Replay vtrack player logs (paths, ``.gz`` or not, ``-`` for stdin) into messages.
+
+    ``options`` are :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
+    ``milestones``, ``milestone_basis``, ``context``, ...), or pass ``settings``. The same
+    input always gives the same messages, messageIds included::
+
+        for message in replay(["player.log.gz"], heartbeat=20):
+            print(message["event"])
+    """
+    if settings is not None and options:
+        raise TypeError("pass either settings= or individual options, not both")
+    return ReplayRun(
+        inputs,
+        settings if settings is not None else Settings(**options),
+        keep_open=keep_open,
+        strict=strict,
+        on_bad_line=on_bad_line,
+    )
