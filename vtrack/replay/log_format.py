@@ -22,6 +22,11 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
+import attrs
+
+from vtrack.callbacks import Callback
+from vtrack.content import Content
+
 #: The session of records that name none.
 DEFAULT_SESSION: Final = "default"
 
@@ -304,3 +309,57 @@ def _unknown_field(key: str, where: str, fields: Mapping[str, str]) -> str:
 def _json_kind(value: Any) -> str:
     names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
     return names.get(type(value), "a number")
+
+
+def content_fields(content: Content) -> dict[str, Any]:
+    """The log fields of ``content`` (as a ``load`` record carries them); defaults left out."""
+    fields: dict[str, Any] = {}
+    for key in CONTENT_FIELDS:
+        value = getattr(content, key)
+        if (
+            value is None
+            or value == ()
+            or (key == "extra" and not value)
+            or (key == "live" and value is False)
+        ):
+            continue
+        if key == "ad_schedule":
+            value = [
+                {name: item for name, item in attrs.asdict(ad).items() if item is not None}
+                for ad in value
+            ]
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif key == "extra":
+            value = dict(value)
+        fields[key] = value
+    return fields
+
+
+def callback_record(
+    callback: Callback,
+    *,
+    session: str | None = None,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+) -> dict[str, Any]:
+    """The log record of a :class:`~vtrack.Callback` (its ``at`` must be known).
+
+    The inverse of :func:`parse_record`: what a recorder writes so that a replay of the log
+    makes the same messages as the live session did.
+    """
+    if callback.at is None:
+        raise ValueError(f"{callback.name}: a log record needs the callback's time (at)")
+    record: dict[str, Any] = {"t": callback.at}
+    if session is not None:
+        record["session"] = session
+    if user_id is not None:
+        record["user_id"] = user_id
+    if anonymous_id is not None:
+        record["anonymous_id"] = anonymous_id
+    record["event"] = callback.name
+    if callback.name == "load":
+        record.update(content_fields(callback.args["content"]))
+    else:
+        record.update((key, value) for key, value in callback.args.items() if value is not None)
+    return record

@@ -1,0 +1,142 @@
+"""``vtrack replay``: JSON Lines out, errors as FILE:LINE on stderr, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from schema import validate
+from test_replay import T, viewing, write_log
+
+from vtrack.cli import main
+from vtrack.replay import replay
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(["replay", *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def log_of_two(tmp_path: Path) -> Path:
+    records = viewing("s1", T, "a") + viewing("s2", T + 0.5, "b")
+    records.sort(key=lambda record: record["t"])
+    return write_log(tmp_path / "two.log", records)
+
+
+class TestOutput:
+    def test_messages_go_to_stdout_as_json_lines(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = log_of_two(tmp_path)
+        status, out, err = run(capsys, str(path), "--quiet")
+        assert status == 0 and err == ""
+        messages = [json.loads(line) for line in out.splitlines()]
+        assert messages == list(replay([path]))
+        for message in messages:
+            validate(message)
+
+    def test_the_same_input_gives_the_same_bytes(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = log_of_two(tmp_path)
+        first = tmp_path / "first.jsonl"
+        second = tmp_path / "second.jsonl"
+        assert run(capsys, str(path), "--out", str(first), "--quiet")[0] == 0
+        assert run(capsys, str(path), "--out", str(second), "--quiet")[0] == 0
+        assert first.read_bytes() == second.read_bytes() and first.stat().st_size > 0
+
+    def test_out_replaces_the_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = log_of_two(tmp_path)
+        target = tmp_path / "out.jsonl"
+        target.write_text("old\n")
+        run(capsys, str(path), "--out", str(target), "--quiet")
+        assert not target.read_text().startswith("old")
+
+    def test_options_reach_the_sessions(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = log_of_two(tmp_path)
+        status, out, _ = run(
+            capsys, str(path), "--quiet", "--heartbeat", "0", "--milestones", "10,20",
+            "--profile", "vimeo-ott", "--keep-open",
+        )  # fmt: skip
+        names = [json.loads(line)["event"] for line in out.splitlines()]
+        assert status == 0
+        assert "Video Content Playing" not in names
+        assert names.count("10% Content Completed") == 2
+
+    def test_the_summary_goes_to_stderr(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        _, _, err = run(capsys, str(log_of_two(tmp_path)), "--out", str(tmp_path / "o"))
+        assert "sessions" in err and "callbacks per second" in err
+        assert "Video Playback Started" in err
+
+
+class TestBadInput:
+    def test_bad_lines_are_reported_and_the_status_is_1(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "bad.log"
+        lines = [json.dumps(record) for record in viewing("s1", T)]
+        lines.insert(2, "oops")
+        path.write_text("\n".join(lines) + "\n")
+        status, out, err = run(capsys, str(path), "--quiet")
+        assert status == 1
+        assert err == f"{path}:3: not JSON: Expecting value: line 1 column 1 (char 0)\n"
+        assert len(out.splitlines()) == 7
+
+    def test_strict_stops_with_status_2(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        records: list[dict[str, Any]] = viewing("s1", T)
+        records[6]["event"] = "fast_forward"
+        status, out, err = run(capsys, str(write_log(tmp_path / "a.log", records)), "--strict",
+                               "--quiet")  # fmt: skip
+        assert status == 2
+        assert err.startswith(f"vtrack replay: {tmp_path / 'a.log'}:7: unknown event")
+        assert [json.loads(line)["event"] for line in out.splitlines()] == [
+            "Video Playback Started",
+            "Video Content Started",
+        ]
+
+    def test_a_missing_file_is_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        status, out, err = run(capsys, str(tmp_path / "gone.log"))
+        assert (status, out) == (2, "")
+        assert err == f"vtrack replay: {tmp_path / 'gone.log'}: no such file\n"
+
+    def test_an_empty_file_is_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "empty.log").write_text("")
+        status, _, err = run(capsys, str(tmp_path / "empty.log"), "--quiet")
+        assert status == 2
+        assert err == f"vtrack replay: {tmp_path / 'empty.log'}: the log is empty\n"
+
+    def test_a_bad_option_says_what_is_allowed(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(["replay", "x.log", "--heartbeat", "15"])
+        assert exited.value.code == 2
+        assert "heartbeat must be one of 0, 10, 20, ..., 600 seconds" in capsys.readouterr().err
+
+
+def test_the_installed_command_reads_standard_input(tmp_path: Path) -> None:
+    path = log_of_two(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "vtrack.cli", "replay", "-", "--quiet"],
+        input=path.read_bytes(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line) for line in done.stdout.splitlines()] == list(replay([path]))

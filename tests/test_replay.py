@@ -1,0 +1,373 @@
+"""Replaying logs: interleaved sessions, sticky identity and content, bad input, live = replay."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vtrack import Callback, MemorySink, Session, Settings
+from vtrack.demo import demo_callbacks
+from vtrack.replay import ReplayError, SourceError, replay
+from vtrack.replay.log_format import callback_record
+
+T = 1_700_000_000.0
+
+
+def write_log(path: Path, records: list[dict[str, Any]], *, compress: bool = False) -> Path:
+    text = "".join(json.dumps(record) + "\n" for record in records)
+    if compress:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def viewing(session: str, start: float, viewer: str = "v") -> list[dict[str, Any]]:
+    """A short viewing: load, play, 25 s of content with timeupdates, pause, exit."""
+    records: list[dict[str, Any]] = [
+        {"t": start, "session": session, "anonymous_id": viewer, "event": "load",
+         "asset_id": "c1", "duration": 100.0},
+        {"t": start + 0.1, "session": session, "event": "play"},
+        {"t": start + 0.3, "session": session, "event": "playing", "position": 0.0},
+    ]  # fmt: skip
+    records += [
+        {"t": start + 0.3 + p, "session": session, "event": "timeupdate", "position": float(p)}
+        for p in range(1, 26)
+    ]
+    records += [
+        {"t": start + 30.0, "session": session, "event": "pause"},
+        {"t": start + 31.0, "session": session, "event": "exit"},
+    ]
+    return records
+
+
+def events(messages: list[dict[str, Any]]) -> list[str]:
+    return [message["event"] for message in messages]
+
+
+class TestInterleavedSessions:
+    def test_each_session_replays_as_if_alone(self, tmp_path: Path) -> None:
+        one, two = viewing("s1", T, "a"), viewing("s2", T + 0.05, "b")
+        mixed = sorted(one + two, key=lambda record: record["t"])
+        together = list(replay([write_log(tmp_path / "mixed.log", mixed)]))
+        alone = list(replay([write_log(tmp_path / "one.log", one)]))
+        assert [m for m in together if m["anonymousId"] == "a"] == alone
+        assert events(alone) == [
+            "Video Playback Started",
+            "Video Content Started",
+            "Video Content Playing",
+            "Video Content Playing",
+            "25% Content Completed",
+            "Video Playback Paused",
+            "Video Playback Exited",
+        ]
+
+    def test_a_session_leaves_memory_when_it_exits(self, tmp_path: Path) -> None:
+        run = replay([write_log(tmp_path / "a.log", viewing("s1", T) + viewing("s2", T + 40))])
+        counts = []
+        for _ in run:
+            counts.append(run.replayer.open_sessions)
+        assert max(counts) == 1
+        assert run.stats.sessions == 2 and run.stats.open_at_end == 0
+
+    def test_a_session_id_used_again_after_exit_starts_a_new_session(self, tmp_path: Path) -> None:
+        messages = list(replay([write_log(tmp_path / "a.log", viewing("s1", T) * 1)]))
+        again = list(
+            replay([write_log(tmp_path / "b.log", viewing("s1", T) + viewing("s1", T + 40))])
+        )
+        assert again[: len(messages)] == messages
+        assert events(again).count("Video Playback Started") == 2
+        assert len({m["messageId"] for m in again}) == len(again)
+
+    def test_a_session_open_at_the_end_exits_at_its_last_time(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)[:-2]  # no pause, no exit
+        messages = list(replay([write_log(tmp_path / "a.log", records)]))
+        assert messages[-1]["event"] == "Video Playback Exited"
+        assert messages[-1]["timestamp"] == "2023-11-14T22:13:45.300Z"
+
+    def test_keep_open_leaves_it_as_it_is(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)[:-2]
+        run = replay([write_log(tmp_path / "a.log", records)], keep_open=True)
+        messages = list(run)
+        assert "Video Playback Exited" not in events(messages)
+        assert run.stats.open_at_end == 1
+
+    def test_records_from_several_files_continue_one_session(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        whole = list(replay([write_log(tmp_path / "whole.log", records)]))
+        first = write_log(tmp_path / "part1.log", records[:10])
+        second = write_log(tmp_path / "part2.log.gz", records[10:], compress=True)
+        assert list(replay([first, second])) == whole
+
+
+class TestStickyFields:
+    def test_records_before_the_viewer_is_named_wait_for_it(self, tmp_path: Path) -> None:
+        records = viewing("s1", T, "late")
+        del records[0]["anonymous_id"]
+        records[5]["anonymous_id"] = "late"
+        messages = list(replay([write_log(tmp_path / "a.log", records)]))
+        assert messages == list(replay([write_log(tmp_path / "b.log", viewing("s1", T, "late"))]))
+
+    def test_a_session_that_never_names_its_viewer_is_reported(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        del records[0]["anonymous_id"]
+        run = replay([write_log(tmp_path / "a.log", records)])
+        assert list(run) == []
+        assert run.bad_line_count == 1
+        (where, reason) = run.bad_lines[0]
+        assert where == (str(tmp_path / "a.log"), 1)
+        assert "never named its viewer" in reason and "30 records" in reason
+
+    def test_another_viewer_in_the_same_session_is_a_bad_line(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records[3]["user_id"] = "someone-else"
+        run = replay([write_log(tmp_path / "a.log", records)])
+        list(run)
+        assert run.bad_lines == [
+            (
+                (str(tmp_path / "a.log"), 4),
+                "session 's1' already belongs to anonymous_id 'v'; got user_id 'someone-else'",
+            )
+        ]
+
+    def test_content_metadata_on_a_later_record_sticks(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records[10]["content"] = {"title": "Named later"}
+        messages = list(replay([write_log(tmp_path / "a.log", records)]))
+        titles = [m["properties"].get("title") for m in messages if "Content" in m["event"]]
+        assert titles == [None, "Named later", "Named later", "Named later"]
+        assert "Video Playback Started" not in events(messages)[1:]  # an update, not an item
+
+    def test_content_metadata_before_the_load_is_used_by_it(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records.insert(0, {"t": T - 1, "session": "s1", "event": "volume", "level": 50,
+                           "content": {"title": "Early", "program": "P"}})  # fmt: skip
+        messages = list(replay([write_log(tmp_path / "a.log", records)]))
+        started = messages[1]
+        assert started["event"] == "Video Content Started"
+        assert started["properties"]["title"] == "Early"
+        assert started["properties"]["program"] == "P"
+
+    def test_a_content_object_may_not_switch_the_asset(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records[10]["content"] = {"asset_id": "other"}
+        run = replay([write_log(tmp_path / "a.log", records)])
+        list(run)
+        assert run.bad_line_count == 1
+        assert "a new item starts with a load record" in run.bad_lines[0][1]
+
+    def test_content_the_core_refuses_is_a_bad_line(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records[0]["ad_schedule"] = [{"type": "sometimes"}]
+        run = replay([write_log(tmp_path / "a.log", records)])
+        list(run)
+        assert run.bad_lines[0][0][1] == 1
+        assert "type must be one of pre-roll, mid-roll, post-roll" in run.bad_lines[0][1]
+
+
+class TestBadInput:
+    def test_bad_lines_are_skipped_counted_and_named(self, tmp_path: Path) -> None:
+        path = tmp_path / "a.log"
+        lines = [json.dumps(r) for r in viewing("s1", T)]
+        lines.insert(3, "{not json")
+        lines.insert(5, json.dumps({"t": T + 0.31, "session": "s1", "event": "rewind"}))
+        lines.insert(7, '{"t": NaN, "event": "play"}')
+        path.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe\n")
+        seen: list[tuple[tuple[str, int], str]] = []
+        run = replay([path], on_bad_line=lambda where, reason: seen.append((where, reason)))
+        messages = list(run)
+        assert [where[1] for where, _ in seen] == [4, 6, 8, 34]
+        assert seen[0][1].startswith("not JSON: Expecting property name")
+        assert seen[1][1].startswith("unknown event 'rewind'")
+        assert "NaN is not valid JSON" in seen[2][1]
+        assert seen[3][1].startswith("not UTF-8 text")
+        assert run.bad_line_count == 4 and run.bad_lines == seen
+        assert messages == list(replay([write_log(tmp_path / "b.log", viewing("s1", T))]))
+
+    def test_time_going_back_within_a_session_is_a_bad_line(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records[5]["t"] = T - 10
+        run = replay([write_log(tmp_path / "a.log", records)])
+        list(run)
+        assert run.bad_lines[0][0][1] == 6
+        assert run.bad_lines[0][1].startswith("time went backwards in session 's1'")
+
+    def test_strict_stops_at_the_first_bad_line(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records[5]["position"] = "five"
+        run = replay([write_log(tmp_path / "a.log", records)], strict=True)
+        taken: list[dict[str, Any]] = []
+        with pytest.raises(ReplayError) as caught:
+            taken.extend(run)
+        assert str(caught.value) == (
+            f"{tmp_path / 'a.log'}:6: timeupdate: \"position\" must be a number; got 'five'"
+        )
+        assert events(taken) == ["Video Playback Started", "Video Content Started"]
+
+    def test_strict_stops_at_a_refused_callback(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records.insert(4, {"t": T + 1.35, "session": "s1", "event": "seeked"})
+        with pytest.raises(ReplayError, match=r"a\.log:5: 'seeked' refused in state 'playing'"):
+            list(replay([write_log(tmp_path / "a.log", records)], strict=True))
+
+    def test_refused_callbacks_are_counted_when_lenient(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        records.insert(4, {"t": T + 1.35, "session": "s1", "event": "seeked"})
+        run = replay([write_log(tmp_path / "a.log", records)])
+        list(run)
+        assert run.stats.anomalies == {"seeked in playing": 1}
+        assert run.bad_line_count == 0
+
+    def test_an_empty_file(self, tmp_path: Path) -> None:
+        (tmp_path / "empty.log").write_text("")
+        with pytest.raises(SourceError, match=r"empty\.log: the log is empty"):
+            list(replay([tmp_path / "empty.log"]))
+
+    def test_a_missing_file(self, tmp_path: Path) -> None:
+        with pytest.raises(SourceError, match=r"nope\.log: cannot read: No such file"):
+            list(replay([tmp_path / "nope.log"]))
+
+    def test_a_broken_gzip_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "broken.log.gz"
+        path.write_bytes(b"\x1f\x8b" + b"\x00" * 30)
+        with pytest.raises(SourceError, match=r"broken\.log\.gz: not a valid gzip file"):
+            list(replay([path]))
+
+    def test_a_truncated_gzip_file_fails_after_its_readable_lines(self, tmp_path: Path) -> None:
+        data = gzip.compress("".join(json.dumps(r) + "\n" for r in viewing("s1", T)).encode())
+        path = tmp_path / "cut.log.gz"
+        path.write_bytes(data[: len(data) // 2])
+        with pytest.raises(SourceError, match=r"cut\.log\.gz:\d+: the gzip data ends early"):
+            list(replay([path]))
+
+    def test_nothing_to_replay(self) -> None:
+        with pytest.raises(ValueError, match="nothing to replay"):
+            replay([])
+
+
+class TestSources:
+    def test_gzip_and_plain_give_the_same_messages(self, tmp_path: Path) -> None:
+        records = viewing("s1", T)
+        plain = write_log(tmp_path / "a.log", records)
+        packed = write_log(tmp_path / "a.log.gz", records, compress=True)
+        assert list(replay([plain])) == list(replay([packed]))
+
+    def test_standard_input(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        records = viewing("s1", T)
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+        assert list(replay(["-"])) == list(replay([write_log(tmp_path / "a.log", records)]))
+
+    def test_blank_lines_are_ignored(self, tmp_path: Path) -> None:
+        path = tmp_path / "a.log"
+        path.write_text("\n".join(json.dumps(r) for r in viewing("s1", T)).replace("\n", "\n\n"))
+        run = replay([path])
+        assert len(list(run)) == 7 and run.bad_line_count == 0
+
+
+class TestDeterminism:
+    def test_the_same_input_gives_the_same_messages(self, tmp_path: Path) -> None:
+        records = viewing("s1", T) + viewing("s2", T + 1)
+        records.sort(key=lambda r: r["t"])
+        path = write_log(tmp_path / "a.log", records)
+        assert list(replay([path])) == list(replay([path]))
+
+    def test_two_logs_calling_a_session_s1_do_not_collide(self, tmp_path: Path) -> None:
+        one = list(replay([write_log(tmp_path / "a.log", viewing("s1", T, "a"))]))
+        two = list(replay([write_log(tmp_path / "b.log", viewing("s1", T + 5, "a"))]))
+        assert not {m["messageId"] for m in one} & {m["messageId"] for m in two}
+
+
+def live_run(
+    scripts: dict[str, list[Callback]], heartbeat: int
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Drive sessions live: a fake clock, a timer that calls advance() at each deadline.
+
+    Returns each session's messages and the log a recorder wrote of their callbacks.
+    """
+    now = [0.0]
+    settings = Settings(heartbeat=heartbeat, clock=lambda: now[0])
+    sinks = {key: MemorySink() for key in scripts}
+    sessions = {
+        key: Session(key, anonymous_id=f"viewer-{key}", sink=sinks[key], settings=settings)
+        for key in scripts
+    }
+    steps = sorted(
+        ((callback.at or 0.0, key, index, callback) for key, script in scripts.items()
+         for index, callback in enumerate(script)),
+        key=lambda step: step[:3],
+    )  # fmt: skip
+    log: list[dict[str, Any]] = []
+    for at, key, index, callback in steps:
+        # The live timer: everything due before this callback fires at its own moment.
+        while True:
+            due = [
+                (deadline, k)
+                for k, s in sessions.items()
+                if (deadline := s.next_deadline()) is not None and deadline <= at
+            ]
+            if not due:
+                break
+            deadline, due_key = min(due)
+            now[0] = deadline
+            sessions[due_key].advance()
+        now[0] = at
+        live = Callback(callback.name, None, callback.args)
+        sessions[key].handle(live)  # no at=: the session reads the clock
+        record = callback_record(callback, session=key)
+        if index == 0:
+            record["anonymous_id"] = f"viewer-{key}"
+        log.append(record)
+    return {key: sink.messages for key, sink in sinks.items()}, log
+
+
+def scripted_viewing(rng: random.Random, start: float) -> list[Callback]:
+    """A random but plausible viewing of the demo content, ending with exit."""
+    script = [c for c in demo_callbacks() if c.name == "load"][:1]
+    t = start
+    script = [Callback("load", t, script[0].args), Callback("play", t + 0.2)]
+    t += 0.5
+    position = 0.0
+    script.append(Callback("playing", t, {"position": position}))
+    for _ in range(rng.randrange(20, 80)):
+        roll = rng.random()
+        if roll < 0.75:
+            step = rng.uniform(0.2, 3.0)
+            t, position = t + step, min(position + step, 180.0)
+            script.append(Callback("timeupdate", t, {"position": position}))
+        elif roll < 0.85:
+            script.append(Callback("pause", t))
+            t += rng.uniform(0.5, 20)
+            script += [Callback("play", t), Callback("playing", t + 0.1, {"position": position})]
+            t += 0.1
+        elif roll < 0.95:
+            target = rng.uniform(0, 170)
+            script.append(Callback("seeking", t, {"position": target}))
+            t += rng.uniform(0.1, 2)
+            script.append(Callback("seeked", t, {"position": target}))
+            position = target
+        else:
+            script.append(Callback("quality", t, {"bitrate": rng.choice([800, 1600])}))
+    script.append(Callback("exit", t + 1))
+    return script
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_replay_equals_live(tmp_path: Path, seed: int) -> None:
+    """Sessions driven live with a fake clock, recorded, replayed: the very same messages."""
+    rng = random.Random(seed)
+    scripts = {f"s{i}": scripted_viewing(rng, T + rng.uniform(0, 30)) for i in range(4)}
+    live, log = live_run(scripts, heartbeat=10)
+    replayed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for message in replay([write_log(tmp_path / "live.log", log)], heartbeat=10):
+        replayed[message["anonymousId"].removeprefix("viewer-")].append(message)
+    assert sum(len(messages) for messages in live.values()) > 20
+    assert dict(replayed) == live
