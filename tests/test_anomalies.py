@@ -180,6 +180,8 @@ class TestBadTimesAndValues:
             ("volume", {"level": 101}, "level must be a number from 0 to 100"),
             ("quality", {"bitrate": -5}, "bitrate must be a finite number >= 0"),
             ("quality", {"framerate": math.inf}, "framerate must be a finite number >= 0"),
+            ("quality", {"quality": ["hd"]}, "quality must be a string; got ['hd']"),
+            ("quality", {"quality": ("hd", 1)}, "quality must be a string"),
             ("load", {"content": {"asset_id": "x"}}, "content must be a vtrack.Content"),
         ],
     )

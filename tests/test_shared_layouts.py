@@ -146,7 +146,7 @@ def test_content_facts_follow_the_pod_the_duration_and_the_heartbeat() -> None:
     for heartbeat in (10, 20):
         other = Session(f"hb{heartbeat}", anonymous_id="a", sink=MemorySink(), heartbeat=heartbeat)
         other.load(content, at=T0)
-        beats.append(other._group_facts(kind.CONTENT_GROUP)["heartbeat"])
+        beats.append(other._shared_content_facts()["heartbeat"])
     assert beats == [10, 20]
 
 
@@ -159,7 +159,7 @@ def test_equal_content_objects_share_facts_and_the_lookup_is_bounded() -> None:
     for index in range(kind.SHARED_LAYOUTS_LIMIT + 10):
         session = Session(f"b{index}", anonymous_id="a", sink=MemorySink())
         session.load(Content(asset_id=f"b{index}", duration=60.0), at=T0)
-        session._group_facts(kind.CONTENT_GROUP)
+        session._shared_content_facts()
     assert len(emission._CONTENT_FACTS) <= kind.SHARED_LAYOUTS_LIMIT
 
 
@@ -196,9 +196,9 @@ def test_quality_facts_found_by_value_keep_their_types() -> None:
         session = Session(f"q{index}", anonymous_id="a", sink=MemorySink())
         session.load(CONTENT, at=T0)
         session.quality(bitrate=bitrate, at=T0)
-        groups.append(session._group_facts(kind.QUALITY_GROUP))
+        groups.append(session._shared_quality_facts())
     assert [type(group["bitrate"]) for group in groups] == [int, float]
     again = Session("q2", anonymous_id="a", sink=MemorySink())
     again.load(CONTENT, at=T0)
     again.quality(bitrate=1600, at=T0)
-    assert again._group_facts(kind.QUALITY_GROUP) is groups[0]
+    assert again._shared_quality_facts() is groups[0]

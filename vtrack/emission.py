@@ -287,14 +287,6 @@ class Emission(HotState):
             "full_screen": self._full_screen,
         }
 
-    def _group_facts(self, group: int) -> dict[str, Any]:
-        """The facts of one group worked out afresh, shared with every session that has them."""
-        if group == CONTENT_GROUP:
-            return self._shared_content_facts()
-        if group == QUALITY_GROUP:
-            return self._shared_quality_facts()
-        return shared_facts(group, self._ad_facts())
-
     def _shared_quality_facts(self) -> dict[str, Any]:
         """The quality group's facts, found by their values when known already."""
         values = (

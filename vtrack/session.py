@@ -414,6 +414,9 @@ class Session(SessionActions):
             if value is not None and (not is_number(value) or value < 0):
                 self._anomaly("quality", t, f"{name} must be a finite number >= 0; got {value!r}")
                 return
+        if quality is not None and not isinstance(quality, str):
+            self._anomaly("quality", t, f"quality must be a string; got {quality!r}")
+            return
         if self._update_quality(numbers, quality) and self.state != IDLE:
             self._emit(kind.QUALITY_UPDATED, t)
         self._finish(t)

@@ -191,8 +191,9 @@ def _frozen(value: Any) -> Any:
     return (kind, value)
 
 
-#: The other facts fall in three groups that change at different moments; a cached layout is
-#: stale only when a group it reads changed. Group 0 is the content (the default).
+#: The other facts fall in three groups that change at different moments; a session works out
+#: again only the groups that changed (see :class:`FactSet`). Group 0 is the content (the
+#: default).
 CONTENT_GROUP, AD_GROUP, QUALITY_GROUP = 0, 1, 2
 FACT_GROUPS: Final = {
     **dict.fromkeys(
