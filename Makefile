@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: bench-http demo test lint typecheck bench clean
+.PHONY: bench-http bench-replay demo test lint typecheck bench clean
 
 $(BIN)/vtrack: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: lint typecheck
 
 bench: $(BIN)/vtrack
 	$(BIN)/python benchmarks/core.py
+
+bench-replay: $(BIN)/vtrack
+	$(BIN)/python benchmarks/replay.py
 
 # segment-analytics-python is installed for this comparison only; vtrack does not use it.
 bench-http: $(BIN)/vtrack

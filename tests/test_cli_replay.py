@@ -90,7 +90,8 @@ class TestBadInput:
         path.write_text("\n".join(lines) + "\n")
         status, out, err = run(capsys, str(path), "--quiet")
         assert status == 1
-        assert err == f"{path}:3: not JSON: Expecting value: line 1 column 1 (char 0)\n"
+        reason = "not JSON: unexpected character, expected a JSON value: line 1 column 1 (char 0)"
+        assert err == f"{path}:3: {reason}\n"
         assert len(out.splitlines()) == 7
 
     def test_strict_stops_with_status_2(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from typing import IO, Any
+
+import orjson
 
 from vtrack.errors import VtrackError
 from vtrack.profiles import PROFILES
@@ -127,9 +128,7 @@ def run(args: argparse.Namespace) -> int:
         strict=args.strict,
         on_bad_line=_report_bad_line,
     )
-    out: IO[str] = (
-        sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
-    )
+    out: IO[bytes] = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
     began = time.perf_counter()
     status = 0
     try:
@@ -142,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         status = 2
     finally:
         out.flush()
-        if out is not sys.stdout:
+        if args.out != "-":
             out.close()
     elapsed = time.perf_counter() - began
     if not args.quiet:
@@ -156,12 +155,13 @@ def _report_bad_line(where: Where, reason: str) -> None:
     print(f"{where[0]}:{where[1]}: {reason}", file=sys.stderr)
 
 
-def _write(replay: ReplayRun, out: IO[str], *, show_progress: bool) -> None:
-    dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+def _write(replay: ReplayRun, out: IO[bytes], *, show_progress: bool) -> None:
+    # Compact, keys in order, UTF-8: the same messages always give the same bytes.
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     write = out.write
     if not show_progress:
         for message in replay:
-            write(dumps(message) + "\n")
+            write(dumps(message, option=newline))
         return
     from rich.progress import Progress  # only when a person watches
 
@@ -169,7 +169,7 @@ def _write(replay: ReplayRun, out: IO[str], *, show_progress: bool) -> None:
     with Progress(transient=True, console=_stderr_console()) as progress:
         task = progress.add_task("replaying", total=total)
         for count, message in enumerate(replay):
-            write(dumps(message) + "\n")
+            write(dumps(message, option=newline))
             if count % 1024 == 0:
                 progress.update(task, completed=replay.bytes_read)
 

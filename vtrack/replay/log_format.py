@@ -32,6 +32,7 @@ DEFAULT_SESSION: Final = "default"
 
 #: The latest time a record may carry (the year 9999), as the session core accepts.
 _LAST_TIME: Final = 253402300800.0
+_HUGE: Final = float("inf")
 
 
 class BadRecord(ValueError):
@@ -190,6 +191,25 @@ _NO_ARGS: Final[dict[str, Any]] = {}
 
 def parse_record(obj: Any) -> Record:
     """Check one decoded JSON value and make it a :class:`Record`; raise :class:`BadRecord`."""
+    # The usual record first: a timeupdate with its time, position and perhaps a session.
+    if type(obj) is dict and len(obj) <= 4 and obj.get("event") == "timeupdate":
+        at = obj.get("t")
+        position = obj.get("position")
+        session = obj.get("session", DEFAULT_SESSION)
+        if (
+            type(at) is float
+            and 0.0 <= at < _LAST_TIME
+            and type(position) is float
+            and -_HUGE < position < _HUGE
+            and type(session) is str
+            and session
+            and (len(obj) == 3 or "session" in obj)
+        ):
+            return Record(at, session, "timeupdate", {"position": position}, None, None)
+    return _parse_any(obj)
+
+
+def _parse_any(obj: Any) -> Record:
     if type(obj) is not dict:
         raise BadRecord(f"a record must be a JSON object; got {_json_kind(obj)}")
     at = obj.get("t")
@@ -211,15 +231,6 @@ def parse_record(obj: Any) -> Record:
     session = obj.get("session", DEFAULT_SESSION)
     if type(session) is not str or not session:
         raise BadRecord(f'"session" must be a non-empty string; got {session!r}')
-    # The usual record: the time, the event, its fields and a session.
-    if len(obj) <= 4 and event == "timeupdate":
-        position = obj.get("position")
-        if (
-            type(position) is float
-            and math.isfinite(position)
-            and (len(obj) == 3 or "session" in obj)
-        ):
-            return Record(float(at), session, event, {"position": position}, None, None)
     args: dict[str, Any] = _NO_ARGS
     identity: tuple[str, str] | None = None
     content: dict[str, Any] | None = None

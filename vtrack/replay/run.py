@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
+
+import orjson
 
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import BadRecord, parse_record
@@ -17,13 +18,6 @@ BadLineHandler = Callable[[Where, str], None]
 
 #: How many skipped lines a run keeps for its summary (all are counted and reported).
 KEPT_BAD_LINES: Final = 1000
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (a number must be finite)")
-
-
-_DECODER: Final = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 class ReplayRun:
@@ -64,22 +58,18 @@ class ReplayRun:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         replayer = self.replayer
         feed = replayer.feed
-        decode = _DECODER.decode
+        loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
         for path in self.inputs:
             name = source_name(path)
             for number, line in read_lines(path):
                 self.bytes_read += len(line)
                 where = (name, number)
                 try:
-                    text = line.decode("utf-8")
-                    if not text.strip():
+                    obj = loads(line)
+                except orjson.JSONDecodeError as exc:
+                    if not line.strip():
                         continue  # a blank line holds nothing
-                    obj = decode(text)
-                except UnicodeDecodeError as exc:
-                    self._bad(where, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-                    continue
-                except ValueError as exc:  # json.JSONDecodeError and refused constants
-                    self._bad(where, f"not JSON: {exc}")
+                    self._bad(where, _not_json(line, exc))
                     continue
                 try:
                     messages = feed(parse_record(obj), where)
@@ -128,3 +118,11 @@ def replay(
         strict=strict,
         on_bad_line=on_bad_line,
     )
+
+
+def _not_json(line: bytes, error: orjson.JSONDecodeError) -> str:
+    if "UTF-8" in str(error):
+        return f"not UTF-8 text: {error}"
+    if b"NaN" in line or b"Infinity" in line:
+        return f"not JSON: {error} (NaN and Infinity are not JSON numbers)"
+    return f"not JSON: {error}"
