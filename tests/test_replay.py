@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from schema import validate
 
 from vtrack import Callback, MemorySink, Session, Settings
 from vtrack.demo import demo_callbacks
@@ -371,3 +372,25 @@ def test_replay_equals_live(tmp_path: Path, seed: int) -> None:
         replayed[message["anonymousId"].removeprefix("viewer-")].append(message)
     assert sum(len(messages) for messages in live.values()) > 20
     assert dict(replayed) == live
+
+
+def test_the_documented_example_replays_as_documented() -> None:
+    """docs/log-format.md's example is examples/player.log, and makes what the text says."""
+    root = Path(__file__).parent.parent
+    doc = (root / "docs" / "log-format.md").read_text()
+    example = root / "examples" / "player.log"
+    assert doc.split("```json\n")[1].split("```")[0] == example.read_text()
+    run = replay([example])
+    messages = list(run)
+    assert len(messages) == 32 and run.bad_line_count == 0 and run.stats.anomaly_count == 0
+    for message in messages:
+        validate(message)
+    s1 = [m for m in messages if m.get("userId") == "u-42"]
+    milestone = next(m for m in s1 if m["event"] == "25% Content Completed")
+    assert milestone["properties"]["position"] == 150
+    assert s1[-1]["event"] == "Video Playback Exited"
+    assert s1[-1]["properties"]["total_length"] == 645
+    s2 = [m for m in messages if m.get("anonymousId") == "anon-7"]
+    assert all(m["properties"]["livestream"] is True for m in s2)
+    assert s2[-1]["event"] == "Video Playback Exited"
+    assert s2[-1]["timestamp"] == "2023-11-14T22:14:25.000Z"
