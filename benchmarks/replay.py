@@ -31,10 +31,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from core import START, Step, realistic_session  # noqa: E402
+from core import START, Step, realistic_session
 
-from vtrack import Callback  # noqa: E402
-from vtrack.replay.log_format import callback_record  # noqa: E402
+from vtrack import Callback
+from vtrack.replay.log_format import callback_record
 
 
 def _records(index: int, script: list[Step]) -> Iterator[tuple[float, int, dict[str, Any]]]:
