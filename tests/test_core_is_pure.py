@@ -38,7 +38,16 @@ DELIVERY_RULES = [
     "delivery/policy.py",
 ]
 #: Replay's rules: checking records and playing them through sessions, without reading files.
-REPLAY_RULES = ["replay/log_format.py", "replay/engine.py"]
+REPLAY_RULES = [
+    "replay/log_format.py",
+    "replay/engine.py",
+    "replay/dialects.py",
+    "players/__init__.py",
+    "players/base.py",
+    "players/html5.py",
+    "players/mpv.py",
+    "players/vlc.py",
+]
 FORBIDDEN = {
     "asyncio",
     "httpx",

@@ -13,14 +13,12 @@ import orjson
 
 from vtrack.errors import VtrackError
 from vtrack.profiles import PROFILES
+from vtrack.replay.dialects import DIALECTS
 from vtrack.replay.engine import ReplayError, Where
 from vtrack.replay.run import ReplayRun
 from vtrack.replay.sources import SourceError
 from vtrack.schedule import MILESTONE_BASES
 from vtrack.settings import Settings
-
-#: Log dialects ``--dialect`` knows.
-DIALECTS = ("vtrack",)
 
 EXAMPLES = """\
 examples:
@@ -28,6 +26,7 @@ examples:
   vtrack replay day1.log.gz day2.log.gz --out events.jsonl
   cat player.log | vtrack replay - --heartbeat 20 --milestones 10,50,90
   vtrack replay player.log --profile vimeo-ott --milestone-basis watched --strict
+  vtrack replay mpv-session.log --dialect mpv    a raw log of python-mpv observations
 
 exit status: 0 all lines replayed; 1 some lines were skipped (each reported as FILE:LINE:
 reason on stderr); 2 stopped: a bad line with --strict, or a log that cannot be read.
@@ -56,7 +55,8 @@ def add_parser(
         "--dialect",
         choices=DIALECTS,
         default="vtrack",
-        help="the log's format: vtrack's own (default; see docs/log-format.md)",
+        help="the log's format: vtrack's own (default; see docs/log-format.md), or a player's "
+        "raw events as its recorder writes them (html5, mpv, vlc; see docs/dialects.md)",
     )
     parser.add_argument(
         "--profile",
@@ -127,12 +127,18 @@ def run(args: argparse.Namespace) -> int:
         keep_open=args.keep_open,
         strict=args.strict,
         on_bad_line=_report_bad_line,
+        dialect=args.dialect,
     )
     out: IO[bytes] = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
     began = time.perf_counter()
     status = 0
     try:
         _write(replay, out, show_progress=not args.quiet and sys.stderr.isatty())
+    except BrokenPipeError:
+        # The reader went away (`vtrack replay ... | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (ReplayError, SourceError) as exc:
         print(f"vtrack replay: {exc}", file=sys.stderr)
         status = 2

@@ -212,38 +212,21 @@ def parse_record(obj: Any) -> Record:
 def _parse_any(obj: Any) -> Record:
     if type(obj) is not dict:
         raise BadRecord(f"a record must be a JSON object; got {_json_kind(obj)}")
-    at = obj.get("t")
+    at = _time(obj)
     event = obj.get("event")
-    if at is None:
-        raise BadRecord('no "t" (the time, seconds since the Unix epoch)')
     if event is None:
         raise BadRecord('no "event" (the callback name)')
-    if type(at) is not float and not _is_number(at):
-        raise BadRecord(f'"t" must be a number of seconds since the Unix epoch; got {at!r}')
-    if not 0 <= at < _LAST_TIME:
-        hint = " (milliseconds by mistake?)" if at >= _LAST_TIME else ""
-        raise BadRecord(
-            f'"t" must be seconds since the Unix epoch, from 0 to the year 9999{hint}; got {at!r}'
-        )
     fields = EVENT_FIELDS.get(event) if type(event) is str else None
     if fields is None:
         raise BadRecord(f"unknown event {event!r}; the events are: {', '.join(EVENT_FIELDS)}")
-    session = obj.get("session", DEFAULT_SESSION)
-    if type(session) is not str or not session:
-        raise BadRecord(f'"session" must be a non-empty string; got {session!r}')
+    session = _session(obj)
     args: dict[str, Any] = _NO_ARGS
     identity: tuple[str, str] | None = None
     content: dict[str, Any] | None = None
     for key, value in obj.items():
         if key in COMMON_FIELDS:
             if key == "user_id" or key == "anonymous_id":
-                if type(value) is not str or not value:
-                    raise BadRecord(f'"{key}" must be a non-empty string; got {value!r}')
-                if identity is not None:
-                    raise BadRecord(
-                        'give "user_id" or "anonymous_id", not both: a message carries one'
-                    )
-                identity = (key, value)
+                identity = _identity(key, value, identity)
             elif key == "content":
                 content = _content(value, '"content"')
             continue
@@ -267,7 +250,70 @@ def _parse_any(obj: Any) -> Record:
         missing = sorted(required - args.keys())
         if missing:
             raise BadRecord(f'{event} needs "{missing[0]}"')
-    return Record(float(at), session, event, args, identity, content)
+    return Record(at, session, event, args, identity, content)
+
+
+#: The fields every dialect's records share with the vtrack format (all but ``event``).
+ENVELOPE_FIELDS: Final = COMMON_FIELDS - {"event"}
+
+
+class Envelope(NamedTuple):
+    """What any log dialect's record says besides the player's event itself."""
+
+    at: float
+    session: str
+    identity: tuple[str, str] | None
+    content: dict[str, Any] | None
+    #: The player's event: the record's other fields.
+    event: dict[str, Any]
+
+
+def parse_envelope(obj: Any) -> Envelope:
+    """Check the fields a record of any dialect shares with this format (not ``event``)."""
+    if type(obj) is not dict:
+        raise BadRecord(f"a record must be a JSON object; got {_json_kind(obj)}")
+    at = _time(obj)
+    session = _session(obj)
+    identity: tuple[str, str] | None = None
+    content: dict[str, Any] | None = None
+    event: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key == "user_id" or key == "anonymous_id":
+            identity = _identity(key, value, identity)
+        elif key == "content":
+            content = _content(value, '"content"')
+        elif key not in ENVELOPE_FIELDS:
+            event[key] = value
+    return Envelope(at, session, identity, content, event)
+
+
+def _time(obj: dict[str, Any]) -> float:
+    at = obj.get("t")
+    if at is None:
+        raise BadRecord('no "t" (the time, seconds since the Unix epoch)')
+    if type(at) is not float and not _is_number(at):
+        raise BadRecord(f'"t" must be a number of seconds since the Unix epoch; got {at!r}')
+    if not 0 <= at < _LAST_TIME:
+        hint = " (milliseconds by mistake?)" if at >= _LAST_TIME else ""
+        raise BadRecord(
+            f'"t" must be seconds since the Unix epoch, from 0 to the year 9999{hint}; got {at!r}'
+        )
+    return float(at)
+
+
+def _session(obj: dict[str, Any]) -> str:
+    session = obj.get("session", DEFAULT_SESSION)
+    if type(session) is not str or not session:
+        raise BadRecord(f'"session" must be a non-empty string; got {session!r}')
+    return session
+
+
+def _identity(key: str, value: Any, known: tuple[str, str] | None) -> tuple[str, str]:
+    if type(value) is not str or not value:
+        raise BadRecord(f'"{key}" must be a non-empty string; got {value!r}')
+    if known is not None:
+        raise BadRecord('give "user_id" or "anonymous_id", not both: a message carries one')
+    return (key, value)
 
 
 def _store(args: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

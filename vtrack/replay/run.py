@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import orjson
 
+from vtrack.replay.dialects import DialectReader
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import BadRecord, parse_record
 from vtrack.replay.sources import read_lines, source_name
@@ -38,8 +39,11 @@ class ReplayRun:
         keep_open: bool = False,
         strict: bool = False,
         on_bad_line: BadLineHandler | None = None,
+        dialect: str = "vtrack",
     ) -> None:
         self.inputs = list(inputs)
+        #: Reads a player's raw log (None for the vtrack format).
+        self.reader = None if dialect == "vtrack" else DialectReader(dialect)
         if not self.inputs:
             raise ValueError("nothing to replay: give at least one log (or - for stdin)")
         self.replayer = Replayer(settings, keep_open=keep_open, strict=strict)
@@ -72,7 +76,12 @@ class ReplayRun:
                     self._bad(where, _not_json(line, exc))
                     continue
                 try:
-                    messages = feed(parse_record(obj), where)
+                    if self.reader is None:
+                        messages = feed(parse_record(obj), where)
+                    else:
+                        messages = []
+                        for record in self.reader.records(obj):
+                            messages += feed(record, where)
                 except BadRecord as exc:
                     self._bad(where, str(exc))
                     continue
@@ -98,11 +107,14 @@ def replay(
     keep_open: bool = False,
     strict: bool = False,
     on_bad_line: BadLineHandler | None = None,
+    dialect: str = "vtrack",
     **options: Any,
 ) -> ReplayRun:
     """Replay vtrack player logs (paths, ``.gz`` or not, ``-`` for stdin) into messages.
 
-    ``options`` are :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
+    ``dialect`` is the log's format: ``"vtrack"`` (default), or a player's raw log
+    (``"html5"``, ``"mpv"``, ``"vlc"``: see :mod:`vtrack.players`). ``options`` are
+    :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
     ``milestones``, ``milestone_basis``, ``context``, ...), or pass ``settings``. The same
     input always gives the same messages, messageIds included::
 
@@ -117,6 +129,7 @@ def replay(
         keep_open=keep_open,
         strict=strict,
         on_bad_line=on_bad_line,
+        dialect=dialect,
     )
 
 

@@ -1,0 +1,258 @@
+"""Raw logs of real players (html5, mpv, vlc) replayed: the same viewing, whatever the player.
+
+The logs under tests/data were recorded from the real players by the scripts in examples/
+(``record_html5.mjs``, ``record_mpv.py``, ``record_vlc.py``): a 30 s video played, paused 2 s
+at 5 s, resumed, sought to 20 s at 10 s, played to the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from schema import validate
+
+from vtrack.players import Html5Translator, MpvTranslator, VlcTranslator
+from vtrack.replay import BadRecord, replay
+from vtrack.replay.dialects import DialectReader
+
+DATA = Path(__file__).parent / "data"
+
+#: What the scripted viewing makes, heartbeats left out (they follow playing time).
+VIEWING = [
+    "Video Playback Started",
+    "Video Content Started",
+    "Video Playback Paused",
+    "Video Playback Resumed",
+    "25% Content Completed",
+    "Video Playback Seek Started",
+    "Video Playback Seek Completed",
+    "50% Content Completed",
+    "75% Content Completed",
+    "90% Content Completed",
+    "Video Content Completed",
+    "Video Playback Completed",
+    "Video Playback Exited",
+]
+
+LOGS = [
+    ("html5", "html5-webm.log"),
+    ("html5", "html5-mp4-rate4.log"),
+    ("mpv", "mpv-keep-open.log"),
+    ("mpv", "mpv-keep-open-no.log"),
+    ("mpv", "mpv-speed4.log"),
+    ("vlc", "vlc.log"),
+    ("vlc", "vlc-rate4.log"),
+]
+
+
+def replayed(dialect: str, name: str) -> list[dict[str, Any]]:
+    run = replay([DATA / name], dialect=dialect, strict=True)
+    messages = list(run)
+    assert run.bad_line_count == 0 and run.stats.anomaly_count == 0
+    return messages
+
+
+@pytest.mark.parametrize(("dialect", "name"), LOGS)
+def test_every_player_gives_the_same_viewing(dialect: str, name: str) -> None:
+    messages = replayed(dialect, name)
+    assert [m["event"] for m in messages if m["event"] != "Video Content Playing"] == VIEWING
+    by_event = {m["event"]: m["properties"] for m in messages}
+    assert by_event["Video Playback Seek Started"]["position"] == 10
+    assert by_event["Video Playback Seek Started"]["seek_position"] == 20
+    assert by_event["Video Playback Seek Completed"]["position"] == 20
+    assert by_event["Video Playback Started"]["total_length"] == 30
+    assert by_event["Video Playback Paused"]["position"] == 5
+    for message in messages:
+        validate(message)
+
+
+@pytest.mark.parametrize(("dialect", "name"), [log for log in LOGS if "4" not in log[1]])
+def test_resuming_sends_its_heartbeat(dialect: str, name: str) -> None:
+    events = [m["event"] for m in replayed(dialect, name)]
+    resumed = events.index("Video Playback Resumed")
+    assert events[resumed + 1] == "Video Content Playing"
+
+
+def test_a_looping_video_goes_back_as_a_seek_and_fires_no_milestone_twice() -> None:
+    messages = replayed("html5", "html5-loop.log")
+    events = [m["event"] for m in messages]
+    assert events.count("Video Playback Seek Started") == 2
+    back = [m for m in messages if m["event"] == "Video Playback Seek Completed"][-1]
+    assert back["properties"]["position"] == 0
+    assert "Video Content Completed" not in events  # a loop has no `ended`
+    assert events.count("25% Content Completed") == 1
+    assert events[-1] == "Video Playback Exited"  # the page went away
+
+
+class TestHtml5Traps:
+    def feed(self, translator: Html5Translator, kind: str, **state: Any) -> list[str]:
+        event = {"type": kind, "currentTime": 5.0, "duration": 30.0, "paused": False,
+                 "ended": False, "playbackRate": 1, **state}  # fmt: skip
+        return [name for _, name, _ in translator.feed(100.0, event)]
+
+    def test_the_pause_at_the_end_is_not_a_user_pause(self) -> None:
+        translator = Html5Translator()
+        self.feed(translator, "playing")
+        assert self.feed(translator, "pause", currentTime=30.0, paused=True, ended=True) == []
+        assert self.feed(translator, "ended", currentTime=30.0, ended=True) == ["ended"]
+
+    def test_a_user_pause_is(self) -> None:
+        translator = Html5Translator()
+        self.feed(translator, "playing")
+        assert self.feed(translator, "pause", paused=True) == ["pause"]
+
+    def test_the_wait_of_a_seek_is_not_a_stall(self) -> None:
+        translator = Html5Translator()
+        self.feed(translator, "playing")
+        assert self.feed(translator, "seeking", currentTime=20.0) == ["seeking"]
+        assert self.feed(translator, "waiting", currentTime=20.0) == []
+        assert self.feed(translator, "seeked", currentTime=20.0) == ["seeked"]
+        assert self.feed(translator, "playing", currentTime=20.0) == ["playing"]
+        assert self.feed(translator, "waiting", currentTime=21.0) == ["waiting"]
+
+    def test_a_jump_back_without_seek_events_is_a_seek(self) -> None:
+        translator = Html5Translator()
+        self.feed(translator, "playing")
+        self.feed(translator, "timeupdate", currentTime=29.9)
+        assert self.feed(translator, "timeupdate", currentTime=0.1) == ["seeking", "seeked"]
+
+    def test_the_first_event_loads_with_the_duration(self) -> None:
+        emitted = Html5Translator().feed(1.0, {"type": "durationchange", "currentTime": 0,
+                                               "duration": 30.0})  # fmt: skip
+        assert emitted == [(1.0, "load", {"duration": 30.0})]
+
+    def test_an_unknown_event_type(self) -> None:
+        with pytest.raises(ValueError, match="unknown media event type 'jump'"):
+            Html5Translator().feed(1.0, {"type": "jump", "currentTime": 0})
+
+
+class TestMpvTraps:
+    def playing(self) -> MpvTranslator:
+        translator = MpvTranslator()
+        for event in ({"event": "start-file"}, {"event": "file-loaded"},
+                      {"property": "duration", "value": 30.0},
+                      {"event": "playback-restart"}):  # fmt: skip
+            translator.feed(1.0, event)
+        return translator
+
+    def test_the_keep_open_pause_at_the_end_is_not_a_user_pause(self) -> None:
+        translator = self.playing()
+        assert translator.feed(2.0, {"property": "eof-reached", "value": True}) == [
+            (2.0, "ended", {})
+        ]
+        assert translator.feed(2.1, {"property": "pause", "value": True}) == []
+
+    def test_without_keep_open_end_file_eof_is_the_end(self) -> None:
+        translator = self.playing()
+        assert translator.feed(2.0, {"event": "end-file", "reason": "eof"}) == [(2.0, "ended", {})]
+
+    def test_paused_for_cache_is_buffering(self) -> None:
+        translator = self.playing()
+        translator.feed(2.0, {"property": "time-pos", "value": 3.0})
+        assert translator.feed(2.1, {"property": "paused-for-cache", "value": True}) == [
+            (2.1, "waiting", {})
+        ]
+        assert translator.feed(4.0, {"property": "paused-for-cache", "value": False}) == [
+            (4.0, "playing", {"position": 3.0})
+        ]
+
+    def test_loading_a_file_is_not_a_seek(self) -> None:
+        translator = MpvTranslator()
+        names = []
+        for event in ({"event": "start-file"}, {"event": "file-loaded"},
+                      {"property": "seeking", "value": True},
+                      {"property": "duration", "value": 30.0},
+                      {"event": "playback-restart"},
+                      {"property": "seeking", "value": False}):  # fmt: skip
+            names += [name for _, name, _ in translator.feed(1.0, event)]
+        assert names == ["load", "play", "playing"]
+
+    def test_a_seek_to_where_it_is(self) -> None:
+        translator = self.playing()
+        translator.feed(2.0, {"event": "seek"})
+        emitted = translator.feed(2.1, {"event": "playback-restart"})
+        assert [name for _, name, _ in emitted] == ["seeking", "seeked"]
+
+    def test_an_unknown_property(self) -> None:
+        with pytest.raises(ValueError, match="unknown mpv property 'volume'"):
+            MpvTranslator().feed(1.0, {"property": "volume", "value": 50})
+
+
+class TestVlcTraps:
+    def playing(self) -> VlcTranslator:
+        translator = VlcTranslator()
+        translator.feed(1.0, {"event": "MediaPlayerLengthChanged", "length": 30000})
+        translator.feed(1.0, {"event": "MediaPlayerPlaying"})
+        translator.feed(1.0, {"event": "MediaPlayerBuffering", "cache": 0.0})
+        translator.feed(1.0, {"event": "MediaPlayerBuffering", "cache": 100.0})
+        return translator
+
+    def test_the_burst_after_a_seek_is_not_a_stall(self) -> None:
+        translator = self.playing()
+        translator.feed(2.0, {"event": "MediaPlayerTimeChanged", "time": 1000})
+        jump = translator.feed(2.01, {"event": "MediaPlayerTimeChanged", "time": 20000})
+        assert [name for _, name, _ in jump] == ["seeking", "seeked"]
+        for cache in (0.0, 50.0):
+            assert translator.feed(2.02, {"event": "MediaPlayerBuffering", "cache": cache}) == []
+        assert translator.feed(2.5, {"event": "MediaPlayerBuffering", "cache": 100.0}) == []
+
+    def test_a_lasting_burst_is_a_stall_from_its_start(self) -> None:
+        translator = self.playing()
+        translator.feed(2.0, {"event": "MediaPlayerTimeChanged", "time": 1000})
+        assert translator.feed(2.1, {"event": "MediaPlayerBuffering", "cache": 0.0}) == []
+        assert translator.feed(3.5, {"event": "MediaPlayerBuffering", "cache": 100.0}) == [
+            (2.1, "waiting", {}),
+            (3.5, "playing", {"position": 1.0}),
+        ]
+
+    def test_a_short_burst_is_not_a_stall(self) -> None:
+        translator = self.playing()
+        translator.feed(2.0, {"event": "MediaPlayerBuffering", "cache": 10.0})
+        assert translator.feed(2.05, {"event": "MediaPlayerBuffering", "cache": 100.0}) == []
+
+    def test_the_rate_keeps_fast_playback_from_looking_like_seeks(self) -> None:
+        translator = VlcTranslator()
+        translator.feed(1.0, {"event": "RateChanged", "rate": 4.0})
+        translator.feed(1.0, {"event": "MediaPlayerPlaying"})
+        emitted = translator.feed(2.0, {"event": "MediaPlayerTimeChanged", "time": 4000})
+        assert [name for _, name, _ in emitted] == ["timeupdate"]
+
+    def test_stopped_after_the_end_exits_once(self) -> None:
+        translator = self.playing()
+        assert translator.feed(5.0, {"event": "MediaPlayerEndReached"}) == [(5.0, "ended", {})]
+        assert translator.feed(5.0, {"event": "MediaPlayerStopped"}) == [(5.0, "exit", {})]
+        assert translator.feed(5.3, {"event": "MediaPlayerStopped"}) == []
+
+
+class TestDialectReader:
+    def test_a_line_of_only_viewer_and_content_sticks_to_the_next_callback(self) -> None:
+        reader = DialectReader("vlc")
+        assert reader.records({"t": 1.0, "session": "v", "anonymous_id": "a",
+                               "content": {"title": "T"}}) == []  # fmt: skip
+        assert reader.records({"t": 1.1, "session": "v", "event": "MediaPlayerOpening"}) == []
+        first = reader.records({"t": 1.2, "session": "v", "event": "MediaPlayerPlaying"})
+        assert [r.event for r in first] == ["load", "play", "playing"]
+        assert first[0].identity == ("anonymous_id", "a") and first[0].content == {"title": "T"}
+        assert first[1].identity is None
+
+    def test_a_bad_event_names_the_dialect(self) -> None:
+        with pytest.raises(BadRecord, match=r"^mpv: unknown mpv event 'boom'"):
+            DialectReader("mpv").records({"t": 1.0, "event": "boom"})
+
+    def test_an_unknown_dialect(self) -> None:
+        with pytest.raises(ValueError, match="unknown log dialect 'flash'"):
+            DialectReader("flash")
+
+    def test_bad_lines_of_a_dialect_log_are_reported_with_their_line(self, tmp_path: Path) -> None:
+        lines = (DATA / "vlc.log").read_text().splitlines()
+        lines.insert(5, '{"t": 1, "event": "MediaPlayerTimeChanged", "time": "soon"}')
+        path = tmp_path / "vlc.log"
+        path.write_text("\n".join(lines) + "\n")
+        run = replay([path], dialect="vlc")
+        events = [m["event"] for m in run if m["event"] != "Video Content Playing"]
+        assert events == VIEWING
+        assert run.bad_lines == [
+            ((str(path), 6), "vlc: \"time\" must be a finite number; got 'soon'")
+        ]

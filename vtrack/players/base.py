@@ -1,0 +1,53 @@
+"""The shape every player translator has."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+#: One callback for the core: ``(at, callback name, keyword arguments)``.
+Emitted = tuple[float, str, dict[str, Any]]
+
+
+class UnreadableEvent(ValueError):
+    """A player event the translator cannot read; the message says why."""
+
+
+class Translator(Protocol):
+    """Turns one player session's events into core callbacks, in order."""
+
+    def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        """The callbacks the player event ``event`` (seen at ``at``) means; may be none.
+
+        Raises :class:`UnreadableEvent` for an event it cannot read (nothing changes then).
+        """
+        ...
+
+
+def number(event: Mapping[str, Any], key: str, *, optional: bool = False) -> float | None:
+    """``event[key]`` as a finite float (``None`` if absent and ``optional``)."""
+    value = event.get(key)
+    if value is None:
+        if optional:
+            return None
+        raise UnreadableEvent(f'"{key}" is missing')
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise UnreadableEvent(f'"{key}" must be a finite number; got {value!r}')
+    return float(value)
+
+
+def text(event: Mapping[str, Any], key: str) -> str:
+    """``event[key]``, which must be a string."""
+    value = event.get(key)
+    if not isinstance(value, str):
+        raise UnreadableEvent(f'"{key}" must be a string; got {value!r}')
+    return value
+
+
+def flag(event: Mapping[str, Any], key: str) -> bool | None:
+    """``event[key]`` as a bool, ``None`` if absent."""
+    value = event.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise UnreadableEvent(f'"{key}" must be true or false; got {value!r}')

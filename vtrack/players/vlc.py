@@ -1,0 +1,182 @@
+"""libVLC media player events (as python-vlc delivers them) as core callbacks.
+
+An event is ``{"event": name}`` with its payload: ``MediaPlayerTimeChanged`` (``time``, ms),
+``MediaPlayerLengthChanged`` (``length``, ms), ``MediaPlayerBuffering`` (``cache``, percent),
+``MediaPlayerOpening``, ``Playing``, ``Paused``, ``Stopped``, ``EndReached``,
+``EncounteredError``, ``SeekableChanged``; libVLC has no event for a rate change, so an
+integration that sets one records ``{"event": "RateChanged", "rate": r}``. Traps, as real
+libVLC shows them (``tests/data/vlc-*.log``):
+
+- a seek is a jump of ``time`` with no seek event, followed by a burst of ``Buffering`` from 0
+  to 100 % within milliseconds: a seek, not a stall. Start-up brings the same burst;
+- a stall is buffering that lasts: a burst shorter than :data:`STALL_MIN` is the demuxer
+  refilling its cache, invisible to the viewer. A lasting one is reported when it ends, as a
+  stall from its first ``Buffering`` event to the one at 100 %;
+- ``Stopped`` comes after ``EndReached`` (and sometimes twice): once the end is reached, a
+  stop only closes the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from vtrack.players.base import Emitted, UnreadableEvent, number, text
+
+#: Shorter buffering bursts are not stalls (s).
+STALL_MIN: Final = 0.25
+#: How far ``time`` may stray from the playback clock before it is a seek (s).
+JUMP: Final = 1.5
+
+EVENTS: Final = (
+    "MediaPlayerOpening",
+    "MediaPlayerBuffering",
+    "MediaPlayerPlaying",
+    "MediaPlayerPaused",
+    "MediaPlayerStopped",
+    "MediaPlayerEndReached",
+    "MediaPlayerEncounteredError",
+    "MediaPlayerTimeChanged",
+    "MediaPlayerLengthChanged",
+    "MediaPlayerSeekableChanged",
+    "MediaPlayerPositionChanged",
+    "RateChanged",
+)
+
+
+class VlcTranslator:
+    """One libVLC media player's events, in order, as core callbacks."""
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.started = False
+        self.paused = False
+        self.ended = False
+        self.duration: float | None = None
+        self.rate = 1.0
+        self.position = 0.0
+        self.position_at: float | None = None  # when `position` was reported
+        self.burst_since: float | None = None  # a buffering burst under way since then
+        self.burst_is_seek = False
+
+    def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        """The callbacks of one media player event (see the module's docstring)."""
+        name = text(event, "event")
+        handler = _HANDLERS.get(name.removeprefix("MediaPlayer"))
+        if handler is None:
+            raise UnreadableEvent(f"unknown libVLC event {name!r} (known: {', '.join(EVENTS)})")
+        return handler(self, at, event)
+
+    def _opening(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self.loaded = self.started = self.ended = self.paused = False
+        return []
+
+    def _length(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        length = number(event, "length")
+        assert length is not None
+        duration = length / 1000.0 if length > 0 else None
+        if duration == self.duration:
+            return []
+        self.duration = duration
+        if not self.loaded:
+            return []
+        return [(at, "durationchange", {"duration": duration})]
+
+    def _playing(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        out: list[Emitted] = []
+        if not self.loaded:
+            self.loaded = True
+            out.append((at, "load", {} if self.duration is None else {"duration": self.duration}))
+            if self.rate != 1.0:
+                out.append((at, "ratechange", {"rate": self.rate}))
+        if not self.started:
+            self.started = True
+            self.burst_is_seek = True  # the start-up burst follows
+            out += [(at, "play", {}), (at, "playing", {"position": self.position})]
+        elif self.paused:
+            out.append((at, "play", {}))
+        self.paused = False
+        self.position_at = at
+        return out
+
+    def _paused(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        if self.paused or not self.started or self.ended:
+            return []
+        self.paused = True
+        return [(at, "pause", {})]
+
+    def _buffering(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        cache = number(event, "cache")
+        assert cache is not None
+        if not self.started or self.paused or self.ended:
+            return []
+        if cache < 100.0:
+            if self.burst_since is None:
+                self.burst_since = at
+            return []
+        since, self.burst_since = self.burst_since, None
+        was_seek, self.burst_is_seek = self.burst_is_seek, False
+        if since is None or was_seek or at - since < STALL_MIN:
+            return []
+        return [(since, "waiting", {}), (at, "playing", {"position": self.position})]
+
+    def _time(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        time_ms = number(event, "time")
+        assert time_ms is not None
+        position = time_ms / 1000.0
+        previous, previous_at = self.position, self.position_at
+        self.position, self.position_at = position, at
+        if not self.started or self.ended:
+            return []
+        expected = previous
+        if previous_at is not None and not self.paused and self.burst_since is None:
+            expected += (at - previous_at) * self.rate
+        if abs(position - expected) > JUMP:
+            self.burst_is_seek = True  # the burst that comes with it is the seek's
+            return [
+                (at, "seeking", {"position": position}),
+                (at, "seeked", {"position": position}),
+            ]
+        return [(at, "timeupdate", {"position": position})]
+
+    def _end(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        if not self.started or self.ended:
+            return []
+        self.ended = True
+        return [(at, "ended", {})]
+
+    def _stopped(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        if not self.loaded:
+            return []
+        self.loaded = False
+        return [(at, "exit", {})]
+
+    def _error(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        return [(at, "error", {"message": "libVLC reported an error", "fatal": True})]
+
+    def _rate(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        rate = number(event, "rate")
+        assert rate is not None
+        if rate <= 0 or rate == self.rate:
+            return []
+        self.rate = rate
+        return [(at, "ratechange", {"rate": rate})] if self.loaded else []
+
+    def _nothing(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        return []
+
+
+_HANDLERS: Final = {
+    "Opening": VlcTranslator._opening,
+    "Buffering": VlcTranslator._buffering,
+    "Playing": VlcTranslator._playing,
+    "Paused": VlcTranslator._paused,
+    "Stopped": VlcTranslator._stopped,
+    "EndReached": VlcTranslator._end,
+    "EncounteredError": VlcTranslator._error,
+    "TimeChanged": VlcTranslator._time,
+    "LengthChanged": VlcTranslator._length,
+    "SeekableChanged": VlcTranslator._nothing,
+    "PositionChanged": VlcTranslator._nothing,
+    "RateChanged": VlcTranslator._rate,
+}

@@ -1,0 +1,70 @@
+"""Reading real players' raw logs (``--dialect html5|mpv|vlc``) as core callbacks.
+
+A raw record carries the same ``t``, ``session``, ``user_id`` / ``anonymous_id`` and
+``content`` fields as the vtrack format; its other fields are the player's own event, which
+the player's translator (:mod:`vtrack.players`) turns into callbacks, knowing its traps. A
+record with nothing but those shared fields (a recorder's first line, naming the viewer and
+the content) sticks them to the session.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from vtrack.players import TRANSLATORS, Translator, UnreadableEvent
+from vtrack.replay.log_format import BadRecord, Record, parse_envelope
+
+#: The log dialects: vtrack's own format, and one per player translator.
+DIALECTS: Final = ("vtrack", *TRANSLATORS)
+
+_ENDING: Final = frozenset({"exit", "interrupt"})
+
+
+class DialectReader:
+    """Turns one dialect's decoded records into :class:`Record` objects, session by session."""
+
+    def __init__(self, dialect: str) -> None:
+        factory = TRANSLATORS.get(dialect)
+        if factory is None:
+            raise ValueError(
+                f"unknown log dialect {dialect!r}; the dialects are: {', '.join(DIALECTS)}"
+            )
+        self.dialect = dialect
+        self._factory = factory
+        self._translators: dict[str, Translator] = {}
+        #: Viewer and content given before the session's first callback, per session.
+        self._pending: dict[str, tuple[tuple[str, str] | None, dict[str, Any] | None]] = {}
+
+    def records(self, obj: Any) -> list[Record]:
+        """The records one raw record means (raises :class:`BadRecord`)."""
+        envelope = parse_envelope(obj)
+        session = envelope.session
+        identity, content = envelope.identity, envelope.content
+        pending = self._pending.pop(session, None)
+        if pending is not None:
+            identity = identity or pending[0]
+            content = {**pending[1], **content} if pending[1] and content else content or pending[1]
+        if not envelope.event:
+            if identity is not None or content is not None:
+                self._pending[session] = (identity, content)
+            return []
+        translator = self._translators.get(session)
+        if translator is None:
+            translator = self._translators[session] = self._factory()
+        try:
+            emitted = translator.feed(envelope.at, envelope.event)
+        except UnreadableEvent as exc:
+            if pending is not None:
+                self._pending[session] = pending
+            raise BadRecord(f"{self.dialect}: {exc}") from None
+        if not emitted:
+            if identity is not None or content is not None:
+                self._pending[session] = (identity, content)
+            return []
+        records = []
+        for at, name, args in emitted:
+            records.append(Record(at, session, name, args, identity, content))
+            identity = content = None
+            if name in _ENDING:
+                del self._translators[session]
+        return records
