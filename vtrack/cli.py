@@ -15,6 +15,17 @@ from vtrack.session import Session
 from vtrack.settings import Settings
 from vtrack.sinks import JsonLinesSink
 
+EXAMPLES = """\
+examples:
+  vtrack demo                                   a built-in session's events as JSON Lines
+  vtrack demo --profile vimeo-ott --heartbeat 20
+  vtrack replay player.log.gz --out events.jsonl
+  vtrack replay mpv-session.log --dialect mpv
+  vtrack outbox status outbox.db
+
+vtrack COMMAND --help explains each command's options.
+"""
+
 
 def _heartbeat(text: str) -> int:
     try:
@@ -34,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vtrack",
         description="Turn a video player's raw callbacks into Segment Video Spec events.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vtrack {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
