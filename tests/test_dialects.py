@@ -39,6 +39,7 @@ VIEWING = [
 LOGS = [
     ("html5", "html5-webm.log"),
     ("html5", "html5-mp4-rate4.log"),
+    ("html5", "html5-hls.log"),
     ("mpv", "mpv-keep-open.log"),
     ("mpv", "mpv-keep-open-no.log"),
     ("mpv", "mpv-speed4.log"),

@@ -5,6 +5,9 @@
 //   cd examples/html5 && npm install
 //   node record_html5.mjs VIDEO OUT [--rate 4] [--loop] [--session html5-1]
 //
+// VIDEO is a WebM or MP4 file, or an HLS playlist (.m3u8, played natively by Chromium) next to
+// its segments.
+//
 // The video is served from 127.0.0.1 (with HTTP range requests, as seeking needs). The page
 // listens to every media event and keeps, for each, the fields a web player integration sees:
 // type, currentTime, duration, paused, ended, playbackRate, and the time it happened (epoch
@@ -12,7 +15,7 @@
 // play to the end (with --loop: play on for 8 s past the loop point, then leave the page).
 import { createServer } from "node:http";
 import { createReadStream, statSync, writeFileSync } from "node:fs";
-import { basename, extname } from "node:path";
+import { basename, dirname, extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
 
 const MEDIA_EVENTS = [
@@ -20,7 +23,12 @@ const MEDIA_EVENTS = [
   "play", "playing", "pause", "waiting", "seeking", "seeked", "timeupdate", "ended",
   "ratechange", "volumechange", "stalled", "suspend", "emptied", "error", "abort",
 ];
-const TYPES = { ".webm": "video/webm", ".mp4": "video/mp4" };
+const TYPES = {
+  ".webm": "video/webm",
+  ".mp4": "video/mp4",
+  ".m3u8": "application/vnd.apple.mpegurl",
+  ".ts": "video/mp2t",
+};
 
 function parseArgs(argv) {
   const args = { rate: 1, loop: false, session: "html5-1", positional: [] };
@@ -34,10 +42,10 @@ function parseArgs(argv) {
   return args;
 }
 
-// A static server for one file, with byte ranges, bound to 127.0.0.1 only.
+// A static server for the video's directory (an HLS playlist and its segments, or one file),
+// with byte ranges, bound to 127.0.0.1 only.
 function serve(video) {
-  const size = statSync(video).size;
-  const type = TYPES[extname(video)] ?? "application/octet-stream";
+  const root = dirname(video);
   // The listeners are on before the source is set, so the loading events are recorded too.
   const page = `<!doctype html><video id="v" muted preload="auto"></video><script>
     const v = document.getElementById("v");
@@ -54,18 +62,28 @@ function serve(video) {
         playbackRate: v.playbackRate,
       }));
     }
-    v.src = "/video${extname(video)}";
+    v.src = "/media/${basename(video)}";
   </script>`;
   const server = createServer((request, response) => {
-    if (!request.url.startsWith("/video.")) {
+    if (!request.url.startsWith("/media/")) {
       response.writeHead(200, { "content-type": "text/html" });
       response.end(page);
       return;
     }
+    const file = join(root, normalize(decodeURIComponent(request.url.slice(7).split("?")[0])).replace(/^(\.\.[/\\])+/, ""));
+    let size;
+    try {
+      size = statSync(file).size;
+    } catch {
+      response.writeHead(404);
+      response.end();
+      return;
+    }
+    const type = TYPES[extname(file)] ?? "application/octet-stream";
     const range = /bytes=(\d*)-(\d*)/.exec(request.headers.range ?? "");
     if (!range) {
       response.writeHead(200, { "content-type": type, "content-length": size, "accept-ranges": "bytes" });
-      createReadStream(video).pipe(response);
+      createReadStream(file).pipe(response);
       return;
     }
     const start = range[1] ? Number(range[1]) : 0;
@@ -76,7 +94,7 @@ function serve(video) {
       "content-range": `bytes ${start}-${end}/${size}`,
       "accept-ranges": "bytes",
     });
-    createReadStream(video, { start, end }).pipe(response);
+    createReadStream(file, { start, end }).pipe(response);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
