@@ -141,3 +141,38 @@ def test_the_installed_command_reads_standard_input(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert [json.loads(line) for line in done.stdout.splitlines()] == list(replay([path]))
+
+
+def test_a_progress_bar_on_a_terminal_leaves_the_output_alone(tmp_path: Path) -> None:
+    """With stderr on a terminal the progress bar and the summary go there, not into stdout."""
+    import os
+    import pty
+
+    path = log_of_two(tmp_path)
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "vtrack.cli", "replay", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=60,
+            check=False,
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0
+    assert [json.loads(line) for line in done.stdout.splitlines()] == list(replay([path]))
+    assert b"callbacks per second" in shown
