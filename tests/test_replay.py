@@ -122,7 +122,7 @@ class TestStickyFields:
         del records[0]["anonymous_id"]
         run = replay([write_log(tmp_path / "a.log", records)])
         assert list(run) == []
-        assert run.bad_line_count == 1
+        assert run.bad_line_count == 30  # every line of the session, reported once
         (where, reason) = run.bad_lines[0]
         assert where == (str(tmp_path / "a.log"), 1)
         assert "never named its viewer" in reason and "30 records" in reason
@@ -394,3 +394,117 @@ def test_the_documented_example_replays_as_documented() -> None:
     assert all(m["properties"]["livestream"] is True for m in s2)
     assert s2[-1]["event"] == "Video Playback Exited"
     assert s2[-1]["timestamp"] == "2023-11-14T22:14:25.000Z"
+
+
+def live_messages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages of one live session fed the callbacks the records of session s describe."""
+    from vtrack.replay.engine import _content
+    from vtrack.replay.log_format import parse_record
+
+    sink = MemorySink()
+    session = None
+    for obj in records:
+        record = parse_record(obj)
+        if session is None:
+            assert record.identity is not None
+            key, value = record.identity
+            session = Session(record.session, sink=sink, **{key: value})
+        if record.event == "load":
+            session.load(_content(dict(record.args)), at=record.at)
+        else:
+            getattr(session, record.event)(**record.args, at=record.at)
+    assert session is not None
+    session.exit(at=session.last_at)
+    return sink.messages
+
+
+class TestRegressions:
+    """Cases a review found, each checked against what a live session does."""
+
+    def test_a_load_the_session_refused_is_not_taken_up_later(self, tmp_path: Path) -> None:
+        records = [
+            {"t": T, "user_id": "u", "event": "load", "asset_id": "a", "duration": 100},
+            {"t": T + 1, "event": "play"},
+            {"t": T + 2, "event": "ad_break_start", "pod_id": "p", "type": "pre-roll",
+             "ad_count": 1},
+            {"t": T + 2, "event": "ad_start", "asset_id": "ad1", "length": 5},
+            {"t": T + 3, "event": "load", "asset_id": "b", "duration": 50},  # refused in an ad
+            {"t": T + 7, "event": "ad_end"},
+            {"t": T + 7, "event": "ad_break_end"},
+            {"t": T + 7, "event": "playing", "position": 0},
+            {"t": T + 10, "event": "timeupdate", "position": 3, "content": {"title": "New"}},
+            {"t": T + 20, "event": "timeupdate", "position": 13},
+        ]  # fmt: skip
+        run = replay([write_log(tmp_path / "a.log", records)])
+        messages = list(run)
+        assert run.stats.anomalies == {"load in ad_playing": 1}
+        untitled = {key: value for key, value in records[8].items() if key != "content"}
+        live = live_messages([*records[:8], untitled, *records[9:]])
+        assert [m["event"] for m in messages] == [m["event"] for m in live]
+        assert messages[-1]["properties"]["total_length"] == 105  # a's 100 s + the 5 s ad
+        assert all(m["properties"].get("asset_id") in (None, "a", "ad1") for m in messages)
+
+    def test_records_after_a_fatal_error_belong_to_the_same_viewer(self, tmp_path: Path) -> None:
+        records = [
+            {"t": T, "user_id": "u", "event": "load", "duration": 100, "asset_id": "a"},
+            {"t": T + 1, "event": "play"},
+            {"t": T + 1.5, "event": "playing", "position": 0},
+            {"t": T + 5, "event": "error", "message": "decode", "fatal": True},
+            {"t": T + 6, "event": "exit"},
+        ]
+        run = replay([write_log(tmp_path / "a.log", records)], strict=True)
+        assert [m["event"] for m in run][-1] == "Video Playback Interrupted"
+        assert run.bad_line_count == 0
+
+    def test_a_session_started_again_at_the_same_moment_gets_new_message_ids(
+        self, tmp_path: Path
+    ) -> None:
+        once = [
+            {"t": T, "session": "s", "user_id": "u", "event": "load", "asset_id": "a"},
+            {"t": T, "session": "s", "event": "play"},
+            {"t": T, "session": "s", "event": "exit"},
+        ]
+        messages = list(replay([write_log(tmp_path / "a.log", once + once)]))
+        assert len(messages) == 4
+        assert len({m["messageId"] for m in messages}) == 4
+
+    def test_strict_stops_at_the_line_where_a_waiting_record_is_refused(
+        self, tmp_path: Path
+    ) -> None:
+        records = [{"t": T, "session": "a", "event": "pause"}, *viewing("b", T, "u")[:5],
+                   {"t": T + 31, "session": "a", "user_id": "v", "event": "play"}]  # fmt: skip
+        run = replay([write_log(tmp_path / "a.log", records)], strict=True)
+        taken: list[dict[str, Any]] = []
+        with pytest.raises(ReplayError) as caught:
+            taken.extend(run)
+        assert caught.value.where[1] == 7
+        assert caught.value.reason.startswith("the record of line 1, applied once the viewer")
+        assert events(taken) == ["Video Playback Started", "Video Content Started"]
+
+    def test_strict_stops_for_a_session_without_viewer_before_the_end_of_input(
+        self, tmp_path: Path
+    ) -> None:
+        records = [{"t": T, "session": "z", "event": "play"}, *viewing("b", T, "u")[:5]]
+        run = replay([write_log(tmp_path / "a.log", records)], strict=True)
+        taken: list[dict[str, Any]] = []
+        with pytest.raises(ReplayError, match="never named its viewer"):
+            taken.extend(run)
+        assert "Video Playback Exited" not in events(taken)
+
+    def test_records_waiting_for_a_viewer_are_bounded(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from vtrack.replay import engine
+
+        monkeypatch.setattr(engine, "WAITING_LIMIT", 5)
+        records = [{"t": T + i, "session": "n", "event": "timeupdate", "position": float(i)}
+                   for i in range(12)]  # fmt: skip
+        run = replay([write_log(tmp_path / "a.log", records)])
+        assert list(run) == []
+        assert run.bad_line_count == 12
+        assert run.bad_lines[0] == (
+            (str(tmp_path / "a.log"), 1),
+            "session 'n' never named its viewer (user_id or anonymous_id): its 5 records from "
+            "this one on were not replayed",
+        )
+        assert run.replayer.open_sessions == 0

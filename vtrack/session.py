@@ -80,6 +80,9 @@ class Session(SessionActions):
 
     Exactly one of ``user_id`` / ``anonymous_id`` is required. Configure it with a shared
     :class:`~vtrack.Settings` (``settings=``) or with the same options as keywords.
+    ``first_sequence`` numbers the session's first message (part of its messageId): a session
+    that takes over the id, viewer and start time of an earlier one continues its numbering,
+    so their messageIds never collide.
     """
 
     __slots__ = (
@@ -101,6 +104,7 @@ class Session(SessionActions):
         user_id: str | None = None,
         anonymous_id: str | None = None,
         settings: Settings | None = None,
+        first_sequence: int = 0,
         **options: Any,
     ) -> None:
         if settings is not None and options:
@@ -122,6 +126,11 @@ class Session(SessionActions):
         self.identity = identity
         self.state = IDLE
         self._init_actions()
+        if isinstance(first_sequence, bool) or not isinstance(first_sequence, int):
+            raise TypeError(f"first_sequence must be an int; got {first_sequence!r}")
+        if first_sequence < 0:
+            raise ValueError(f"first_sequence must be >= 0; got {first_sequence!r}")
+        self._seq = first_sequence
         self._hb = HeartbeatSchedule(self.settings.heartbeat)
         self._start_at: float | None = None
         self._last_at: float | None = None
@@ -154,6 +163,11 @@ class Session(SessionActions):
     def last_at(self) -> float | None:
         """The time of the last callback the session accepted (time never goes back past it)."""
         return self._last_at
+
+    @property
+    def next_sequence(self) -> int:
+        """The sequence number of the session's next message (see ``first_sequence``)."""
+        return self._seq
 
     @property
     def position(self) -> float:

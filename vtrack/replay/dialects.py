@@ -34,11 +34,25 @@ class DialectReader:
         self._translators: dict[str, Translator] = {}
         #: Viewer and content given before the session's first callback, per session.
         self._pending: dict[str, tuple[tuple[str, str] | None, dict[str, Any] | None]] = {}
+        #: The time of each session's last raw record: time must not go back.
+        self._last_at: dict[str, float] = {}
+
+    def forget(self, session: str) -> None:
+        """The session ended: a later record of the same id starts afresh."""
+        self._translators.pop(session, None)
+        self._pending.pop(session, None)
+        self._last_at.pop(session, None)
 
     def records(self, obj: Any) -> list[Record]:
         """The records one raw record means (raises :class:`BadRecord`)."""
         envelope = parse_envelope(obj)
         session = envelope.session
+        last = self._last_at.get(session)
+        if last is not None and envelope.at < last:
+            raise BadRecord(
+                f"time went backwards in session {session!r} ({envelope.at!r} < {last!r})"
+            )
+        self._last_at[session] = envelope.at
         identity, content = envelope.identity, envelope.content
         pending = self._pending.pop(session, None)
         if pending is not None:
@@ -66,5 +80,5 @@ class DialectReader:
             records.append(Record(at, session, name, args, identity, content))
             identity = content = None
             if name in _ENDING:
-                del self._translators[session]
+                self._translators.pop(session, None)
         return records

@@ -2,8 +2,10 @@
 
 The engine reads nothing and writes nothing: it takes :class:`~vtrack.replay.log_format.Record`
 objects one at a time and returns the messages each one made. Memory holds the sessions open at
-once: a session leaves the table when it exits (or is interrupted), and a later record with
-the same session id starts a new session (a new start time, so new messageIds).
+once: a session leaves the table when it exits (or is interrupted). A later record with the
+same session id starts a new session for the same viewer (a new start time, and messageIds
+numbered on from the earlier session's, so they never collide); the last
+:data:`CLOSED_KEPT` closed sessions are remembered for that.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from vtrack.settings import Settings
 #: States in which the core takes a ``load`` of the playing asset as a metadata update.
 _UPDATABLE: Final = frozenset({STARTING, *CONTENT_IN_PROGRESS})
 
+#: How many records of a session may wait for it to name its viewer.
+WAITING_LIMIT: Final = 10_000
+#: How many closed sessions are remembered (their viewer and how many messages they made).
+CLOSED_KEPT: Final = 65_536
+
 
 @attrs.define
 class ReplayStats:
@@ -31,7 +38,7 @@ class ReplayStats:
     sessions: int = 0
     callbacks: int = 0
     events: Counter[str] = attrs.field(factory=Counter)
-    #: Callbacks the sessions absorbed (:attr:`vtrack.Session.anomalies`), by reason.
+    #: Callbacks the sessions absorbed (:attr:`vtrack.Session.anomalies`), by callback and state.
     anomalies: Counter[str] = attrs.field(factory=Counter)
     #: Sessions still open at the end of the input (exited there unless kept open).
     open_at_end: int = 0
@@ -42,16 +49,16 @@ class ReplayStats:
         return sum(self.anomalies.values())
 
 
+Where = tuple[str, int]
+
+
 class ReplayError(Exception):
     """A record that stops a strict replay: ``where`` is ``(source, line)``."""
 
-    def __init__(self, where: tuple[str, int], reason: str) -> None:
+    def __init__(self, where: Where, reason: str) -> None:
         self.where = where
         self.reason = reason
         super().__init__(f"{where[0]}:{where[1]}: {reason}")
-
-
-Where = tuple[str, int]
 
 
 @attrs.define(slots=True)
@@ -65,10 +72,12 @@ class _Open:
     waiting: list[tuple[Record, Where]] | None = None
     #: Content metadata from ``content`` objects: sticks to the session.
     sticky: dict[str, Any] = attrs.field(factory=dict)
-    #: The fields of the content item playing (its load's fields over ``sticky``).
+    #: The fields of the content item the session plays (its load's fields over ``sticky``).
     item: dict[str, Any] | None = None
-    #: The item changed since the session last took it (applied when it can take it).
-    item_changed: bool = False
+    #: The item as the session last took it, when it changed since (applied when it can).
+    taken: dict[str, Any] | None = None
+    #: What the earlier session of the same id left: its viewer and next message number.
+    before: tuple[tuple[str, str], int] | None = None
 
 
 class Replayer:
@@ -89,15 +98,25 @@ class Replayer:
         self.keep_open = keep_open
         self.strict = strict
         self.stats = ReplayStats()
-        #: Sessions that ended the input without naming their viewer: (first record, reason).
-        self.unnamed_sessions: list[tuple[Where, str]] = []
+        #: Sessions that never named their viewer: (their first record, reason, how many
+        #: records were dropped). Filled as they are given up (too many records waiting) and
+        #: by :meth:`finish`.
+        self.unnamed_sessions: list[tuple[Where, str, int]] = []
         self._open: dict[str, _Open] = {}
+        #: Closed sessions, oldest first: id -> (viewer, next message number).
+        self._closed: dict[str, tuple[tuple[str, str], int]] = {}
+        #: Sessions given up for want of a viewer: their later records are refused too.
+        self._unnamed: set[str] = set()
         self._out: list[dict[str, Any]] = []
 
     @property
     def open_sessions(self) -> int:
         """How many sessions are open now."""
         return len(self._open)
+
+    def is_open(self, session: str) -> bool:
+        """Whether the session ``session`` is open (it has records and has not ended)."""
+        return session in self._open
 
     def feed(self, record: Record, where: Where) -> list[dict[str, Any]]:
         """Apply one record; return the messages it made (raises :class:`BadRecord`).
@@ -112,7 +131,7 @@ class Replayer:
             and record.identity is None
             and record.content is None
             and state.waiting is None
-            and not state.item_changed
+            and state.taken is None
             and record.at >= state.last_at
         ):
             session = state.session
@@ -125,92 +144,132 @@ class Replayer:
                     raise ReplayError(where, f"{exc} (strict)") from exc
                 if session._anomalies:
                     self._count_anomalies(session)
-                out = self._out
-                if not out:
-                    return []
-                self._out = []
-                return out
+                return self._taken()
+        return self._feed(state, record, where)
+
+    def _feed(self, state: _Open | None, record: Record, where: Where) -> list[dict[str, Any]]:
+        if record.session in self._unnamed:
+            raise BadRecord(f"session {record.session!r} never named its viewer")
         session = state.session if state is not None else None
         if state is not None and record.at < state.last_at:
             raise BadRecord(
                 f"time went backwards in session {record.session!r} "
                 f"({record.at!r} < {state.last_at!r})"
             )
+        before = self._closed.get(record.session) if state is None else state.before
+        if session is not None:
+            known_identity: tuple[str, str] | None = _record_identity(session)
+        elif before is not None:
+            known_identity = before[0]
+        else:
+            known_identity = None
         if (
             record.identity is not None
-            and session is not None
-            and (session.identity_key, session.identity) != _message_identity(record.identity)
+            and known_identity is not None
+            and record.identity != known_identity
         ):
             key, value = record.identity
             raise BadRecord(
-                f"session {record.session!r} already belongs to {_record_identity(session)}; "
-                f"got {key} {value!r}"
+                f"session {record.session!r} already belongs to {known_identity[0]} "
+                f"{known_identity[1]!r}; got {key} {value!r}"
             )
         if state is None:
-            state = _Open(record.session, last_at=record.at)
+            state = _Open(record.session, last_at=record.at, before=before)
         if record.content is not None or record.event == "load":
             self._check_content(state, record)  # the last check: it changes nothing if it fails
-        self._open[record.session] = state
+        if session is None and state.waiting is not None and len(state.waiting) >= WAITING_LIMIT:
+            self._give_up(state)
+            raise BadRecord(f"session {record.session!r} never named its viewer")
+        if record.session not in self._open:
+            self._open[record.session] = state
+            self._closed.pop(record.session, None)
         state.last_at = record.at
         if session is None:
-            if record.identity is None:
+            identity = record.identity or (before[0] if before is not None else None)
+            if identity is None:
                 if state.waiting is None:
                     state.waiting = []
                 state.waiting.append((record, where))
                 return []
-            session = self._start(state, record.identity)
+            session = self._start(state, identity)
         if state.waiting is not None:
             waiting, state.waiting = state.waiting, None
             for earlier, earlier_where in waiting:
-                self._apply(state, session, earlier, earlier_where)
-        self._apply(state, session, record, where)
-        if session.state in TERMINAL_STATES:
-            del self._open[state.key]
+                self._apply(state, session, earlier, where, earlier_where)
+        self._apply(state, session, record, where, where)
+        return self._taken()
+
+    def finish(self) -> list[dict[str, Any]]:
+        """End the input: exit the sessions still open (unless ``keep_open``).
+
+        Sessions that never named their viewer could not be replayed: they are listed in
+        :attr:`unnamed_sessions` (check it before taking the messages returned, to stop a
+        strict replay before them).
+        """
+        named = []
+        for state in list(self._open.values()):
+            if state.session is None:
+                assert state.waiting
+                self._give_up(state)
+            else:
+                named.append(state)
+        for state in named:
+            self.stats.open_at_end += 1
+            session = state.session
+            assert session is not None
+            if not self.keep_open:
+                at = session.last_at if session.last_at is not None else state.last_at
+                session.exit(at=at)  # always allowed: no anomaly, even in strict mode
+            self._close(state)
+        return self._taken()
+
+    # ------------------------------------------------------------------ internals
+    def _taken(self) -> list[dict[str, Any]]:
         out = self._out
         if not out:
             return []
         self._out = []
         return out
 
-    def finish(self) -> list[dict[str, Any]]:
-        """End the input: exit the sessions still open (unless ``keep_open``).
-
-        Sessions that never named their viewer could not be replayed: they are listed in
-        :attr:`unnamed_sessions`.
-        """
-        for state in list(self._open.values()):
-            self.stats.open_at_end += 1
-            session = state.session
-            if session is None:
-                assert state.waiting
-                first = state.waiting[0][1]
-                self.unnamed_sessions.append(
-                    (
-                        first,
-                        f"session {state.key!r} never named its viewer (user_id or "
-                        f"anonymous_id): its {len(state.waiting)} records were not replayed",
-                    )
-                )
-                del self._open[state.key]
-                continue
-            if not self.keep_open:
-                at = session.last_at if session.last_at is not None else state.last_at
-                try:
-                    session.exit(at=at)
-                except InvalidCallback as exc:  # pragma: no cover - exit is always allowed
-                    raise ReplayError(("<end of input>", 0), str(exc)) from exc
-            del self._open[state.key]
-        out, self._out = self._out, []
-        return out
-
-    # ------------------------------------------------------------------ internals
     def _start(self, state: _Open, identity: tuple[str, str]) -> Session:
         key, value = identity
         ids = {"user_id": value} if key == "user_id" else {"anonymous_id": value}
-        session = Session(state.key, sink=_Collector(self), settings=self.settings, **ids)
+        first = state.before[1] if state.before is not None else 0
+        session = Session(
+            state.key,
+            sink=_Collector(self),
+            settings=self.settings,
+            first_sequence=first,
+            **ids,
+        )
         state.session = session
         self.stats.sessions += 1
         return session
+
+    def _give_up(self, state: _Open) -> None:
+        """A session without a viewer: report it, drop its records, refuse its later ones."""
+        assert state.waiting
+        first = state.waiting[0][1]
+        self.unnamed_sessions.append(
+            (
+                first,
+                f"session {state.key!r} never named its viewer (user_id or anonymous_id): its "
+                f"{len(state.waiting)} records from this one on were not replayed",
+                len(state.waiting),
+            )
+        )
+        del self._open[state.key]
+        if len(self._unnamed) < CLOSED_KEPT:
+            self._unnamed.add(state.key)
+
+    def _close(self, state: _Open) -> None:
+        self._open.pop(state.key, None)
+        session = state.session
+        if session is None:
+            return
+        if len(self._closed) >= CLOSED_KEPT:
+            del self._closed[next(iter(self._closed))]
+        self._closed[state.key] = (_record_identity(session), session.next_sequence)
 
     def _check_content(self, state: _Open, record: Record) -> None:
         """Work out the content a record implies; raise BadRecord before anything changes."""
@@ -228,41 +287,58 @@ class Replayer:
                 )
         else:
             item = state.item or {}
-        content = _content(item)  # raises BadRecord for values Content refuses
-        del content
+        _content(item)  # raises BadRecord for values Content refuses
         state.sticky = sticky
-        if record.event == "load":
-            state.item, state.item_changed = item, False
-        elif state.item is not None and item != state.item:
-            state.item, state.item_changed = item, True
+        if record.event != "load" and state.item is not None and item != state.item:
+            if state.taken is None:
+                state.taken = state.item
+            state.item = item
 
-    def _apply(self, state: _Open, session: Session, record: Record, where: Where) -> None:
+    def _apply(
+        self, state: _Open, session: Session, record: Record, where: Where, origin: Where
+    ) -> None:
+        """Apply one record; ``origin`` is where it came from, ``where`` the line being read."""
         self.stats.callbacks += 1
+        seen = len(session._anomalies or ())
         try:
-            if state.item_changed and session.state in _UPDATABLE:
+            if state.taken is not None and session.state in _UPDATABLE:
                 assert state.item is not None
-                state.item_changed = False
-                session.load(_content(state.item), at=record.at)
+                taken, state.taken = state.taken, None
+                if not self._load(session, state.item, record.at, seen):
+                    state.item = taken  # refused: the session plays what it played
+                seen = len(session._anomalies or ())
             event, args = record.event, record.args
             if event == "timeupdate":
                 session.timeupdate(args["position"], at=record.at)
             elif event == "load":
-                assert state.item is not None
-                session.load(_content(state.item), at=record.at)
+                item = {**state.sticky, **args}
+                if self._load(session, item, record.at, seen):
+                    state.item, state.taken = item, None
             else:
                 getattr(session, event)(**args, at=record.at)
         except InvalidCallback as exc:
-            raise ReplayError(where, f"{exc} (strict)") from exc
+            reason = f"{exc} (strict)"
+            if origin != where:
+                reason = (
+                    f"the record of line {origin[1]}, applied once the viewer was named: {reason}"
+                )
+            raise ReplayError(where, reason) from exc
         if session._anomalies:
             self._count_anomalies(session)
+        if session.state in TERMINAL_STATES:
+            self._close(state)
+
+    def _load(self, session: Session, item: dict[str, Any], at: float, seen: int) -> bool:
+        """Load ``item``; whether the session took it (a refused load is an anomaly)."""
+        session.load(_content(item), at=at)
+        return len(session._anomalies or ()) == seen
 
     def _count_anomalies(self, session: Session) -> None:
         anomalies = session.anomalies
-        if anomalies:
-            for anomaly in anomalies:
-                self.stats.anomalies[f"{anomaly.callback} in {anomaly.state}"] += 1
-            # Counted: a long session's list must not grow with the log.
-            anomalies.clear()
+        for anomaly in anomalies:
+            self.stats.anomalies[f"{anomaly.callback} in {anomaly.state}"] += 1
+        # Counted: a long session's list must not grow with the log.
+        anomalies.clear()
 
 
 class _Collector:
@@ -291,11 +367,6 @@ def _content(fields: dict[str, Any]) -> Content:
         raise BadRecord(f"content: {exc}") from None
 
 
-def _message_identity(identity: tuple[str, str]) -> tuple[str, str]:
-    key, value = identity
-    return ("userId" if key == "user_id" else "anonymousId", value)
-
-
-def _record_identity(session: Session) -> str:
+def _record_identity(session: Session) -> tuple[str, str]:
     key = "user_id" if session.identity_key == "userId" else "anonymous_id"
-    return f"{key} {session.identity!r}"
+    return (key, session.identity)

@@ -50,7 +50,9 @@ class ReplayRun:
         self.strict = strict
         self.on_bad_line = on_bad_line
         self.bad_lines: list[tuple[Where, str]] = []
+        #: Lines skipped (a session given up for want of a viewer counts all its lines).
         self.bad_line_count = 0
+        self._unnamed_reported = 0
         #: Bytes read so far (for progress reports).
         self.bytes_read = 0
 
@@ -62,6 +64,7 @@ class ReplayRun:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         replayer = self.replayer
         feed = replayer.feed
+        reader = self.reader
         loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
         for path in self.inputs:
             name = source_name(path)
@@ -75,25 +78,54 @@ class ReplayRun:
                         continue  # a blank line holds nothing
                     self._bad(where, _not_json(line, exc))
                     continue
+                if reader is not None:
+                    yield from self._dialect_line(reader, obj, where)
+                    continue
                 try:
-                    if self.reader is None:
-                        messages = feed(parse_record(obj), where)
-                    else:
-                        messages = []
-                        for record in self.reader.records(obj):
-                            messages += feed(record, where)
+                    messages = feed(parse_record(obj), where)
                 except BadRecord as exc:
+                    self._report_unnamed()
                     self._bad(where, str(exc))
                     continue
                 yield from messages
-        yield from replayer.finish()
-        for where, reason in replayer.unnamed_sessions:
-            self._bad(where, reason)
+        # The sessions that never named their viewer come first: a strict replay stops before
+        # the messages of the end of the input.
+        messages = replayer.finish()
+        self._report_unnamed()
+        yield from messages
 
-    def _bad(self, where: Where, reason: str) -> None:
+    def _dialect_line(
+        self, reader: DialectReader, obj: Any, where: Where
+    ) -> Iterator[dict[str, Any]]:
+        """The messages of one raw line of a player's log (which may mean several callbacks)."""
+        try:
+            records = reader.records(obj)
+        except BadRecord as exc:
+            self._bad(where, str(exc))
+            return
+        for record in records:
+            try:
+                messages = self.replayer.feed(record, where)
+            except BadRecord as exc:
+                self._report_unnamed()
+                self._bad(where, str(exc))
+                continue
+            finally:
+                if not self.replayer.is_open(record.session):
+                    reader.forget(record.session)
+            yield from messages
+
+    def _report_unnamed(self) -> None:
+        unnamed = self.replayer.unnamed_sessions
+        while self._unnamed_reported < len(unnamed):
+            where, reason, count = unnamed[self._unnamed_reported]
+            self._unnamed_reported += 1
+            self._bad(where, reason, count)
+
+    def _bad(self, where: Where, reason: str, count: int = 1) -> None:
         if self.strict:
             raise ReplayError(where, reason)
-        self.bad_line_count += 1
+        self.bad_line_count += count
         if len(self.bad_lines) < KEPT_BAD_LINES:
             self.bad_lines.append((where, reason))
         if self.on_bad_line is not None:
