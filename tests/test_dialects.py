@@ -7,6 +7,7 @@ at 5 s, resumed, sought to 20 s at 10 s, played to the end.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,111 @@ class TestDialectReader:
         assert run.bad_lines == [
             ((str(path), 6), "vlc: \"time\" must be a finite number; got 'soon'")
         ]
+
+
+class TestPlayingOnAfterTheEnd:
+    """After the end the session is complete; playing again starts the next one."""
+
+    def names(self, translator: Any, events: list[dict[str, Any]]) -> list[str]:
+        return [name for event in events for _, name, _ in translator.feed(1.0, event)]
+
+    def test_html5_played_again_after_ended(self) -> None:
+        translator = Html5Translator()
+        base = {"currentTime": 30.0, "duration": 30.0}
+        names = self.names(
+            translator,
+            [
+                {"type": "playing", **base, "currentTime": 0.0},
+                {"type": "pause", **base, "ended": True},
+                {"type": "ended", **base, "ended": True},
+                {"type": "seeking", **base, "currentTime": 3.0},
+                {"type": "seeked", **base, "currentTime": 3.0},
+                {"type": "play", **base, "currentTime": 3.0},
+                {"type": "playing", **base, "currentTime": 3.0},
+            ],
+        )
+        assert names == ["load", "playing", "ended", "exit", "load", "play", "playing"]
+
+    def test_mpv_loaded_paused_starts_when_unpaused(self) -> None:
+        translator = MpvTranslator()
+        names = self.names(
+            translator,
+            [
+                {"property": "pause", "value": True},
+                {"event": "start-file"},
+                {"event": "file-loaded"},
+                {"property": "duration", "value": 30.0},
+                {"event": "playback-restart"},
+                {"property": "pause", "value": False},
+                {"property": "time-pos", "value": 0.5},
+            ],
+        )
+        assert names == ["load", "play", "playing", "timeupdate"]
+
+    def test_mpv_next_file_of_a_playlist_is_the_next_session(self) -> None:
+        translator = MpvTranslator()
+        one_file = [
+            {"event": "start-file"},
+            {"event": "file-loaded"},
+            {"property": "duration", "value": 30.0},
+            {"event": "playback-restart"},
+            {"event": "end-file", "reason": "eof"},
+        ]
+        names = self.names(translator, one_file + one_file + [{"event": "shutdown"}])
+        session = ["load", "play", "playing", "ended"]
+        assert names == [*session, "exit", *session, "exit"]
+
+    def test_mpv_keep_open_seek_back_then_play(self) -> None:
+        translator = MpvTranslator()
+        names = self.names(
+            translator,
+            [
+                {"event": "start-file"},
+                {"event": "file-loaded"},
+                {"property": "duration", "value": 30.0},
+                {"event": "playback-restart"},
+                {"property": "eof-reached", "value": True},
+                {"property": "pause", "value": True},
+                {"event": "seek"},
+                {"property": "time-pos", "value": 10.0},
+                {"event": "playback-restart"},
+                {"property": "pause", "value": False},
+            ],
+        )
+        assert names == ["load", "play", "playing", "ended", "exit", "load", "play", "playing"]
+
+    def test_replayed_sessions_play_again_without_anomalies(self, tmp_path: Path) -> None:
+        lines = (DATA / "mpv-keep-open.log").read_text().splitlines()
+        t_end = json.loads(lines[-3])["t"]
+        extra = [
+            {"t": t_end + 1, "session": "mpv-1", "event": "seek"},
+            {"t": t_end + 1, "session": "mpv-1", "property": "time-pos", "value": 10.0},
+            {"t": t_end + 1.1, "session": "mpv-1", "event": "playback-restart"},
+            {"t": t_end + 2, "session": "mpv-1", "property": "pause", "value": False},
+            {"t": t_end + 4, "session": "mpv-1", "property": "time-pos", "value": 12.0},
+        ]
+        body = [line for line in lines if '"shutdown"' not in line and '"end-file"' not in line]
+        text = "\n".join(body + [json.dumps(e) for e in extra]) + "\n"
+        path = tmp_path / "again.log"
+        path.write_text(text)
+        run = replay([path], dialect="mpv", strict=True)
+        events = [m["event"] for m in run]
+        assert events.count("Video Playback Started") == 2
+        assert run.stats.anomaly_count == 0
+
+
+def test_vlc_time_moving_during_a_burst_is_not_a_stall() -> None:
+    translator = TestVlcTraps().playing()
+    translator.feed(2.0, {"event": "MediaPlayerTimeChanged", "time": 1000})
+    translator.feed(2.1, {"event": "MediaPlayerBuffering", "cache": 0.0})
+    moved = translator.feed(2.5, {"event": "MediaPlayerTimeChanged", "time": 1500})
+    assert [name for _, name, _ in moved] == ["timeupdate"]
+    assert translator.feed(2.9, {"event": "MediaPlayerBuffering", "cache": 100.0}) == []
+
+
+def test_html5_an_unknown_first_event_does_not_swallow_the_load() -> None:
+    translator = Html5Translator()
+    with pytest.raises(ValueError, match="unknown media event type"):
+        translator.feed(1.0, {"type": "enterpictureinpicture", "currentTime": 0.0})
+    emitted = translator.feed(1.1, {"type": "loadedmetadata", "currentTime": 0, "duration": 9})
+    assert emitted == [(1.1, "load", {"duration": 9.0})]

@@ -14,7 +14,8 @@ An event is what a page's listener sees: ``type`` and the element's ``currentTim
   back without seek events is taken as one too (milestones fire once per session anyway).
 
 ``pagehide`` (not a media event; a recorder adds it when the page goes away) means the viewer
-left.
+left. After ``ended`` the session is complete: playing the video again exits it and starts the
+next session (same id and viewer, new messageIds).
 """
 
 from __future__ import annotations
@@ -55,18 +56,24 @@ class Html5Translator:
         self.duration: float | None = None
         self.position = 0.0
         self.seeking = False
+        self.ended = False
         self.volume: float | None = None
 
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks of one media event (see the module's docstring)."""
         kind = text(event, "type")
         if kind == "pagehide":
-            return [(at, "exit", {})]
+            return [(at, "exit", {})] if self.loaded else []
         if kind in _IGNORED:
             return []
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise UnreadableEvent(f"unknown media event type {kind!r}")
         position = number(event, "currentTime")
         assert position is not None
         duration = number(event, "duration", optional=True)
+        if self.ended and kind != "play":
+            return []  # the session is complete; playing again starts the next one
         out: list[Emitted] = []
         if not self.loaded and kind != "error":
             self.loaded = True
@@ -75,9 +82,6 @@ class Html5Translator:
         elif duration is not None and duration != self.duration:
             self.duration = duration
             out.append((at, "durationchange", {"duration": duration}))
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            raise UnreadableEvent(f"unknown media event type {kind!r}")
         out += handler(self, at, position, event)
         self.position = position
         return out
@@ -87,6 +91,11 @@ class Html5Translator:
         return []
 
     def _play(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
+        if self.ended:
+            # Played again after the end: that session is complete, the next one starts.
+            self.ended = self.seeking = False
+            load = {} if self.duration is None else {"duration": self.duration}
+            return [(at, "exit", {}), (at, "load", load), (at, "play", {})]
         return [(at, "play", {})]
 
     def _playing(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -120,6 +129,7 @@ class Html5Translator:
         return [(at, "timeupdate", {"position": position})]
 
     def _ended(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self.ended = True
         return [(at, "ended", {})]
 
     def _ratechange(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:

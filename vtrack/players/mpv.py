@@ -12,7 +12,13 @@ or an mpv event, ``{"event": name}`` (``start-file``, ``file-loaded``, ``playbac
   is the end;
 - ``paused-for-cache`` is buffering, distinct from a user pause;
 - a seek is ``seek``, the target as ``time-pos``, ``seeking`` true, ``playback-restart``,
-  ``seeking`` false; the ``seeking`` and ``playback-restart`` of loading a file are not a seek.
+  ``seeking`` false; the ``seeking`` and ``playback-restart`` of loading a file are not a seek;
+- a file loaded paused renders its first frame before anyone presses play: Video Content
+  Started waits for the unpause.
+
+After the end the session is complete. Playing on (keep-open: unpausing after a seek back) or
+the next file of a playlist ends it and starts the next session (same id and viewer, new
+messageIds).
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class MpvTranslator:
         self.speed = 1.0
         #: When the file loaded, while its duration is still to come.
         self.loaded_at: float | None = None
+        self.playing_told = False  # `playing` sent for the file
+        self.session_open = False  # callbacks sent since the last exit
 
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks of one property change or mpv event (see the module's docstring)."""
@@ -73,9 +81,30 @@ class MpvTranslator:
         if paused is None or paused == self.paused:
             return []
         self.paused = paused
-        if not self.loaded or self.loaded_at is not None or self.ended:
-            return []  # before the file plays (the load will say), or the keep-open end
-        return [(at, "pause" if paused else "play", {})]
+        if not self.loaded or self.loaded_at is not None:
+            return []  # before the file plays: the load will say
+        if self.ended:
+            # keep-open: the pause at the end is not the viewer's; playing on is a new session
+            return [] if paused else self._play_again(at)
+        if paused:
+            return [(at, "pause", {})]
+        out: list[Emitted] = [(at, "play", {})]
+        if self.started and not self.playing_told:  # it was loaded paused
+            self.playing_told = True
+            out.append((at, "playing", {"position": self.position or 0.0}))
+        return out
+
+    def _play_again(self, at: float) -> list[Emitted]:
+        """Played on after the end: that session is complete, the next one starts."""
+        self.ended = self.seeking = False
+        self.playing_told = True
+        load = {} if self.duration is None else {"duration": self.duration}
+        return [
+            (at, "exit", {}),
+            (at, "load", load),
+            (at, "play", {}),
+            (at, "playing", {"position": self.position or 0.0}),
+        ]
 
     def _time_pos(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         position = number(event, "value", optional=True)
@@ -129,9 +158,17 @@ class MpvTranslator:
 
     # ------------------------------------------------------------------ events
     def _start_file(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        self.loaded = self.started = self.ended = self.seeking = False
+        # Another file (the next of a playlist): the session of the one before is over.
+        out = self._exit(at)
+        self.loaded = self.started = self.ended = self.seeking = self.playing_told = False
         self.seek_target = self.loaded_at = self.duration = None
-        return []
+        return out
+
+    def _exit(self, at: float) -> list[Emitted]:
+        if not self.session_open:
+            return []
+        self.session_open = False
+        return [(at, "exit", {})]
 
     def _file_loaded(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         # mpv reports the duration just after `file-loaded`: Video Playback Started should
@@ -142,6 +179,7 @@ class MpvTranslator:
     def _load(self) -> list[Emitted]:
         at, self.loaded_at = self.loaded_at, None
         assert at is not None
+        self.session_open = True
         out: list[Emitted] = [
             (at, "load", {} if self.duration is None else {"duration": self.duration})
         ]
@@ -152,11 +190,9 @@ class MpvTranslator:
         return out
 
     def _seek(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        if not self.started:
-            return []
+        if not self.started or self.ended:
+            return []  # after the end, only playing on counts (a new session)
         self.seeking, self.seek_target = True, None
-        if self.ended:
-            self.ended = False  # seeking back from the end of a keep-open file plays on
         return []
 
     def _playback_restart(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -164,7 +200,10 @@ class MpvTranslator:
         if not self.started:
             self.started = True
             loading = self._load() if self.loaded_at is not None else []
-            return loading if self.paused else [*loading, (at, "playing", {"position": position})]
+            if self.paused:
+                return loading
+            self.playing_told = True
+            return [*loading, (at, "playing", {"position": position})]
         if not self.seeking:
             return []
         self.seeking = False
@@ -194,7 +233,7 @@ class MpvTranslator:
         return out
 
     def _shutdown(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        return [(at, "exit", {})]
+        return self._exit(at)
 
 
 _PROPERTIES: Final = {

@@ -13,7 +13,8 @@ libVLC shows them (``tests/data/vlc-*.log``):
   refilling its cache, invisible to the viewer. A lasting one is reported when it ends, as a
   stall from its first ``Buffering`` event to the one at 100 %;
 - ``Stopped`` comes after ``EndReached`` (and sometimes twice): once the end is reached, a
-  stop only closes the session.
+  stop only closes the session. Playing again after a stop starts the next session (same id
+  and viewer, new messageIds).
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class VlcTranslator:
         expected = previous
         if previous_at is not None and not self.paused and self.burst_since is None:
             expected += (at - previous_at) * self.rate
+        if self.burst_since is not None and abs(position - expected) <= JUMP:
+            # Time moves on during the burst: playback never stopped, so it is no stall.
+            self.burst_since = None
         if abs(position - expected) > JUMP:
             self.burst_is_seek = True  # the burst that comes with it is the seek's
             return [
