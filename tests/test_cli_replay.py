@@ -176,3 +176,66 @@ def test_a_progress_bar_on_a_terminal_leaves_the_output_alone(tmp_path: Path) ->
     assert done.returncode == 0
     assert [json.loads(line) for line in done.stdout.splitlines()] == list(replay([path]))
     assert b"callbacks per second" in shown
+
+
+class TestReviewedEdges:
+    def test_a_number_too_large_for_a_message_is_a_bad_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        records = viewing("s1", T)
+        records[5]["position"] = 1e20
+        status, out, err = run(capsys, str(write_log(tmp_path / "a.log", records)), "--quiet")
+        assert status == 1
+        assert (
+            ':6: timeupdate: "position" must be a finite number of at most 1e12; got 1e+20' in err
+        )
+        assert out  # the rest replays
+
+    def test_out_may_not_be_a_directory_or_missing_its_folder(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        log = str(log_of_two(tmp_path))
+        status, _, err = run(capsys, log, "--out", str(tmp_path))
+        assert (status, err) == (2, f"vtrack replay: --out {tmp_path}: is a directory\n")
+        status, _, err = run(capsys, log, "--out", str(tmp_path / "no" / "x.jsonl"))
+        assert status == 2
+        assert err.startswith(f"vtrack replay: cannot write {tmp_path / 'no' / 'x.jsonl'}: ")
+
+    def test_out_may_not_be_an_input(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        log = log_of_two(tmp_path)
+        before = log.read_bytes()
+        status, _, err = run(capsys, str(log), "--out", str(log))
+        assert status == 2 and "it would be emptied before it is read" in err
+        assert log.read_bytes() == before
+
+    def test_standard_input_only_once(self, capsys: pytest.CaptureFixture[str]) -> None:
+        status, _, err = run(capsys, "-", "-")
+        assert (status, err) == (2, "vtrack replay: standard input (-) can be read only once\n")
+
+    def test_a_byte_order_mark_is_not_data(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = log_of_two(tmp_path)
+        marked = tmp_path / "bom.log"
+        marked.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+        assert run(capsys, str(marked), "--quiet")[:2] == run(capsys, str(path), "--quiet")[:2]
+
+    def test_blank_lines_only_is_an_empty_log(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "blank.log").write_text("\n  \n\n")
+        status, _, err = run(capsys, str(tmp_path / "blank.log"), "--quiet")
+        assert status == 2 and err.endswith("the log is empty (blank lines only)\n")
+
+    def test_the_progress_bar_never_reads_from_a_pipe(self, tmp_path: Path) -> None:
+        import os
+
+        from vtrack.cli_replay import _total_bytes
+
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        assert _total_bytes([str(fifo)]) is None  # returns at once: nothing opened
+        assert _total_bytes([str(tmp_path)]) is None
+        assert _total_bytes([str(log_of_two(tmp_path))]) == (tmp_path / "two.log").stat().st_size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -111,9 +112,9 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vtrack replay``; returns the exit status."""
-    missing = [path for path in args.logs if path != "-" and not os.path.exists(path)]
-    if missing:
-        print(f"vtrack replay: {missing[0]}: no such file", file=sys.stderr)
+    problem = _check_paths(args.logs, args.out)
+    if problem:
+        print(f"vtrack replay: {problem}", file=sys.stderr)
         return 2
     settings = Settings(
         profile=args.profile,
@@ -121,15 +122,22 @@ def run(args: argparse.Namespace) -> int:
         milestones=args.milestones,
         milestone_basis=args.milestone_basis,
     )
-    replay = ReplayRun(
-        args.logs,
-        settings,
-        keep_open=args.keep_open,
-        strict=args.strict,
-        on_bad_line=_report_bad_line,
-        dialect=args.dialect,
-    )
-    out: IO[bytes] = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
+    try:
+        replay = ReplayRun(
+            args.logs,
+            settings,
+            keep_open=args.keep_open,
+            strict=args.strict,
+            on_bad_line=_report_bad_line,
+            dialect=args.dialect,
+        )
+        out: IO[bytes] = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
+    except ValueError as exc:
+        print(f"vtrack replay: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"vtrack replay: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     began = time.perf_counter()
     status = 0
     try:
@@ -157,6 +165,21 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def _check_paths(logs: list[str], out: str) -> str | None:
+    """Why the command cannot start with these files, if it cannot."""
+    for path in logs:
+        if path != "-" and not os.path.exists(path):
+            return f"{path}: no such file"
+    if out == "-":
+        return None
+    if os.path.isdir(out):
+        return f"--out {out}: is a directory"
+    for path in logs:
+        if path != "-" and os.path.exists(out) and os.path.samefile(path, out):
+            return f"--out {out} is also a log to read: it would be emptied before it is read"
+    return None
+
+
 def _report_bad_line(where: Where, reason: str) -> None:
     print(f"{where[0]}:{where[1]}: {reason}", file=sys.stderr)
 
@@ -181,15 +204,21 @@ def _write(replay: ReplayRun, out: IO[bytes], *, show_progress: bool) -> None:
 
 
 def _total_bytes(inputs: list[Any]) -> float | None:
-    """The size of the input, if it is all plain files (progress is shown in log bytes)."""
+    """The size of the input, if it is all regular uncompressed files (progress is in bytes).
+
+    Pipes and the like are not opened here: a byte read from them would be lost to the replay.
+    """
     total = 0
     for path in inputs:
-        if path == "-":
-            return None
-        with open(path, "rb") as stream:
-            if stream.read(2) == b"\x1f\x8b":
+        try:
+            if path == "-" or not stat.S_ISREG(os.stat(path).st_mode):
                 return None
-        total += os.path.getsize(path)
+            with open(path, "rb") as stream:
+                if stream.read(2) == b"\x1f\x8b":
+                    return None
+            total += os.path.getsize(path)
+        except OSError:
+            return None  # the replay reports it
     return float(total)
 
 

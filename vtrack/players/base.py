@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+
+#: The largest number an event may carry (whole seconds of it must fit JSON's 64-bit integers).
+MAX_NUMBER: Final = 1e12
 
 #: One callback for the core: ``(at, callback name, keyword arguments)``.
 Emitted = tuple[float, str, dict[str, Any]]
@@ -32,8 +34,10 @@ def number(event: Mapping[str, Any], key: str, *, optional: bool = False) -> flo
         if optional:
             return None
         raise UnreadableEvent(f'"{key}" is missing')
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise UnreadableEvent(f'"{key}" must be a finite number; got {value!r}')
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:  # also NaN and the infinities
+        raise UnreadableEvent(f'"{key}" must be a finite number of at most 1e12; got {value!r}')
     return float(value)
 
 

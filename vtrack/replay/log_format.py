@@ -18,7 +18,6 @@ This module only checks records and turns them into :class:`Record` objects; it 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
@@ -32,7 +31,9 @@ DEFAULT_SESSION: Final = "default"
 
 #: The latest time a record may carry (the year 9999), as the session core accepts.
 _LAST_TIME: Final = 253402300800.0
-_HUGE: Final = float("inf")
+#: The largest number a field may hold: past it no position, length or rate makes sense, and
+#: whole seconds of it would not fit a 64-bit integer in JSON output.
+MAX_NUMBER: Final = 1e12
 
 
 class BadRecord(ValueError):
@@ -200,7 +201,7 @@ def parse_record(obj: Any) -> Record:
             type(at) is float
             and 0.0 <= at < _LAST_TIME
             and type(position) is float
-            and -_HUGE < position < _HUGE
+            and -MAX_NUMBER <= position <= MAX_NUMBER
             and type(session) is str
             and session
             and (len(obj) == 3 or "session" in obj)
@@ -240,8 +241,10 @@ def _parse_any(obj: Any) -> Record:
         check, wanted = KINDS[kind]
         if not check(value):
             raise BadRecord(f'{event}: "{key}" must be {wanted}; got {value!r}')
-        if kind == "number" and not math.isfinite(value):
-            raise BadRecord(f'{event}: "{key}" must be a finite number; got {value!r}')
+        if kind == "number" and not -MAX_NUMBER <= value <= MAX_NUMBER:
+            raise BadRecord(
+                f'{event}: "{key}" must be a finite number of at most 1e12; got {value!r}'
+            )
         if kind == "ads":
             value = [_scheduled_ad(entry, index) for index, entry in enumerate(value)]
         args = _store(args, key, value)
@@ -334,7 +337,7 @@ def _content(value: Any, where: str) -> dict[str, Any]:
         if item is None:
             continue
         check, wanted = KINDS[kind]
-        if not check(item) or (kind == "number" and not math.isfinite(item)):
+        if not check(item) or (kind == "number" and not -MAX_NUMBER <= item <= MAX_NUMBER):
             raise BadRecord(f'{where}: "{key}" must be {wanted}; got {item!r}')
         if kind == "ads":
             item = [_scheduled_ad(entry, index) for index, entry in enumerate(item)]

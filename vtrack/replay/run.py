@@ -46,6 +46,8 @@ class ReplayRun:
         self.reader = None if dialect == "vtrack" else DialectReader(dialect)
         if not self.inputs:
             raise ValueError("nothing to replay: give at least one log (or - for stdin)")
+        if sum(os.fspath(path) == "-" for path in self.inputs) > 1:
+            raise ValueError("standard input (-) can be read only once")
         self.replayer = Replayer(settings, keep_open=keep_open, strict=strict)
         self.strict = strict
         self.on_bad_line = on_bad_line

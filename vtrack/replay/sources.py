@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import IO, Final
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
+_BOM: Final = b"\xef\xbb\xbf"
 
 
 class SourceError(Exception):
@@ -36,11 +37,16 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
     except OSError as exc:
         raise SourceError(f"{name}: cannot read: {exc.strerror or exc}") from None
     count = 0
+    data = False  # a line with something on it was seen
     try:
         stream: IO[bytes] = raw
         if _peek(raw, 2) == _GZIP_MAGIC:
             stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
         for count, line in enumerate(stream, 1):
+            if not data:
+                if count == 1 and line.startswith(_BOM):
+                    line = line[len(_BOM) :]  # some Windows tools write one
+                data = not line.isspace() and bool(line)
             yield count, line
     except (OSError, EOFError, zlib.error) as exc:
         where = f"{name}:{count + 1}" if count else name
@@ -54,8 +60,8 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
     finally:
         if not stdin:
             raw.close()
-    if count == 0:
-        raise SourceError(f"{name}: the log is empty")
+    if not data:
+        raise SourceError(f"{name}: the log is empty" + (" (blank lines only)" if count else ""))
 
 
 def _peek(stream: IO[bytes], size: int) -> bytes:
