@@ -346,9 +346,13 @@ class TestPlayingOnAfterTheEnd:
         path = tmp_path / "again.log"
         path.write_text(text)
         run = replay([path], dialect="mpv", strict=True)
-        events = [m["event"] for m in run]
+        messages = list(run)
+        events = [m["event"] for m in messages]
         assert events.count("Video Playback Started") == 2
         assert run.stats.anomaly_count == 0
+        # The translator lived on: the next session plays on from 10 s (position 12 at exit).
+        assert messages[-1]["event"] == "Video Playback Exited"
+        assert messages[-1]["properties"]["position"] == 12
 
 
 def test_vlc_time_moving_during_a_burst_is_not_a_stall() -> None:
@@ -366,3 +370,19 @@ def test_html5_an_unknown_first_event_does_not_swallow_the_load() -> None:
         translator.feed(1.0, {"type": "enterpictureinpicture", "currentTime": 0.0})
     emitted = translator.feed(1.1, {"type": "loadedmetadata", "currentTime": 0, "duration": 9})
     assert emitted == [(1.1, "load", {"duration": 9.0})]
+
+
+def test_ended_sessions_leave_no_translator_behind(tmp_path: Path) -> None:
+    lines = (DATA / "vlc.log").read_text().splitlines()
+    many = []
+    for index in range(20):
+        for line in lines:
+            record = json.loads(line)
+            record["session"] = f"vlc-{index}"
+            many.append(json.dumps(record))
+    path = tmp_path / "many.log"
+    path.write_text("\n".join(many) + "\n")
+    run = replay([path], dialect="vlc", strict=True)
+    assert sum(1 for m in run if m["event"] == "Video Playback Exited") == 20
+    assert run.reader is not None
+    assert run.reader._translators == {} and run.reader._last_at == {}

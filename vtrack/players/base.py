@@ -19,6 +19,10 @@ class UnreadableEvent(ValueError):
 class Translator(Protocol):
     """Turns one player session's events into core callbacks, in order."""
 
+    #: The player said it is done (stopped, shut down, the page went away): nothing that
+    #: comes later needs what this translator knows.
+    finished: bool
+
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks the player event ``event`` (seen at ``at``) means; may be none.
 

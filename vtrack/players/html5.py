@@ -57,12 +57,14 @@ class Html5Translator:
         self.position = 0.0
         self.seeking = False
         self.ended = False
+        self.finished = False
         self.volume: float | None = None
 
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks of one media event (see the module's docstring)."""
         kind = text(event, "type")
         if kind == "pagehide":
+            self.finished = True
             return [(at, "exit", {})] if self.loaded else []
         if kind in _IGNORED:
             return []

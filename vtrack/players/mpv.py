@@ -58,6 +58,7 @@ class MpvTranslator:
         self.loaded_at: float | None = None
         self.playing_told = False  # `playing` sent for the file
         self.session_open = False  # callbacks sent since the last exit
+        self.finished = False
 
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks of one property change or mpv event (see the module's docstring)."""
@@ -233,6 +234,7 @@ class MpvTranslator:
         return out
 
     def _shutdown(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self.finished = True
         return self._exit(at)
 
 

@@ -59,6 +59,7 @@ class VlcTranslator:
         self.position_at: float | None = None  # when `position` was reported
         self.burst_since: float | None = None  # a buffering burst under way since then
         self.burst_is_seek = False
+        self.finished = False
 
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks of one media player event (see the module's docstring)."""
@@ -69,7 +70,7 @@ class VlcTranslator:
         return handler(self, at, event)
 
     def _opening(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        self.loaded = self.started = self.ended = self.paused = False
+        self.loaded = self.started = self.ended = self.paused = self.finished = False
         return []
 
     def _length(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -150,6 +151,7 @@ class VlcTranslator:
         return [(at, "ended", {})]
 
     def _stopped(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self.finished = True
         if not self.loaded:
             return []
         self.loaded = False

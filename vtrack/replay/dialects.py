@@ -17,8 +17,6 @@ from vtrack.replay.log_format import BadRecord, Record, parse_envelope
 #: The log dialects: vtrack's own format, and one per player translator.
 DIALECTS: Final = ("vtrack", *TRANSLATORS)
 
-_ENDING: Final = frozenset({"exit", "interrupt"})
-
 
 class DialectReader:
     """Turns one dialect's decoded records into :class:`Record` objects, session by session."""
@@ -36,6 +34,11 @@ class DialectReader:
         self._pending: dict[str, tuple[tuple[str, str] | None, dict[str, Any] | None]] = {}
         #: The time of each session's last raw record: time must not go back.
         self._last_at: dict[str, float] = {}
+
+    def finished(self, session: str) -> bool:
+        """Whether the player of ``session`` said it is done (see ``Translator.finished``)."""
+        translator = self._translators.get(session)
+        return translator is not None and translator.finished
 
     def forget(self, session: str) -> None:
         """The session ended: a later record of the same id starts afresh."""
@@ -79,6 +82,4 @@ class DialectReader:
         for at, name, args in emitted:
             records.append(Record(at, session, name, args, identity, content))
             identity = content = None
-            if name in _ENDING:
-                self._translators.pop(session, None)
         return records

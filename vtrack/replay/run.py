@@ -10,7 +10,7 @@ import orjson
 
 from vtrack.replay.dialects import DialectReader
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
-from vtrack.replay.log_format import BadRecord, parse_record
+from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
 from vtrack.replay.sources import read_lines, source_name
 from vtrack.settings import Settings
 
@@ -105,6 +105,7 @@ class ReplayRun:
         except BadRecord as exc:
             self._bad(where, str(exc))
             return
+        session = obj.get("session", DEFAULT_SESSION)
         for record in records:
             try:
                 messages = self.replayer.feed(record, where)
@@ -112,10 +113,11 @@ class ReplayRun:
                 self._report_unnamed()
                 self._bad(where, str(exc))
                 continue
-            finally:
-                if not self.replayer.is_open(record.session):
-                    reader.forget(record.session)
             yield from messages
+        # A session that ended (and did not start again on the same line) is forgotten, and
+        # so is a player that said it is done.
+        if not self.replayer.is_open(session) and (records or reader.finished(session)):
+            reader.forget(session)
 
     def _report_unnamed(self) -> None:
         unnamed = self.replayer.unnamed_sessions
