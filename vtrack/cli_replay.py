@@ -12,6 +12,7 @@ from typing import IO, Any
 
 import orjson
 
+from vtrack import cli_delivery
 from vtrack.errors import VtrackError
 from vtrack.profiles import PROFILES
 from vtrack.replay.dialects import DIALECTS
@@ -29,8 +30,10 @@ examples:
   vtrack replay player.log --profile vimeo-ott --milestone-basis watched --strict
   vtrack replay mpv-session.log --dialect mpv    a raw log of python-mpv observations
 
-exit status: 0 all lines replayed; 1 some lines were skipped (each reported as FILE:LINE:
-reason on stderr); 2 stopped: a bad line with --strict, or a log that cannot be read.
+exit status: 0 all lines replayed (and delivered); 1 some lines were skipped (each reported as
+FILE:LINE: reason on stderr); 2 stopped: a bad line with --strict, a log that cannot be read,
+or a delivery that cannot start; 3 with --sink, not everything was delivered (what was not is
+kept: in the --spool outbox, or in the --undelivered file).
 """
 
 
@@ -89,9 +92,10 @@ def add_parser(
     )
     parser.add_argument(
         "--out",
-        default="-",
+        default=None,
         metavar="FILE",
-        help="where the messages go: a file (replaced) or - for stdout (default)",
+        help="where the messages go: a file (replaced) or - for stdout (the default, unless "
+        "--sink sends them)",
     )
     parser.add_argument(
         "--keep-open",
@@ -108,11 +112,13 @@ def add_parser(
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary on stderr"
     )
+    cli_delivery.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vtrack replay``; returns the exit status."""
-    problem = _check_paths(args.logs, args.out)
+    target = args.out if args.out is not None or args.sink is not None else "-"
+    problem = _check_paths(args.logs, target)
     if problem:
         print(f"vtrack replay: {problem}", file=sys.stderr)
         return 2
@@ -122,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         milestones=args.milestones,
         milestone_basis=args.milestone_basis,
     )
+    out: IO[bytes] | None = None
+    delivery: cli_delivery.Delivery | None = None
     try:
         replay = ReplayRun(
             args.logs,
@@ -131,46 +139,58 @@ def run(args: argparse.Namespace) -> int:
             on_bad_line=_report_bad_line,
             dialect=args.dialect,
         )
-        out: IO[bytes] = sys.stdout.buffer if args.out == "-" else open(args.out, "wb")  # noqa: SIM115
-    except ValueError as exc:
+        if args.sink is not None:
+            delivery = cli_delivery.Delivery(args)
+        if target == "-":
+            out = sys.stdout.buffer
+        elif target is not None:
+            out = open(target, "wb")  # noqa: SIM115 - closed below
+    except (ValueError, cli_delivery.SetupError) as exc:
         print(f"vtrack replay: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"vtrack replay: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     began = time.perf_counter()
     status = 0
     try:
-        _write(replay, out, show_progress=not args.quiet and sys.stderr.isatty())
+        _write(replay, out, delivery, show_progress=not args.quiet and sys.stderr.isatty())
     except BrokenPipeError:
         # The reader went away (`vtrack replay ... | head`): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except (ReplayError, SourceError) as exc:
-        print(f"vtrack replay: {exc}", file=sys.stderr)
-        status = 2
-    except VtrackError as exc:
+        status = 1
+    except (ReplayError, SourceError, VtrackError) as exc:
         print(f"vtrack replay: {exc}", file=sys.stderr)
         status = 2
     finally:
-        out.flush()
-        if args.out != "-":
-            out.close()
+        if out is not None:
+            out.flush()
+            if target != "-":
+                out.close()
     elapsed = time.perf_counter() - began
+    outcome = delivery.finish() if delivery is not None else None
     if not args.quiet:
-        _summary(replay, elapsed)
+        _summary(replay, elapsed, outcome)
+    if outcome is not None and not outcome.complete:
+        print(
+            f"vtrack replay: {outcome.kept + outcome.refused + outcome.dead:,} messages were "
+            f"not delivered; they are kept in {outcome.where_kept or 'the outbox'}",
+            file=sys.stderr,
+        )
+        if status == 0:
+            status = 3
     if status == 0 and replay.bad_line_count:
         status = 1
     return status
 
 
-def _check_paths(logs: list[str], out: str) -> str | None:
+def _check_paths(logs: list[str], out: str | None) -> str | None:
     """Why the command cannot start with these files, if it cannot."""
     for path in logs:
         if path != "-" and not os.path.exists(path):
             return f"{path}: no such file"
-    if out == "-":
+    if out is None or out == "-":
         return None
     if os.path.isdir(out):
         return f"--out {out}: is a directory"
@@ -184,23 +204,51 @@ def _report_bad_line(where: Where, reason: str) -> None:
     print(f"{where[0]}:{where[1]}: {reason}", file=sys.stderr)
 
 
-def _write(replay: ReplayRun, out: IO[bytes], *, show_progress: bool) -> None:
+def _write(
+    replay: ReplayRun,
+    out: IO[bytes] | None,
+    delivery: cli_delivery.Delivery | None,
+    *,
+    show_progress: bool,
+) -> None:
     # Compact, keys in order, UTF-8: the same messages always give the same bytes.
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    write = out.write
-    if not show_progress:
-        for message in replay:
-            write(dumps(message, option=newline))
-        return
-    from rich.progress import Progress  # only when a person watches
-
-    total = _total_bytes(replay.inputs)
-    with Progress(transient=True, console=_stderr_console()) as progress:
-        task = progress.add_task("replaying", total=total)
+    write = out.write if out is not None else None
+    take = delivery.take if delivery is not None else None
+    progress = _Progress(replay, delivery) if show_progress else None
+    try:
         for count, message in enumerate(replay):
-            write(dumps(message, option=newline))
-            if count % 1024 == 0:
-                progress.update(task, completed=replay.bytes_read)
+            if write is not None:
+                write(dumps(message, option=newline))
+            if take is not None:
+                take(message)
+            if progress is not None and count % 1024 == 0:
+                progress.update()
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+class _Progress:
+    """A progress bar on stderr (a person watches): log bytes read, and messages delivered."""
+
+    def __init__(self, replay: ReplayRun, delivery: cli_delivery.Delivery | None) -> None:
+        from rich.progress import Progress
+
+        self.replay, self.delivery = replay, delivery
+        self.bar = Progress(transient=True, console=_stderr_console())
+        self.bar.start()
+        self.reading = self.bar.add_task("replaying", total=_total_bytes(replay.inputs))
+        self.sending = self.bar.add_task("delivered", total=None) if delivery else None
+
+    def update(self) -> None:
+        self.bar.update(self.reading, completed=self.replay.bytes_read)
+        if self.delivery is not None and self.sending is not None:
+            delivered, emitted = self.delivery.progress()
+            self.bar.update(self.sending, completed=delivered, total=emitted)
+
+    def stop(self) -> None:
+        self.bar.stop()
 
 
 def _total_bytes(inputs: list[Any]) -> float | None:
@@ -228,7 +276,9 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _summary(replay: ReplayRun, elapsed: float) -> None:
+def _summary(
+    replay: ReplayRun, elapsed: float, outcome: cli_delivery.Outcome | None = None
+) -> None:
     from rich.table import Table
 
     stats = replay.stats
@@ -249,4 +299,13 @@ def _summary(replay: ReplayRun, elapsed: float) -> None:
     table.add_row("lines skipped", f"{replay.bad_line_count:,}")
     for (source, line), reason in replay.bad_lines[:10]:
         table.add_row(f"  {source}:{line}", reason if len(reason) < 60 else reason[:57] + "...")
+    if outcome is not None:
+        table.add_row("messages sent to the endpoint", f"{outcome.emitted:,}")
+        table.add_row("  delivered", f"{outcome.delivered:,}")
+        table.add_row("  sent again after a failure", f"{outcome.retried:,}")
+        table.add_row("  refused by the endpoint (dead letters)", f"{outcome.dead:,}")
+        table.add_row("  not delivered in time (kept)", f"{outcome.kept:,}")
+        table.add_row("  not sendable (too large, not JSON; kept)", f"{outcome.refused:,}")
+        if outcome.where_kept:
+            table.add_row("  kept in", outcome.where_kept)
     _stderr_console().print(table)

@@ -1,0 +1,117 @@
+"""``vtrack replay --sink``: a replay delivered to a real HTTP collector on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from collector import Collector, free_port
+from test_cli_replay import log_of_two
+
+from vtrack.cli import main
+from vtrack.replay import replay
+from vtrack.sinks.http import HttpSink
+
+
+@pytest.fixture(autouse=True)
+def write_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VTRACK_WRITE_KEY", "key-from-the-environment")
+
+
+def ids_of(path: Path) -> list[str]:
+    return [message["messageId"] for message in replay([path])]
+
+
+def test_every_message_arrives(
+    tmp_path: Path, collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = log_of_two(tmp_path)
+    status = main(["replay", str(log), "--sink", "endpoint", "--url", collector.url])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert sorted(collector.accepted_ids()) == sorted(ids_of(log))
+    assert captured.out == ""  # with --sink, nothing on stdout unless --out says so
+    assert "delivered" in captured.err
+    assert "key-from-the-environment" not in captured.err
+    auth = collector.requests[0]["headers"]["Authorization"]
+    assert auth.startswith("Basic ")
+
+
+def test_out_as_well(tmp_path: Path, collector: Collector) -> None:
+    log = log_of_two(tmp_path)
+    out = tmp_path / "copy.jsonl"
+    status = main(["replay", str(log), "--sink", "endpoint", "--url", collector.url,
+                   "--out", str(out), "--quiet"])  # fmt: skip
+    assert status == 0
+    written = [json.loads(line)["messageId"] for line in out.read_text().splitlines()]
+    assert written == ids_of(log) and sorted(collector.accepted_ids()) == sorted(written)
+
+
+def test_no_write_key_says_where_to_put_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("VTRACK_WRITE_KEY")
+    status = main(["replay", str(log_of_two(tmp_path)), "--sink", "segment"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == (
+        "vtrack replay: --sink segment needs a write key: set SEGMENT_WRITE_KEY "
+        "(or give --write-key-file)\n"
+    )
+
+
+def test_a_write_key_file(tmp_path: Path, collector: Collector) -> None:
+    key = tmp_path / "key"
+    key.write_text("from-a-file\n")
+    status = main(["replay", str(log_of_two(tmp_path)), "--sink", "endpoint", "--url",
+                   collector.url, "--write-key-file", str(key), "--quiet"])  # fmt: skip
+    assert status == 0
+    import base64
+
+    auth = collector.requests[0]["headers"]["Authorization"].removeprefix("Basic ")
+    assert base64.b64decode(auth).decode() == "from-a-file:"
+
+
+def test_an_endpoint_that_is_down_loses_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = log_of_two(tmp_path)
+    kept = tmp_path / "kept.jsonl"
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"
+    status = main(["replay", str(log), "--sink", "endpoint", "--url", url, "--quiet",
+                   "--deliver-timeout", "1", "--undelivered", str(kept)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 3
+    assert f"not delivered; they are kept in {kept}" in err
+    assert [json.loads(line)["messageId"] for line in kept.read_text().splitlines()] == ids_of(log)
+
+
+def test_with_an_outbox_the_next_sink_delivers_what_is_left(
+    tmp_path: Path, collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = log_of_two(tmp_path)
+    outbox = tmp_path / "outbox.db"
+    down = f"http://127.0.0.1:{free_port()}/v1/batch"
+    status = main(["replay", str(log), "--sink", "endpoint", "--url", down, "--quiet",
+                   "--deliver-timeout", "1", "--spool", str(outbox)])  # fmt: skip
+    assert status == 3
+    assert f"kept in the outbox {outbox}" in capsys.readouterr().err
+    sink = HttpSink("endpoint", write_key="k", url=collector.url, spool=outbox)
+    report = sink.close(timeout=10)
+    assert report.complete
+    assert sorted(collector.accepted_ids()) == sorted(ids_of(log))
+
+
+def test_refused_batches_are_kept_too(
+    tmp_path: Path, collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = log_of_two(tmp_path)
+    kept = tmp_path / "kept.jsonl"
+    collector.script = [(400, {})] * 50
+    status = main(["replay", str(log), "--sink", "endpoint", "--url", collector.url,
+                   "--quiet", "--undelivered", str(kept)])  # fmt: skip
+    assert status == 3
+    assert sorted(json.loads(line)["messageId"] for line in kept.read_text().splitlines()) == (
+        sorted(ids_of(log))
+    )
