@@ -115,3 +115,24 @@ def test_refused_batches_are_kept_too(
     assert sorted(json.loads(line)["messageId"] for line in kept.read_text().splitlines()) == (
         sorted(ids_of(log))
     )
+
+
+def test_ctrl_c_still_delivers_what_the_sink_took(
+    tmp_path: Path, collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vtrack import cli_delivery
+
+    taken: list[str] = []
+    original = cli_delivery.Delivery.take
+
+    def take_then_interrupt(self: cli_delivery.Delivery, message: dict[str, object]) -> None:
+        if len(taken) == 5:
+            raise KeyboardInterrupt
+        original(self, message)
+        taken.append(str(message["messageId"]))
+
+    monkeypatch.setattr(cli_delivery.Delivery, "take", take_then_interrupt)
+    status = main(["replay", str(log_of_two(tmp_path)), "--sink", "endpoint", "--url",
+                   collector.url, "--quiet"])  # fmt: skip
+    assert status == 130
+    assert sorted(collector.accepted_ids()) == sorted(taken)

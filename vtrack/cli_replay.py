@@ -163,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
     except (ReplayError, SourceError, VtrackError) as exc:
         print(f"vtrack replay: {exc}", file=sys.stderr)
         status = 2
+    except KeyboardInterrupt:
+        # Stop reading, but deliver (or keep) what was already handed to the sink.
+        print("vtrack replay: interrupted", file=sys.stderr)
+        status = 130
     finally:
         if out is not None:
             out.flush()
