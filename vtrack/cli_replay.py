@@ -33,7 +33,8 @@ examples:
 exit status: 0 all lines replayed (and delivered); 1 some lines were skipped (each reported as
 FILE:LINE: reason on stderr); 2 stopped: a bad line with --strict, a log that cannot be read,
 or a delivery that cannot start; 3 with --sink, not everything was delivered (what was not is
-kept: in the --spool outbox, or in the --undelivered file).
+kept: in the --spool outbox, or in the --undelivered file); 130 interrupted (Ctrl-C: what was
+already handed to --sink is still delivered or kept).
 """
 
 
