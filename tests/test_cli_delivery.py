@@ -83,7 +83,7 @@ def test_an_endpoint_that_is_down_loses_nothing(
                    "--deliver-timeout", "1", "--undelivered", str(kept)])  # fmt: skip
     err = capsys.readouterr().err
     assert status == 3
-    assert f"not delivered; they are kept in {kept}" in err
+    assert err == f"vtrack replay: not everything was delivered: 14 were written to {kept}\n"
     assert [json.loads(line)["messageId"] for line in kept.read_text().splitlines()] == ids_of(log)
 
 
@@ -96,7 +96,7 @@ def test_with_an_outbox_the_next_sink_delivers_what_is_left(
     status = main(["replay", str(log), "--sink", "endpoint", "--url", down, "--quiet",
                    "--deliver-timeout", "1", "--spool", str(outbox)])  # fmt: skip
     assert status == 3
-    assert f"kept in the outbox {outbox}" in capsys.readouterr().err
+    assert f"14 wait in the outbox {outbox}" in capsys.readouterr().err
     sink = HttpSink("endpoint", write_key="k", url=collector.url, spool=outbox)
     report = sink.close(timeout=10)
     assert report.complete
@@ -136,3 +136,116 @@ def test_ctrl_c_still_delivers_what_the_sink_took(
                    collector.url, "--quiet"])  # fmt: skip
     assert status == 130
     assert sorted(collector.accepted_ids()) == sorted(taken)
+
+
+class TestReviewedEdges:
+    def test_a_reused_session_id_with_another_viewer_is_that_viewer(self, tmp_path: Path) -> None:
+        from test_replay import T, viewing, write_log
+
+        first = [{k: v for k, v in r.items() if k != "session"} for r in viewing("x", T, "a")]
+        second = [{k: v for k, v in r.items() if k != "session"} for r in viewing("x", T + 50, "b")]
+        run = replay([write_log(tmp_path / "1.log", first), write_log(tmp_path / "2.log", second)])
+        viewers = [m["anonymousId"] for m in run]
+        assert viewers == ["a"] * 7 + ["b"] * 7 and run.bad_line_count == 0
+
+    @pytest.mark.parametrize(
+        ("option", "value", "reason"),
+        [
+            ("--deliver-timeout", "nan", "must be a number of seconds >= 0; got 'nan'"),
+            ("--deliver-timeout", "-1", "must be a number of seconds >= 0; got '-1'"),
+        ],
+    )
+    def test_bad_timeouts(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str,
+        reason: str,
+    ) -> None:  # fmt: skip
+        with pytest.raises(SystemExit):
+            main(["replay", str(log_of_two(tmp_path)), "--sink", "segment", option, value])
+        assert reason in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("args", "reason"),
+        [
+            (["--url", "http://"], "--url must be an http:// or https:// URL with a host"),
+            (["--url", "ftp://example.com/v1/batch"], "--url must be an http:// or https://"),
+            (["--url", "http://127.0.0.1:99999/v1/batch"], "--url has no valid port"),
+            (["--sink", "rudderstack"], "--sink rudderstack needs --url"),
+            (["--undelivered", "."], "--undelivered . is a directory"),
+            (["--undelivered", "/nonexistent-folder/x.jsonl"], "cannot write in /nonexistent"),
+            (["--spool", "."], "--spool .: cannot use it as an outbox"),
+        ],
+    )
+    def test_setup_problems_are_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], reason: str
+    ) -> None:
+        sink = [] if "--sink" in args else ["--sink", "endpoint"]
+        url = (
+            [] if "--url" in args or "--sink" in args else ["--url", "http://127.0.0.1:9/v1/batch"]
+        )
+        status = main(["replay", str(log_of_two(tmp_path)), *sink, *url, *args])
+        err = capsys.readouterr().err
+        assert status == 2, err
+        assert err.startswith("vtrack replay: ") and reason in err and err.count("\n") == 1
+
+    def test_an_empty_key_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        key = tmp_path / "key"
+        key.write_text("")
+        status = main(["replay", str(log_of_two(tmp_path)), "--sink", "segment",
+                       "--write-key-file", str(key)])  # fmt: skip
+        assert status == 2
+        assert capsys.readouterr().err == (
+            f"vtrack replay: {key} holds no write key on its first line\n"
+        )
+
+    def test_an_unwritable_output_still_delivers(
+        self, tmp_path: Path, collector: Collector, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        log = log_of_two(tmp_path)
+        status = main(["replay", str(log), "--sink", "endpoint", "--url", collector.url,
+                       "--out", "/dev/full", "--quiet"])  # fmt: skip
+        assert status == 2
+        assert "cannot write /dev/full" in capsys.readouterr().err
+        assert collector.accepted_ids()  # what the sink took went out
+
+    def test_what_is_kept_after_giving_up_stays_in_order(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from vtrack import cli_delivery
+        from vtrack.errors import QueueFull
+
+        calls = {"n": 0}
+
+        def full_after_three(self: HttpSink, message: dict[str, object]) -> None:
+            calls["n"] += 1
+            if calls["n"] > 3:
+                raise QueueFull("full")
+            original_emit(self, message)
+
+        original_emit = HttpSink.emit
+        monkeypatch.setattr(HttpSink, "emit", full_after_three)
+        log = log_of_two(tmp_path)
+        kept = tmp_path / "kept.jsonl"
+        down = f"http://127.0.0.1:{free_port()}/v1/batch"
+        status = main(["replay", str(log), "--sink", "endpoint", "--url", down, "--quiet",
+                       "--deliver-timeout", "0", "--undelivered", str(kept)])  # fmt: skip
+        assert status == 3
+        del cli_delivery
+        lines = [json.loads(line)["messageId"] for line in kept.read_text().splitlines()]
+        assert lines == ids_of(log)
+
+
+def test_ctrl_c_during_the_final_wait_keeps_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(self: HttpSink, timeout: float | None = 30.0) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(HttpSink, "flush", interrupted)
+    log = log_of_two(tmp_path)
+    kept = tmp_path / "kept.jsonl"
+    down = f"http://127.0.0.1:{free_port()}/v1/batch"
+    status = main(["replay", str(log), "--sink", "endpoint", "--url", down, "--quiet",
+                   "--undelivered", str(kept)])  # fmt: skip
+    assert status == 130
+    assert "14 were written to" in capsys.readouterr().err
+    assert [json.loads(line)["messageId"] for line in kept.read_text().splitlines()] == ids_of(log)

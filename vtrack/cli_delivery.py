@@ -2,25 +2,45 @@
 
 Messages go to an :class:`~vtrack.sinks.http.HttpSink`. Whatever is not delivered when the
 command ends is kept: in the durable outbox with ``--spool`` (the next sink on it sends it),
-or else written, with the batches the endpoint refused, to the ``--undelivered`` file as JSON
-Lines (one message per line, as the endpoint would have received it).
+or else appended, with the batches the endpoint refused, to the ``--undelivered`` file as JSON
+Lines, in replay order, as the endpoint would have received them. If that file cannot be
+written, a fresh file in the temporary directory takes them (and the report says where).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import math
 import os
+import sqlite3
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
+import httpx
 
 from vtrack.delivery.destinations import DESTINATIONS, KEY_VARIABLES
-from vtrack.delivery.encoding import EncodingError, MessageTooLarge
+from vtrack.delivery.encoding import EncodingError, MessageTooLarge, encode
 from vtrack.errors import QueueFull
 from vtrack.sinks.http import HttpSink
+
+#: A write key is one short line; a key file is not read past this.
+_KEY_FILE_LIMIT = 4096
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0; got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,10 +80,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--deliver-timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
-        help="how long to wait at the end for delivery (default 60)",
+        help="how long to wait for the endpoint: for room while it is away, and at the end "
+        "(default 60)",
     )
     group.add_argument(
         "--undelivered",
@@ -81,14 +102,17 @@ class SetupError(Exception):
 
 def write_key(args: argparse.Namespace) -> str:
     """The write key, from ``--write-key-file`` or the preset's environment variable."""
-    if args.write_key_file is not None:
+    path: Path | None = args.write_key_file
+    if path is not None:
         try:
-            path: Path = args.write_key_file
-            key = path.read_text(encoding="utf-8").splitlines()[0].strip()
-        except (OSError, IndexError, UnicodeDecodeError) as exc:
-            raise SetupError(f"cannot read a write key from {args.write_key_file}: {exc}") from None
+            with path.open("rb") as stream:
+                head = stream.read(_KEY_FILE_LIMIT)
+            lines = head.decode("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SetupError(f"cannot read a write key from {path}: {exc}") from None
+        key = lines[0].strip() if lines else ""
         if not key:
-            raise SetupError(f"{args.write_key_file} holds no write key on its first line")
+            raise SetupError(f"{path} holds no write key on its first line")
         return key
     variable = KEY_VARIABLES[args.sink]
     key = os.environ.get(variable, "").strip()
@@ -99,24 +123,68 @@ def write_key(args: argparse.Namespace) -> str:
     return key
 
 
+def _check(args: argparse.Namespace) -> None:
+    """Refuse what would only fail later: a bad URL, an unusable outbox or file path."""
+    if args.url is None:
+        if args.sink in ("rudderstack", "endpoint"):
+            raise SetupError(f"--sink {args.sink} needs --url (the data plane or endpoint URL)")
+    else:
+        try:
+            url = httpx.URL(args.url)
+            port = url.port
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise SetupError(f"--url {args.url!r} is not a URL: {exc}") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise SetupError(
+                f"--url must be an http:// or https:// URL with a host; got {args.url!r}"
+            )
+        if port is not None and not 0 < port < 65536:
+            raise SetupError(f"--url has no valid port: {args.url!r}")
+    if args.spool is None:
+        target: Path = args.undelivered
+        if target.is_dir():
+            raise SetupError(f"--undelivered {target} is a directory")
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise SetupError(f"--undelivered {target}: cannot write in {folder}")
+
+
 @attrs.define
 class Outcome:
     """What the delivery came to."""
 
+    #: Messages of this replay handed to the delivery.
+    taken: int = 0
+    #: The sink's counts (with an outbox, they include what earlier runs left there).
     emitted: int = 0
     delivered: int = 0
     retried: int = 0
     dead: int = 0
-    #: Not delivered when the command ended: kept in the outbox, or written to the file.
-    kept: int = 0
-    #: Messages the sink could not take at all (too large, or not JSON), written to the file.
+    #: Not delivered when the command ended and still in the outbox.
+    in_outbox: int = 0
+    #: Written to the undelivered file: not delivered in time, refused by the endpoint, or
+    #: not sendable at all (too large, not JSON; ``refused`` counts those).
+    in_file: int = 0
     refused: int = 0
-    where_kept: str = ""
+    outbox: str = ""
+    files: list[str] = attrs.field(factory=list)
+    interrupted: bool = False
 
     @property
     def complete(self) -> bool:
         """Everything was delivered."""
-        return not (self.dead or self.kept or self.refused)
+        return not (self.dead or self.in_outbox or self.in_file)
+
+    def where(self) -> str:
+        """Where what was not delivered is, in words."""
+        places = []
+        if self.in_outbox:
+            places.append(f"{self.in_outbox:,} wait in the outbox {self.outbox}")
+        if self.in_file:
+            places.append(f"{self.in_file:,} were written to {' and '.join(self.files)}")
+        if self.dead and self.outbox:
+            places.append(f"{self.dead:,} refused by the endpoint stay in the outbox")
+        return "; ".join(places)
 
 
 class Delivery:
@@ -125,29 +193,36 @@ class Delivery:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.spool: Path | None = args.spool
-        self.undelivered: Path = args.undelivered
+        self.outcome = Outcome(outbox=str(self.spool) if self.spool is not None else "")
         self._file: IO[bytes] | None = None
-        self.outcome = Outcome()
-        self._gave_up = False
+        self._closed = False
+        _check(args)
+        key = write_key(args)
+        # The summary tells what the sink's warnings would (dead letters, what is left).
+        logging.getLogger("vtrack.http").setLevel(logging.ERROR)
         try:
             self.sink = HttpSink(
                 args.sink,
-                write_key=write_key(args),
+                write_key=key,
                 region=args.region,
                 url=args.url,
                 spool=self.spool,
+                emit_timeout=min(5.0, args.deliver_timeout),
             )
         except ValueError as exc:
-            raise SetupError(str(exc)) from None
+            raise SetupError(str(exc).replace("url=", "--url")) from None
+        except (sqlite3.Error, OSError) as exc:
+            raise SetupError(f"--spool {self.spool}: cannot use it as an outbox: {exc}") from None
 
     def take(self, message: dict[str, Any]) -> None:
         """Send one message; it waits while the sink's memory is full, and never drops it.
 
-        If the endpoint stays away for ``--deliver-timeout`` (no outbox to hold more), this
-        message and every later one are kept instead of sent.
+        If the endpoint stays away for ``--deliver-timeout`` (no outbox to hold more), the
+        sink is closed, what it held is kept, and this message and every later one are kept
+        too, in order.
         """
-        if self._gave_up:
-            self.outcome.kept += 1
+        self.outcome.taken += 1
+        if self._closed:
             self._keep_message(message)
             return
         waiting_since: float | None = None
@@ -159,13 +234,12 @@ class Delivery:
                 now = time.monotonic()
                 waiting_since = waiting_since if waiting_since is not None else now
                 if now - waiting_since >= self.args.deliver_timeout:
-                    self._gave_up = True
-                    self.outcome.kept += 1
+                    self._close(0.0)
                     self._keep_message(message)
                     return
             except (MessageTooLarge, EncodingError):
                 self.outcome.refused += 1
-                self._keep_message(message)
+                self._keep_message(message, legibly=True)
                 return
 
     def progress(self) -> tuple[int, int]:
@@ -173,35 +247,74 @@ class Delivery:
         counters = self.sink.counters
         return counters.delivered, counters.emitted
 
-    def finish(self) -> Outcome:
-        """Close the sink within ``--deliver-timeout``; keep what is left."""
-        report = self.sink.close(timeout=self.args.deliver_timeout)
-        outcome = self.outcome
-        outcome.emitted += report.emitted
-        outcome.delivered = report.delivered
-        outcome.retried = report.retried
-        outcome.dead = report.dead
-        if self.spool is not None:
-            outcome.kept += len(report.pending) + report.in_outbox
-            outcome.where_kept = f"the outbox {self.spool}"
-        else:
-            for event in report.pending:
-                self._keep(event)
-            outcome.kept += len(report.pending)
-            for letter in self.sink.dead_letters:
-                for event in letter.events:
-                    self._keep(event)
+    def finish(self, on_progress: Callable[[], None] | None = None) -> Outcome:
+        """Deliver what is left within ``--deliver-timeout``; keep the rest. Never raises
+        KeyboardInterrupt: a Ctrl-C while waiting stops the wait, and what is left is kept."""
+        if not self._closed:
+            deadline = time.monotonic() + self.args.deliver_timeout
+            try:
+                while True:  # in slices, so the progress bar moves while the endpoint works
+                    left = deadline - time.monotonic()
+                    report = self.sink.flush(timeout=max(0.0, min(0.25, left)))
+                    if on_progress is not None:
+                        on_progress()
+                    if report.complete or left <= 0:
+                        break
+            except KeyboardInterrupt:
+                self.outcome.interrupted = True
+            self._close(0.0 if self.outcome.interrupted else 1.0)
         if self._file is not None:
             self._file.close()
-            if self.spool is None or outcome.refused:
-                outcome.where_kept = str(self.undelivered)
-        return outcome
+            self._file = None
+        return self.outcome
+
+    # ------------------------------------------------------------------ internals
+    def _close(self, timeout: float) -> None:
+        """Close the sink; keep, in order, what it did not deliver."""
+        try:
+            report = self.sink.close(timeout=timeout)
+        except KeyboardInterrupt:
+            self.outcome.interrupted = True
+            report = self.sink.close(timeout=0.0)
+        self._closed = True
+        outcome = self.outcome
+        outcome.emitted, outcome.delivered = report.emitted, report.delivered
+        outcome.retried, outcome.dead = report.retried, report.dead
+        if self.spool is not None:
+            outcome.in_outbox = len(report.pending) + report.in_outbox
+            return
+        for event in report.pending:
+            self._keep(event)
+        for letter in self.sink.dead_letters:
+            for event in letter.events:
+                self._keep(event)
+
+    def _keep_message(self, message: dict[str, Any], *, legibly: bool = False) -> None:
+        if legibly:  # not sendable as it is: kept readable, whatever it holds
+            data = json.dumps(message, default=repr, separators=(",", ":")).encode()
+        else:
+            data = encode(message)
+        self._keep(data)
 
     def _keep(self, event: bytes) -> None:
         if self._file is None:
-            self._file = self.undelivered.open("ab")
-        self._file.write(event.rstrip(b"\n") + b"\n")
+            self._file = self._open_file()
+        try:
+            self._file.write(event.rstrip(b"\n") + b"\n")
+        except OSError:
+            self._file = self._fallback_file()
+            self._file.write(event.rstrip(b"\n") + b"\n")
+        self.outcome.in_file += 1
 
-    def _keep_message(self, message: dict[str, Any]) -> None:
-        # What the endpoint would have got; a message that is not JSON is kept legibly.
-        self._keep(json.dumps(message, default=repr, separators=(",", ":")).encode())
+    def _open_file(self) -> IO[bytes]:
+        try:
+            stream = self.args.undelivered.open("ab")
+            self.outcome.files.append(str(self.args.undelivered))
+            return stream  # type: ignore[no-any-return]
+        except OSError:
+            return self._fallback_file()
+
+    def _fallback_file(self) -> IO[bytes]:
+        handle, name = tempfile.mkstemp(prefix="vtrack-undelivered-", suffix=".jsonl")
+        self.outcome.files.append(name)
+        return os.fdopen(handle, "ab")

@@ -34,7 +34,8 @@ exit status: 0 all lines replayed (and delivered); 1 some lines were skipped (ea
 FILE:LINE: reason on stderr); 2 stopped: a bad line with --strict, a log that cannot be read,
 or a delivery that cannot start; 3 with --sink, not everything was delivered (what was not is
 kept: in the --spool outbox, or in the --undelivered file); 130 interrupted (Ctrl-C: what was
-already handed to --sink is still delivered or kept).
+already handed to --sink is still delivered or kept). A stop (2) or an interrupt (130) takes
+precedence over 3, and 3 over 1.
 """
 
 
@@ -154,8 +155,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     began = time.perf_counter()
     status = 0
+    progress = _Progress(replay, delivery) if not args.quiet and sys.stderr.isatty() else None
     try:
-        _write(replay, out, delivery, show_progress=not args.quiet and sys.stderr.isatty())
+        _write(replay, out, delivery, progress)
     except BrokenPipeError:
         # The reader went away (`vtrack replay ... | head`): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -168,25 +170,43 @@ def run(args: argparse.Namespace) -> int:
         # Stop reading, but deliver (or keep) what was already handed to the sink.
         print("vtrack replay: interrupted", file=sys.stderr)
         status = 130
+    except OSError as exc:
+        print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        status = 2
     finally:
-        if out is not None:
-            out.flush()
-            if target != "-":
-                out.close()
-    elapsed = time.perf_counter() - began
-    outcome = delivery.finish() if delivery is not None else None
+        status = _close_out(out, target, status)
+        elapsed = time.perf_counter() - began
+        # Whatever happened above, what the sink took is delivered or kept.
+        outcome = delivery.finish(progress.update if progress else None) if delivery else None
+        if progress is not None:
+            progress.stop()
     if not args.quiet:
         _summary(replay, elapsed, outcome)
-    if outcome is not None and not outcome.complete:
-        print(
-            f"vtrack replay: {outcome.kept + outcome.refused + outcome.dead:,} messages were "
-            f"not delivered; they are kept in {outcome.where_kept or 'the outbox'}",
-            file=sys.stderr,
-        )
-        if status == 0:
-            status = 3
+    if outcome is not None:
+        if outcome.interrupted and status == 0:
+            status = 130
+        if not outcome.complete:
+            print(
+                f"vtrack replay: not everything was delivered: {outcome.where()}", file=sys.stderr
+            )
+            if status == 0:
+                status = 3
     if status == 0 and replay.bad_line_count:
         status = 1
+    return status
+
+
+def _close_out(out: IO[bytes] | None, target: str | None, status: int) -> int:
+    """Flush and close the output; a failure to write is reported (status 2)."""
+    if out is None:
+        return status
+    try:
+        out.flush()
+        if target != "-":
+            out.close()
+    except OSError as exc:
+        print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return status or 2
     return status
 
 
@@ -213,25 +233,19 @@ def _write(
     replay: ReplayRun,
     out: IO[bytes] | None,
     delivery: cli_delivery.Delivery | None,
-    *,
-    show_progress: bool,
+    progress: _Progress | None,
 ) -> None:
     # Compact, keys in order, UTF-8: the same messages always give the same bytes.
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     write = out.write if out is not None else None
     take = delivery.take if delivery is not None else None
-    progress = _Progress(replay, delivery) if show_progress else None
-    try:
-        for count, message in enumerate(replay):
-            if write is not None:
-                write(dumps(message, option=newline))
-            if take is not None:
-                take(message)
-            if progress is not None and count % 1024 == 0:
-                progress.update()
-    finally:
-        if progress is not None:
-            progress.stop()
+    for count, message in enumerate(replay):
+        if write is not None:
+            write(dumps(message, option=newline))
+        if take is not None:
+            take(message)
+        if progress is not None and count % 64 == 0:
+            progress.update()
 
 
 class _Progress:
@@ -241,12 +255,17 @@ class _Progress:
         from rich.progress import Progress
 
         self.replay, self.delivery = replay, delivery
+        self.shown = 0.0
         self.bar = Progress(transient=True, console=_stderr_console())
         self.bar.start()
         self.reading = self.bar.add_task("replaying", total=_total_bytes(replay.inputs))
         self.sending = self.bar.add_task("delivered", total=None) if delivery else None
 
     def update(self) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.1:
+            return
+        self.shown = now
         self.bar.update(self.reading, completed=self.replay.bytes_read)
         if self.delivery is not None and self.sending is not None:
             delivered, emitted = self.delivery.progress()
@@ -305,12 +324,12 @@ def _summary(
     for (source, line), reason in replay.bad_lines[:10]:
         table.add_row(f"  {source}:{line}", reason if len(reason) < 60 else reason[:57] + "...")
     if outcome is not None:
-        table.add_row("messages sent to the endpoint", f"{outcome.emitted:,}")
+        table.add_row("messages handed to the sink", f"{outcome.taken:,}")
+        table.add_row("sent by the sink (with an outbox: and what it held)", f"{outcome.emitted:,}")
         table.add_row("  delivered", f"{outcome.delivered:,}")
         table.add_row("  sent again after a failure", f"{outcome.retried:,}")
         table.add_row("  refused by the endpoint (dead letters)", f"{outcome.dead:,}")
-        table.add_row("  not delivered in time (kept)", f"{outcome.kept:,}")
-        table.add_row("  not sendable (too large, not JSON; kept)", f"{outcome.refused:,}")
-        if outcome.where_kept:
-            table.add_row("  kept in", outcome.where_kept)
+        table.add_row("  left in the outbox", f"{outcome.in_outbox:,}")
+        table.add_row("written to the undelivered file", f"{outcome.in_file:,}")
+        table.add_row("  of them not sendable (too large, not JSON)", f"{outcome.refused:,}")
     _stderr_console().print(table)

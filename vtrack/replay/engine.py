@@ -156,23 +156,17 @@ class Replayer:
                 f"time went backwards in session {record.session!r} "
                 f"({record.at!r} < {state.last_at!r})"
             )
+        # A session id used again after its session ended keeps its viewer unless the
+        # records name another (then it is another viewer's session, with that id).
         before = self._closed.get(record.session) if state is None else state.before
-        if session is not None:
-            known_identity: tuple[str, str] | None = _record_identity(session)
-        elif before is not None:
-            known_identity = before[0]
-        else:
-            known_identity = None
-        if (
-            record.identity is not None
-            and known_identity is not None
-            and record.identity != known_identity
-        ):
-            key, value = record.identity
-            raise BadRecord(
-                f"session {record.session!r} already belongs to {known_identity[0]} "
-                f"{known_identity[1]!r}; got {key} {value!r}"
-            )
+        if session is not None and record.identity is not None:
+            known = _record_identity(session)
+            if record.identity != known:
+                key, value = record.identity
+                raise BadRecord(
+                    f"session {record.session!r} already belongs to {known[0]} {known[1]!r}; "
+                    f"got {key} {value!r}"
+                )
         if state is None:
             state = _Open(record.session, last_at=record.at, before=before)
         if record.content is not None or record.event == "load":
