@@ -1,0 +1,122 @@
+"""mpv through python-mpv: attach to an ``mpv.MPV`` with one call.
+
+The adapter observes ``pause``, ``time-pos`` (throttled), ``duration``, ``seeking``,
+``paused-for-cache``, ``eof-reached`` and ``speed``, and listens to ``start-file``,
+``file-loaded``, ``playback-restart``, ``seek``, ``end-file`` and ``shutdown``. What they mean
+(and mpv's traps) is :class:`vtrack.players.MpvTranslator`'s knowledge, shared with
+``vtrack replay --dialect mpv``.
+
+The callbacks run on python-mpv's event thread; they never call back into the player (reading
+``player.time_pos`` there raced with ``terminate()`` and crashed in trials): they use the
+values mpv hands them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Final
+
+from vtrack.adapters.generic import PlayerAdapter
+from vtrack.content import Content
+from vtrack.live.tracker import Tracker
+from vtrack.players.mpv import EVENTS, PROPERTIES, MpvTranslator
+
+#: ``time-pos`` changes every frame; the session needs far fewer (it interpolates).
+TIME_POS_INTERVAL: Final = 0.25
+
+
+class MpvAdapter(PlayerAdapter):
+    """A live session fed by an ``mpv.MPV`` player (see :func:`attach_mpv`)."""
+
+    def __init__(self, player: Any, tracker: Tracker, *, content: Content | None = None) -> None:
+        super().__init__(tracker, content=content)
+        self.player = player
+        self.translator = MpvTranslator()
+        self._lock = threading.Lock()  # python-mpv may call from more than one thread
+        self._last_time_pos = float("-inf")
+        self._attached = True
+        for name in PROPERTIES:
+            player.observe_property(name, self._on_property)
+        player.register_event_callback(self._on_event)
+
+    def _on_property(self, name: str, value: Any) -> None:
+        if name == "time-pos" and self._skippable(value):
+            return
+        self._feed({"property": name, "value": value})
+
+    def _skippable(self, position: Any) -> bool:
+        """Whether a ``time-pos`` can be left out: playback goes on as the last one said.
+
+        Never during a seek or before the first frame (the target of a seek arrives as one),
+        nor a jump.
+        """
+        translator = self.translator
+        now = self.tracker.clock()
+        if (
+            isinstance(position, float)
+            and translator.started
+            and not translator.seeking
+            and not translator.ended
+            and now - self._last_time_pos < TIME_POS_INTERVAL
+            and translator.position is not None
+            and 0.0 <= position - translator.position < 1.0
+        ):
+            return True
+        self._last_time_pos = now
+        return False
+
+    def _on_event(self, event: Any) -> None:
+        # Read the event now: python-mpv reuses the structure for the next one.
+        data = event.as_dict(decoder=_text)
+        name = data.get("event")
+        if name not in EVENTS:
+            return
+        raw: dict[str, Any] = {"event": name}
+        if name == "end-file":
+            raw["reason"] = data.get("reason")
+        self._feed(raw)
+
+    def _feed(self, raw: dict[str, Any]) -> None:
+        with self._lock:
+            if not self._attached:
+                return
+            self.apply(self.translator.feed(self.tracker.clock(), raw))
+
+    def detach(self) -> None:
+        """Stop observing the player (the session stays open; :meth:`close` ends it)."""
+        with self._lock:
+            if not self._attached:
+                return
+            self._attached = False
+        gone = (ValueError, KeyError, RuntimeError, AttributeError)  # went with the player
+        for name in PROPERTIES:
+            with contextlib.suppress(*gone):
+                self.player.unobserve_property(name, self._on_property)
+        with contextlib.suppress(*gone):
+            self.player.unregister_event_callback(self._on_event)
+
+    def close(self) -> None:
+        """Stop observing the player, send Video Playback Exited, flush, stop timing."""
+        self.detach()
+        super().close()
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def attach_mpv(
+    player: Any,
+    session_id: str,
+    *,
+    sink: Any,
+    content: Content | None = None,
+    **options: Any,
+) -> MpvAdapter:
+    """Track the playback of ``player`` (an ``mpv.MPV``) as session ``session_id``.
+
+    ``options`` go to :class:`~vtrack.live.Tracker` (``user_id`` / ``anonymous_id``,
+    ``heartbeat``, ``profile``, ``driver``, ...). Attach before ``player.play(...)``.
+    """
+    return MpvAdapter(player, Tracker(session_id, sink=sink, **options), content=content)
