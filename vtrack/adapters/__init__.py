@@ -5,8 +5,8 @@
 - :func:`vtrack.adapters.mpv.attach_mpv`: an ``mpv.MPV`` (python-mpv);
 - :func:`vtrack.adapters.vlc.attach_vlc`: a ``vlc.MediaPlayer`` (python-vlc).
 
-The mpv and VLC adapters import nothing from their player libraries: they use the player
-object they are given, so vtrack does not need them installed (the ``players`` extra has them).
+vtrack does not need the player libraries: the mpv adapter uses only the player object it is
+given, the VLC adapter imports ``vlc`` when it attaches (the ``players`` extra installs both).
 """
 
 from vtrack.adapters.generic import PlayerAdapter
