@@ -166,3 +166,30 @@ def test_speed_1_gives_the_same_viewing_as_speed_10(video: Path) -> None:
     # after it, at 50 s (seeking does not count as playing, nor restart the count).
     beats = [m["properties"]["position"] for m in slow if m["event"] == HEARTBEAT]
     assert beats == [5, 50]
+
+
+@pytest.mark.parametrize(("example", "module", "fast"), [
+    ("mpv_player.py", "mpv", "--speed"),
+    ("vlc_player.py", "vlc", "--rate"),
+])  # fmt: skip
+def test_the_examples_print_events_live(video: Path, example: str, module: str, fast: str) -> None:
+    import json
+    import sys
+
+    _load(module)
+    script = Path(__file__).parent.parent / "examples" / example
+    done = subprocess.run(
+        [sys.executable, str(script), str(video), "--headless", fast, "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line)["event"] for line in done.stdout.splitlines()]
+    assert events[0] == "Video Playback Started"
+    assert events[-3:] == [
+        "Video Content Completed",
+        "Video Playback Completed",
+        "Video Playback Exited",
+    ]
