@@ -7,8 +7,9 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
-from vtrack import Content, MemorySink
+from vtrack import CallbackSink, Content, MemorySink
 from vtrack.live import AsyncDriver, LiveClock, ManualDriver, ThreadDriver, Tracker
 
 T0 = 1_700_000_000.0
@@ -243,3 +244,117 @@ tracker.call("playing", position=0.0)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "Video Playback Exited"
+
+
+class TestReviewedEdges:
+    def test_trackers_with_different_clocks_are_each_on_time(self) -> None:
+        class Shifted(FastClock):
+            def __init__(self, shift: float) -> None:
+                super().__init__()
+                self.shift = shift
+
+            def __call__(self) -> float:
+                return super().__call__() + self.shift
+
+            def seconds_until(self, at: float) -> float:
+                return (at - self()) / self.SPEED
+
+        driver = ThreadDriver()
+        sinks = [MemorySink(), MemorySink()]
+        trackers = [
+            Tracker(f"c{i}", anonymous_id="v", sink=sink, clock=Shifted(shift), driver=driver)
+            for i, (sink, shift) in enumerate(zip(sinks, (0.0, -3600.0), strict=True))
+        ]
+        try:
+            for tracker in trackers:
+                tracker.call("load", content=CONTENT)
+                tracker.call("play")
+                tracker.call("playing", position=0.0)
+            deadline = time.monotonic() + 5
+            while any(len(beats(s)) < 2 for s in sinks) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert [beats(s)[:2] for s in sinks] == [[10, 20], [10, 20]]
+        finally:
+            for tracker in trackers:
+                tracker.close()
+            driver.stop()
+
+    def test_closing_from_a_sink_callback_on_the_timer_thread(self) -> None:
+        driver = ThreadDriver()
+        messages: list[dict[str, Any]] = []
+        box: list[Tracker] = []
+
+        def take(message: dict[str, Any]) -> None:
+            messages.append(message)
+            if message["event"] == "Video Content Playing":
+                box[0].close()  # from inside the session's delivery
+
+        tracker = Tracker("c", anonymous_id="v", sink=CallbackSink(take), clock=FastClock(),
+                          driver=driver)  # fmt: skip
+        box.append(tracker)
+        tracker.call("load", content=CONTENT)
+        tracker.call("play")
+        tracker.call("playing", position=0.0)
+        deadline = time.monotonic() + 5
+        while not tracker.closed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        driver.stop()
+        assert tracker.closed
+        assert messages[-1]["event"] == "Video Playback Exited"
+        assert len({m["messageId"] for m in messages}) == len(messages)
+
+    def test_a_failing_sink_does_not_keep_close_from_closing(self) -> None:
+        def refuse(message: dict[str, Any]) -> None:
+            if message["event"] == "Video Playback Exited":
+                raise OSError("disk full")
+
+        driver = ManualDriver()
+        tracker = Tracker("f", anonymous_id="v", sink=CallbackSink(refuse), clock=FakeClock(),
+                          driver=driver)  # fmt: skip
+        tracker.call("load", content=CONTENT)
+        tracker.call("play")
+        tracker.close()
+        assert tracker.closed and driver.next_deadline() is None
+        assert [m["event"] for m in tracker.session.undelivered] == ["Video Playback Exited"]
+
+    def test_a_failing_tick_is_retried_and_the_timer_lives_on(self) -> None:
+        driver = ThreadDriver()
+        sink = MemorySink()
+        tracker = Tracker("r", anonymous_id="v", sink=sink, clock=FastClock(), driver=driver)
+        original = tracker.tick
+        failures = [1]
+
+        def flaky() -> float | None:
+            if failures:
+                failures.pop()
+                raise RuntimeError("once")
+            return original()
+
+        tracker.tick = flaky  # type: ignore[method-assign]
+        try:
+            tracker.call("load", content=CONTENT)
+            tracker.call("play")
+            tracker.call("playing", position=0.0)
+            deadline = time.monotonic() + 5
+            while not beats(sink) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert beats(sink)  # the second try, a second later, delivered it
+        finally:
+            tracker.close()
+            driver.stop()
+
+    def test_the_player_playing_on_after_exit_starts_the_next_session(self) -> None:
+        clock, driver = FakeClock(), ManualDriver()
+        sink = MemorySink()
+        tracker = Tracker("p", anonymous_id="v", sink=sink, clock=clock, driver=driver)
+        for _ in range(2):
+            tracker.call("load", content=CONTENT)
+            tracker.call("play")
+            tracker.call("playing", position=0.0)
+            clock.set(clock.now + 1)
+            tracker.call("exit")
+        events = [m["event"] for m in sink.messages]
+        assert events.count("Video Playback Started") == 2
+        assert events.count("Video Playback Exited") == 2
+        assert len({m["messageId"] for m in sink.messages}) == len(sink.messages)
+        tracker.close()

@@ -13,8 +13,6 @@ values mpv hands them.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from typing import Any, Final
 
 from vtrack.adapters.generic import PlayerAdapter
@@ -33,7 +31,6 @@ class MpvAdapter(PlayerAdapter):
         super().__init__(tracker, content=content)
         self.player = player
         self.translator = MpvTranslator()
-        self._lock = threading.Lock()  # python-mpv may call from more than one thread
         self._last_time_pos = float("-inf")
         self._attached = True
         for name in PROPERTIES:
@@ -78,23 +75,21 @@ class MpvAdapter(PlayerAdapter):
         self._feed(raw)
 
     def _feed(self, raw: dict[str, Any]) -> None:
-        with self._lock:
+        # The tracker's own (reentrant) lock: translating and applying are one step, and a
+        # sink callback that closes the adapter from in here cannot deadlock.
+        with self.tracker.lock:
             if not self._attached:
                 return
             self.apply(self.translator.feed(self.tracker.clock(), raw))
 
     def detach(self) -> None:
-        """Stop observing the player (the session stays open; :meth:`close` ends it)."""
-        with self._lock:
-            if not self._attached:
-                return
+        """Stop listening to the player (the session stays open; :meth:`close` ends it).
+
+        The player is not called: it may be gone already (``terminate()``, a closed window),
+        where unobserving reads freed memory. Its later events are ignored.
+        """
+        with self.tracker.lock:
             self._attached = False
-        gone = (ValueError, KeyError, RuntimeError, AttributeError)  # went with the player
-        for name in PROPERTIES:
-            with contextlib.suppress(*gone):
-                self.player.unobserve_property(name, self._on_property)
-        with contextlib.suppress(*gone):
-            self.player.unregister_event_callback(self._on_event)
 
     def close(self) -> None:
         """Stop observing the player, send Video Playback Exited, flush, stop timing."""

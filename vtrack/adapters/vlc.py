@@ -12,7 +12,6 @@ use the values the events carry.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Final
 
 from vtrack.adapters.generic import PlayerAdapter
@@ -41,16 +40,14 @@ class VlcAdapter(PlayerAdapter):
         super().__init__(tracker, content=content)
         self.player = player
         self.translator = VlcTranslator()
-        self._lock = threading.Lock()
         self._attached = True
+        # Kept: python-vlc frees the callbacks with the event manager object.
         self._manager = player.event_manager()
-        self._types: list[Any] = []
         import vlc  # the caller has it: it made the player
 
         for name, payload in EVENTS.items():
             event_type = getattr(vlc.EventType, name)
             self._manager.event_attach(event_type, self._on_event, name, payload)
-            self._types.append(event_type)
 
     def _on_event(self, event: Any, name: str, payload: tuple[str, str] | None) -> None:
         raw: dict[str, Any] = {"event": name}
@@ -60,7 +57,9 @@ class VlcAdapter(PlayerAdapter):
         self._feed(raw)
 
     def _feed(self, raw: dict[str, Any]) -> None:
-        with self._lock:
+        # The tracker's own (reentrant) lock: translating and applying are one step, and a
+        # sink callback that closes the adapter from in here cannot deadlock.
+        with self.tracker.lock:
             if not self._attached:
                 return
             self.apply(self.translator.feed(self.tracker.clock(), raw))
@@ -71,13 +70,13 @@ class VlcAdapter(PlayerAdapter):
         self._feed({"event": "RateChanged", "rate": float(rate)})
 
     def detach(self) -> None:
-        """Stop listening to the player (the session stays open; :meth:`close` ends it)."""
-        with self._lock:
-            if not self._attached:
-                return
+        """Stop listening to the player (the session stays open; :meth:`close` ends it).
+
+        libVLC is not called: the player may be released already (detaching then aborts the
+        process). Its later events are ignored.
+        """
+        with self.tracker.lock:
             self._attached = False
-        for event_type in self._types:
-            self._manager.event_detach(event_type)
 
     def close(self) -> None:
         """Stop listening, send Video Playback Exited, flush, stop timing."""

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vtrack.live")
 
+#: How long a tracker whose tick failed waits before the next try.
+RETRY_AFTER = 1.0
+
 
 class AsyncDriver:
     """Ticks each tracker from a task on the running loop, sleeping until its deadline.
@@ -40,7 +43,8 @@ class AsyncDriver:
         if threading.get_ident() == self._loop_thread:
             entry[1].set()
         else:
-            self._loop.call_soon_threadsafe(entry[1].set)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self._loop.call_soon_threadsafe(entry[1].set)
 
     def remove(self, tracker: Tracker) -> None:
         """Cancel ``tracker``'s task."""
@@ -58,9 +62,7 @@ class AsyncDriver:
         self._tasks.clear()
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, tracker: Tracker, event: asyncio.Event) -> None:
         while True:
@@ -72,6 +74,8 @@ class AsyncDriver:
                 try:
                     tracker.tick()
                 except Exception:  # one tracker must not stop the loop's other work
-                    log.exception("vtrack: a live tracker failed on its deadline")
+                    log.exception("vtrack: a live tracker failed on its deadline; retried in 1 s")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), RETRY_AFTER)
                 continue
             event.clear()

@@ -39,3 +39,16 @@ class LiveClock:
     def seconds_until(self, at: float) -> float:
         """How long to sleep (monotonic seconds) until this clock reads ``at``."""
         return at - (self._epoch + (self._monotonic() - self._origin))
+
+
+_SHARED: LiveClock | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_clock() -> LiveClock:
+    """The process's live clock: every tracker reads the same time (and sorts deadlines alike)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = LiveClock()
+        return _SHARED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Final
 
 from vtrack.live.schedule import DeadlineQueue
@@ -15,6 +16,8 @@ log = logging.getLogger("vtrack.live")
 
 #: The longest single sleep: a guard, deadlines are met by sleeping exactly until them.
 MAX_SLEEP: Final = 60.0
+#: How long a tracker whose tick failed waits before the next try.
+RETRY_AFTER: Final = 1.0
 
 
 class ThreadDriver:
@@ -23,6 +26,7 @@ class ThreadDriver:
     A callback that changes a tracker's deadline wakes the thread early (:meth:`wake`, safe
     from any thread). The thread never holds its own lock while it works on a tracker, and a
     tracker never holds its lock while it wakes the thread, so the two cannot deadlock.
+    Deadlines are kept as monotonic times, so trackers with different clocks sort right.
     """
 
     def __init__(self, name: str = "vtrack-timer") -> None:
@@ -39,8 +43,8 @@ class ThreadDriver:
         with self._cond:
             self._trackers.add(tracker)
             self._dirty.add(tracker)
+            self._stopped = False
             if self._thread is None or not self._thread.is_alive():
-                self._stopped = False
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             self._cond.notify()
@@ -77,21 +81,32 @@ class ThreadDriver:
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                due = self._wait_for_work()
-                if due is None:
+            try:
+                if not self._round():
                     return
-                dirty, self._dirty = self._dirty, set()
-            # Outside the lock: a tracker's own lock is taken in there.
-            for tracker in dirty:
-                self._reschedule(tracker, tracker.next_deadline())
-            for tracker in due:
-                try:
-                    deadline = tracker.tick()
-                except Exception:  # one tracker must not stop the others
-                    log.exception("vtrack: a live tracker failed on its deadline")
-                    deadline = None
-                self._reschedule(tracker, deadline)
+            except Exception:  # the shared timer must live on, whatever one tracker does
+                log.exception("vtrack: the live timer thread hit an error; it goes on")
+                time.sleep(0.1)
+
+    def _round(self) -> bool:
+        """Wait for work and do it; False once stopped."""
+        with self._cond:
+            due = self._wait_for_work()
+            if due is None:
+                return False
+            dirty, self._dirty = self._dirty, set()
+        # Outside the lock: a tracker's own lock is taken in there.
+        for tracker in dirty:
+            self._reschedule(tracker, tracker.next_deadline())
+        for tracker in due:
+            try:
+                deadline = tracker.tick()
+            except Exception:  # one tracker must not stop the others' timing
+                log.exception("vtrack: a live tracker failed on its deadline; retried in 1 s")
+                self._reschedule(tracker, None, retry=True)
+                continue
+            self._reschedule(tracker, deadline)
+        return True
 
     def _wait_for_work(self) -> list[Tracker] | None:
         """Under the lock: wait until trackers are due or changed; None once stopped."""
@@ -102,25 +117,29 @@ class ThreadDriver:
             if first is None:
                 self._cond.wait()
                 continue
-            deadline, tracker = first
-            delay = tracker.seconds_until(deadline)
+            delay = first[0] - time.monotonic()
             if delay > 0:
                 self._cond.wait(min(delay, MAX_SLEEP))
                 continue
-            due = [tracker]
-            self._queue.pop(tracker)
-            while (first := self._queue.first()) is not None and first[1].seconds_until(
-                first[0]
-            ) <= 0:
+            due = []
+            now = time.monotonic()
+            while (first := self._queue.first()) is not None and first[0] <= now:
                 due.append(first[1])
                 self._queue.pop(first[1])
             return due
         return None
 
-    def _reschedule(self, tracker: Tracker, deadline: float | None) -> None:
+    def _reschedule(self, tracker: Tracker, deadline: float | None, retry: bool = False) -> None:
+        """Queue ``tracker`` for its clock's ``deadline``, as a monotonic time."""
+        if retry:
+            when: float | None = time.monotonic() + RETRY_AFTER
+        elif deadline is None:
+            when = None
+        else:
+            when = time.monotonic() + tracker.seconds_until(deadline)
         with self._cond:
             if tracker in self._trackers:
-                self._queue.set(tracker, deadline)
+                self._queue.set(tracker, when)
 
 
 _SHARED: ThreadDriver | None = None
