@@ -114,6 +114,7 @@ class TestCoreIsPure:
             "cli_outbox.py",
             "cli_replay.py",
             "cli_delivery.py",
+            "cli_options.py",
             "adapters/__init__.py",
             "adapters/generic.py",
             "adapters/mpv.py",

@@ -6,13 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from vtrack import cli_outbox, cli_replay
+from vtrack import cli_options, cli_outbox, cli_replay
 from vtrack._version import __version__
 from vtrack.demo import demo_callbacks
-from vtrack.profiles import PROFILES
-from vtrack.schedule import MILESTONE_BASES, validate_heartbeat, validate_milestones
 from vtrack.session import Session
-from vtrack.settings import Settings
 from vtrack.sinks import JsonLinesSink
 
 EXAMPLES = """\
@@ -25,20 +22,6 @@ examples:
 
 vtrack COMMAND --help explains each command's options.
 """
-
-
-def _heartbeat(text: str) -> int:
-    try:
-        return validate_heartbeat(int(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _milestones(text: str) -> tuple[float, ...]:
-    try:
-        return validate_milestones(float(p) if "." in p else int(p) for p in text.split(","))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,34 +42,8 @@ def _parser() -> argparse.ArgumentParser:
             "Example: vtrack demo --profile vimeo-ott --heartbeat 20"
         ),
     )
-    demo.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        default="segment",
-        help="event names and properties: the Segment Video Spec (default) or Vimeo OTT's",
-    )
-    demo.add_argument(
-        "--heartbeat",
-        type=_heartbeat,
-        default=10,
-        metavar="N",
-        help="seconds of playing time between heartbeats: 0-600 in steps of 10; 0 = off",
-    )
-    demo.add_argument(
-        "--milestones",
-        type=_milestones,
-        default=(25, 50, 75, 90),
-        metavar="P,P,...",
-        help="progress milestones in percent (default 25,50,75,90)",
-    )
-    demo.add_argument(
-        "--milestone-basis",
-        choices=MILESTONE_BASES,
-        default="position",
-        help="what reaching a milestone means: the content position while playing (default), "
-        "continuous playback across it, or unique seconds watched",
-    )
-    cli_replay.add_parser(commands, _heartbeat, _milestones)
+    cli_options.add_session_options(demo)
+    cli_replay.add_parser(commands)
     cli_outbox.add_parser(commands)
     return parser
 
@@ -98,12 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_outbox.run(args)
     if args.command == "replay":
         return cli_replay.run(args)
-    settings = Settings(
-        profile=args.profile,
-        heartbeat=args.heartbeat,
-        milestones=args.milestones,
-        milestone_basis=args.milestone_basis,
-    )
+    settings = cli_options.settings_from(args)
     sink = JsonLinesSink(sys.stdout)
     session = Session("demo-session-1", anonymous_id="demo-viewer", sink=sink, settings=settings)
     for callback in demo_callbacks():

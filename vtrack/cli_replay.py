@@ -7,20 +7,16 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable
 from typing import IO, Any
 
 import orjson
 
-from vtrack import cli_delivery
+from vtrack import cli_delivery, cli_options
 from vtrack.errors import VtrackError
-from vtrack.profiles import PROFILES
 from vtrack.replay.dialects import DIALECTS
 from vtrack.replay.engine import ReplayError, Where
 from vtrack.replay.run import ReplayRun
 from vtrack.replay.sources import SourceError
-from vtrack.schedule import MILESTONE_BASES
-from vtrack.settings import Settings
 
 EXAMPLES = """\
 examples:
@@ -39,11 +35,7 @@ precedence over 3, and 3 over 1.
 """
 
 
-def add_parser(
-    commands: Any,
-    heartbeat: Callable[[str], int],
-    milestones: Callable[[str], tuple[float, ...]],
-) -> None:
+def add_parser(commands: Any) -> None:
     """Add ``replay`` to the ``vtrack`` command's subcommands."""
     parser = commands.add_parser(
         "replay",
@@ -64,34 +56,7 @@ def add_parser(
         help="the log's format: vtrack's own (default; see docs/log-format.md), or a player's "
         "raw events as its recorder writes them (html5, mpv, vlc; see docs/dialects.md)",
     )
-    parser.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        default="segment",
-        help="event names and properties: the Segment Video Spec (default) or Vimeo OTT's",
-    )
-    parser.add_argument(
-        "--heartbeat",
-        type=heartbeat,
-        default=10,
-        metavar="N",
-        help="seconds of playing time between heartbeats: 0-600 in steps of 10; 0 = off "
-        "(default 10)",
-    )
-    parser.add_argument(
-        "--milestones",
-        type=milestones,
-        default=(25, 50, 75, 90),
-        metavar="P,P,...",
-        help="progress milestones in percent (default 25,50,75,90)",
-    )
-    parser.add_argument(
-        "--milestone-basis",
-        choices=MILESTONE_BASES,
-        default="position",
-        help="what reaching a milestone means: the content position while playing (default), "
-        "continuous playback across it, or unique seconds watched",
-    )
+    cli_options.add_session_options(parser)
     parser.add_argument(
         "--out",
         default=None,
@@ -124,12 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"vtrack replay: {problem}", file=sys.stderr)
         return 2
-    settings = Settings(
-        profile=args.profile,
-        heartbeat=args.heartbeat,
-        milestones=args.milestones,
-        milestone_basis=args.milestone_basis,
-    )
+    settings = cli_options.settings_from(args)
     out: IO[bytes] | None = None
     delivery: cli_delivery.Delivery | None = None
     try:
