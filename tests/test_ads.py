@@ -12,10 +12,10 @@ from conftest import (
     props,
     watch,
 )
-from invariants import epoch
-from schema import validate
 
 from vtrack import Content, ScheduledAd
+from vtrack.testing.schema import validate
+from vtrack.testing.timeline import epoch_seconds as epoch
 
 
 def preroll(session: object, length: float = 8.0) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from schema import validate
 
 from vtrack.cli import main
+from vtrack.testing.schema import validate
 
 
 def run_demo(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:

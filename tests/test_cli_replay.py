@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from schema import validate
 from test_replay import T, viewing, write_log
 
 from vtrack.cli import main
 from vtrack.replay import replay
+from vtrack.testing.schema import validate
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

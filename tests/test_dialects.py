@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from schema import validate
 
 from vtrack.players import Html5Translator, MpvTranslator, VlcTranslator
 from vtrack.replay import BadRecord, replay
 from vtrack.replay.dialects import DialectReader
+from vtrack.testing.schema import validate
 
 DATA = Path(__file__).parent / "data"
 

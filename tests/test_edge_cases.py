@@ -14,10 +14,10 @@ from conftest import (
     props,
     watch,
 )
-from invariants import check_messages
 from test_sinks import FlakySink
 
 from vtrack import Content, InvalidCallback, ScheduledAd, Session, SinkError
+from vtrack.testing import check_invariants
 
 
 class TestSinkDownForSeveralCallbacks:
@@ -99,7 +99,7 @@ class TestAdsAroundTheContent:
         watch(session, content)
         play_ad_break(session, "mp", "mid-roll", "ad1", 15.0, T0 + 30)
         session.ended(at=T0 + 75)
-        check_messages(sink.messages)
+        check_invariants(sink.messages)
         completed = props(sink, "Video Playback Completed")[0]
         assert (75, 75) == (completed["position"], completed["total_length"])
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from conftest import T0, SessionFactory, heartbeats, watch
-from invariants import epoch
 
 from vtrack import Content
+from vtrack.testing.timeline import epoch_seconds as epoch
 
 
 def stamps(messages: list[dict[str, object]]) -> list[str]:

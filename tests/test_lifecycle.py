@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import T0
-from schema import validate
 
 from vtrack import Content, MemorySink, ScheduledAd, Session
+from vtrack.testing.schema import validate
 
 CONTENT = Content(
     asset_id="0129370",

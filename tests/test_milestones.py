@@ -6,9 +6,9 @@ import math
 
 import pytest
 from conftest import T0, SessionFactory, events, props, watch
-from invariants import epoch
 
 from vtrack import Content
+from vtrack.testing.timeline import epoch_seconds as epoch
 
 
 def milestones(sink: object) -> list[tuple[str, float, int]]:

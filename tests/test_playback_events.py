@@ -120,6 +120,16 @@ class TestPlaybackEvents:
         )
         assert 800 == props(sink, "Video Playback Started")[0]["bitrate"]
 
+    def test_no_quality_update_after_playback_completed(self, make_session: SessionFactory) -> None:
+        """Only Video Playback Exited may follow Completed: a late change is kept, not sent."""
+        session, sink = make_session(heartbeat=0, milestones=())
+        watch(session)
+        session.ended(at=T0 + 100)
+        session.quality(bitrate=900, at=T0 + 101)
+        session.exit(at=T0 + 102)
+        assert ["Video Playback Completed", "Video Playback Exited"] == events(sink)[-2:]
+        assert 900 == props(sink, "Video Playback Exited")[0]["bitrate"]
+
     def test_volume_and_fullscreen(self, make_session: SessionFactory) -> None:
         """sound and full_screen appear on playback events."""
         session, sink = make_session()

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from schema import validate
 
 from vtrack import CallbackSink, Content
+from vtrack.testing.schema import validate
 
 pytestmark = pytest.mark.players
 

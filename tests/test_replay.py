@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from schema import validate
 
 from vtrack import Callback, MemorySink, Session, Settings
 from vtrack.demo import demo_callbacks
 from vtrack.replay import ReplayError, SourceError, replay
 from vtrack.replay.log_format import callback_record
+from vtrack.testing.schema import validate
 
 T = 1_700_000_000.0
 

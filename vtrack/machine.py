@@ -68,6 +68,7 @@ PLAYING_STATES: Final = frozenset({PLAYING, AD_PLAYING})
 IN_AD: Final = (AD_PLAYING, AD_PAUSED, AD_BUFFERING)
 CONTENT_IN_PROGRESS: Final = (PLAYING, PAUSED, BUFFERING, SEEKING)
 _STARTED = tuple(s for s in STATES if s not in TERMINAL_STATES and s != IDLE)
+_INTERRUPTIBLE = tuple(s for s in _STARTED if s != COMPLETED)
 
 # Guards are session predicates; a leading "!" means the predicate must be false.
 # fmt: off
@@ -128,11 +129,11 @@ TABLE: Final[tuple[tuple[str, str | tuple[str, ...], str | None, tuple[str, ...]
     ("ad_break_end",   (*IN_AD, AD_BREAK),                    COMPLETED,    ("break_is_postroll", "nothing_left_to_play"),  ("end_ad_break", "complete_playback")),
     ("ad_break_end",   (*IN_AD, AD_BREAK),                    ENDED,        ("break_is_postroll", "!nothing_left_to_play"), ("end_ad_break",)),
 
-    ("error",          _STARTED,                              INTERRUPTED,  ("error_is_fatal",),                        ("interrupt",)),
-    ("error",          IDLE,                                  INTERRUPTED,  ("error_is_fatal",),                        ()),
+    ("error",          _INTERRUPTIBLE,                        INTERRUPTED,  ("error_is_fatal",),                        ("interrupt",)),
+    ("error",          (IDLE, COMPLETED),                     INTERRUPTED,  ("error_is_fatal",),                        ()),  # after Completed only Exited may be sent
     ("error",          (IDLE, *_STARTED),                     None,         ("!error_is_fatal",),                       ()),
-    ("interrupt",      _STARTED,                              INTERRUPTED,  (),                                         ("interrupt",)),
-    ("interrupt",      IDLE,                                  INTERRUPTED,  (),                                         ()),
+    ("interrupt",      _INTERRUPTIBLE,                        INTERRUPTED,  (),                                         ("interrupt",)),
+    ("interrupt",      (IDLE, COMPLETED),                     INTERRUPTED,  (),                                         ()),
     ("exit",           _STARTED,                              EXITED,       (),                                         ("exit",)),
     ("exit",           IDLE,                                  EXITED,       (),                                         ()),
     ("exit",           INTERRUPTED,                           None,         (),                                         ()),  # closing an interrupted player

@@ -431,7 +431,8 @@ class Session(SessionActions):
         if quality is not None and not isinstance(quality, str):
             self._anomaly("quality", t, f"quality must be a string; got {quality!r}")
             return
-        if self._update_quality(numbers, quality) and self.state != IDLE:
+        # Only Video Playback Exited may follow Video Playback Completed.
+        if self._update_quality(numbers, quality) and self.state not in (IDLE, COMPLETED):
             self._emit(kind.QUALITY_UPDATED, t)
         self._finish(t)
 

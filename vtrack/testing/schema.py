@@ -1,0 +1,75 @@
+"""Validation of messages against seed 004, Customer.io's OpenAPI document of the video events.
+
+The document ships with vtrack (``vtrack/testing/data``). Milestone events have no schema of
+their own there; they are content events with a ``milestone``, so their properties are checked
+as content properties.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+try:
+    import jsonschema
+except ImportError as missing:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "schema validation needs jsonschema: pip install 'vtrack[testing]'"
+    ) from missing
+
+MILESTONE: Final = re.compile(r"^\d+(\.\d+)?% Content Completed$")
+TIMESTAMP: Final = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+OPENAPI_DOCUMENT: Final = "customerio-video-events.openapi.json"
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Seed 004 as parsed JSON."""
+    text = resources.files("vtrack.testing").joinpath("data", OPENAPI_DOCUMENT).read_text("utf-8")
+    return dict(json.loads(text))
+
+
+@cache
+def _validator(reference: str) -> Any:
+    schema = {"$ref": reference, "components": openapi_document()["components"]}
+    validator = jsonschema.Draft202012Validator
+    return validator(schema, format_checker=validator.FORMAT_CHECKER)
+
+
+def schema_key(event: str) -> str:
+    """The component name of ``event`` in seed 004 (``Video Ad Playing`` -> ...)."""
+    return event.lower().replace(" ", "_") + "_event"
+
+
+def schema_errors(message: Mapping[str, Any]) -> list[str]:
+    """Why ``message`` does not satisfy its event's schema (empty if it does)."""
+    stamp = message.get("timestamp")
+    errors = []
+    if not isinstance(stamp, str) or not TIMESTAMP.match(stamp):
+        errors.append(f"timestamp {stamp!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+    event = str(message.get("event", ""))
+    if MILESTONE.match(event):
+        validator, instance = (
+            _validator("#/components/schemas/content_properties"),
+            (message.get("properties")),
+        )
+    else:
+        key = schema_key(event)
+        if key not in openapi_document()["components"]["schemas"]:
+            return [*errors, f"seed 004 has no schema for {event!r}"]
+        validator, instance = _validator(f"#/components/schemas/{key}"), message
+    for error in validator.iter_errors(instance):
+        path = "/".join(str(part) for part in error.absolute_path) or "(message)"
+        errors.append(f"{path}: {error.message}")
+    return errors
+
+
+def validate(message: Mapping[str, Any]) -> None:
+    """Raise ``AssertionError`` if ``message`` does not satisfy its event's schema."""
+    errors = schema_errors(message)
+    if errors:
+        raise AssertionError(f"{message.get('event')!r} breaks seed 004: " + "; ".join(errors))

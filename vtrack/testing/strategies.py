@@ -1,0 +1,126 @@
+"""Hypothesis strategies: viewers, and the player callbacks their viewing makes.
+
+Everything is built from a :class:`~vtrack.testing.viewing.Viewing` (what the viewer did), so
+a failing case shrinks the way a person would simplify it: fewer actions, shorter waits,
+normal speed, no ads. :func:`callback_sequences` then turns a viewing into the callbacks a
+player would make, with their times, and (with ``hostility``) damages them the way real
+players and networks do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+from vtrack.testing.viewing import (
+    Action,
+    AdBreak,
+    ChangeQuality,
+    ChangeRate,
+    Ending,
+    Pause,
+    Seek,
+    Stall,
+    Viewing,
+    Watch,
+)
+
+#: Playback rates real players offer; 1.0 first, so rates shrink to normal speed.
+RATES: tuple[float, ...] = (1.0, 0.5, 1.25, 1.5, 2.0, 4.0, 16.0)
+#: Position report intervals of real players (HTML5 fires timeupdate about every 250 ms).
+TICKS: tuple[float, ...] = (1.0, 0.25, 0.5)
+
+
+def quarter_seconds(low: float, high: float) -> st.SearchStrategy[float]:
+    """Seconds from ``low`` to ``high`` in whole quarters (shrinking towards ``low``)."""
+    return st.integers(round(low * 4), round(high * 4)).map(lambda quarters: quarters / 4)
+
+
+def actions(
+    *,
+    duration: float | None = 600.0,
+    rates: Sequence[float] = RATES,
+    ads: bool = True,
+    max_wait: float = 60.0,
+) -> st.SearchStrategy[Action]:
+    """One thing a viewer does. Watching comes first, so actions shrink to plain watching."""
+    seek_limit = duration if duration is not None else 3600.0
+    choices: list[st.SearchStrategy[Action]] = [
+        st.builds(Watch, quarter_seconds(0.25, max_wait)),
+        st.builds(Pause, quarter_seconds(0.25, max_wait)),
+        st.builds(Seek, quarter_seconds(0.0, seek_limit), quarter_seconds(0.0, 2.0)),
+        st.builds(Stall, quarter_seconds(0.25, 10.0)),
+        st.builds(ChangeRate, st.sampled_from(list(rates))),
+        st.builds(
+            ChangeQuality,
+            st.sampled_from([2_500_000, 800_000, 5_000_000]),
+            st.sampled_from([None, 30.0, 24.0, 60.0]),
+        ),
+    ]
+    if ads:
+        lengths = st.lists(quarter_seconds(1.0, 30.0), min_size=1, max_size=3)
+        choices.append(
+            lengths.flatmap(
+                lambda ls: st.builds(
+                    AdBreak,
+                    st.just(tuple(ls)),
+                    st.lists(st.booleans(), min_size=len(ls), max_size=len(ls)).map(tuple),
+                )
+            )
+        )
+    return st.one_of(choices)
+
+
+@st.composite
+def viewings(
+    draw: st.DrawFn,
+    *,
+    duration: float | st.SearchStrategy[float | None] | None = None,
+    live: bool | None = None,
+    ads: bool = True,
+    rates: Sequence[float] = RATES,
+    endings: Sequence[Ending] = ("end", "leave", "silent"),
+    min_actions: int = 0,
+    max_actions: int = 12,
+    ticks: Sequence[float] = TICKS,
+) -> Viewing:
+    """A realistic viewing: content of some length (or live), a few actions, an ending.
+
+    Parameters fix what a test cares about: ``duration`` (seconds, ``None`` for a random
+    length, or a strategy), ``live`` (``None``: sometimes), ``ads`` (pre-roll and mid-roll
+    pods), ``rates`` the viewer may pick, how it may end, how many actions.
+    """
+    is_live = draw(st.sampled_from([False, False, False, True])) if live is None else live
+    length: float | None
+    if is_live:
+        length = None
+    elif isinstance(duration, st.SearchStrategy):
+        length = draw(duration)
+    elif duration is None:
+        length = draw(quarter_seconds(10.0, 900.0))
+    else:
+        length = duration
+    steps = draw(
+        st.lists(
+            actions(duration=length, rates=rates, ads=ads),
+            min_size=min_actions,
+            max_size=max_actions,
+        )
+    )
+    preroll: tuple[float, ...] = ()
+    if ads:
+        preroll = tuple(draw(st.lists(quarter_seconds(1.0, 30.0), max_size=2)))
+    possible: list[Ending] = [e for e in endings if not (is_live and e == "end")] or ["leave"]
+    ending: Ending = draw(st.sampled_from(possible))
+    return Viewing(
+        duration=length,
+        actions=tuple(steps),
+        ending=ending,
+        live=is_live,
+        start_position=draw(st.sampled_from([0.0, 0.0, 30.0]))
+        if length is None or length > 60
+        else 0.0,
+        preroll=preroll,
+        tick=draw(st.sampled_from(list(ticks))),
+    )
