@@ -153,9 +153,10 @@ class InvariantChecker:
             found.append(Violation(rule, index, detail, event))
 
         message_id = message.get("messageId")
-        if message_id in self._ids:
-            broken("unique-ids", f"messageId {message_id!r} was used before")
-        self._ids.add(message_id)
+        if message_id is not None:  # a missing one is the schema rule's business
+            if message_id in self._ids:
+                broken("unique-ids", f"messageId {message_id!r} was used before")
+            self._ids.add(message_id)
         try:
             at = epoch_seconds(message)
         except ValueError as error:

@@ -9,10 +9,14 @@ players and networks do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 
+from vtrack.callbacks import Callback
+from vtrack.testing.simulated_player import viewing_callbacks
 from vtrack.testing.viewing import (
     Action,
     AdBreak,
@@ -98,7 +102,7 @@ def viewings(
     elif isinstance(duration, st.SearchStrategy):
         length = draw(duration)
     elif duration is None:
-        length = draw(quarter_seconds(10.0, 900.0))
+        length = draw(quarter_seconds(10.0, 300.0))
     else:
         length = duration
     steps = draw(
@@ -124,3 +128,110 @@ def viewings(
         preroll=preroll,
         tick=draw(st.sampled_from(list(ticks))),
     )
+
+
+# ---------------------------------------------------------------------- callbacks
+#: The ways real players and networks damage a callback stream.
+DAMAGES: tuple[str, ...] = (
+    "duplicate",
+    "drop",
+    "reorder",
+    "impossible",
+    "bad-position",
+    "time-back",
+    "seek-storm",
+)
+#: Callbacks that make no sense in most states.
+IMPOSSIBLE: tuple[str, ...] = (
+    "ad_end",
+    "seeked",
+    "ad_break_end",
+    "ended",
+    "play",
+    "ad_skip",
+    "ad_click",
+    "playing",
+    "pause",
+)
+BAD_POSITIONS: tuple[float, ...] = (math.nan, -1.0, math.inf, -math.inf, -0.25, 1e300)
+
+
+@st.composite
+def damages(draw: st.DrawFn, *, max_damages: int) -> list[tuple[str, int, int]]:
+    """Damages as ``(kind, where, detail)``; an empty list (no damage) is the simplest."""
+    return draw(
+        st.lists(
+            st.tuples(st.sampled_from(DAMAGES), st.integers(0, 10_000), st.integers(0, 7)),
+            max_size=max_damages,
+        )
+    )
+
+
+def damage(callbacks: Sequence[Callback], harm: Sequence[tuple[str, int, int]]) -> list[Callback]:
+    """Apply ``harm`` (from :func:`damages`) to a callback stream; pure."""
+    out = list(callbacks)
+    for kind, where, detail in harm:
+        if not out:
+            break
+        i = where % len(out)
+        target = out[i]
+        at = target.at if target.at is not None else 0.0
+        if kind == "duplicate":
+            out.insert(i + 1, target)
+        elif kind == "drop":
+            del out[i]
+        elif kind == "reorder" and i + 1 < len(out):
+            # The two arrive swapped: each keeps its place in time, so only the order is wrong.
+            following = out[i + 1]
+            out[i] = Callback(following.name, target.at, following.args)
+            out[i + 1] = Callback(target.name, following.at, target.args)
+        elif kind == "impossible":
+            name = IMPOSSIBLE[detail % len(IMPOSSIBLE)]
+            out.insert(i, Callback(name, at, {}))
+        elif kind == "bad-position":
+            bad = BAD_POSITIONS[detail % len(BAD_POSITIONS)]
+            name = target.name if "position" in target.args else "timeupdate"
+            args = {**target.args, "position": bad} if name == target.name else {"position": bad}
+            out.insert(i + 1, Callback(name, at, args))
+        elif kind == "time-back":
+            out.insert(i + 1, Callback("timeupdate", at - 0.5 - detail, {"position": 1.0}))
+        elif kind == "seek-storm":
+            targets = [(detail * 37 + n * 53) % 600 for n in range(detail + 2)]
+            storm = [Callback("seeking", at, {"position": float(t)}) for t in targets]
+            out[i + 1 : i + 1] = [*storm, Callback("seeked", at, {})]
+    return out
+
+
+@st.composite
+def callback_sequences(
+    draw: st.DrawFn,
+    /,
+    viewing: Viewing | st.SearchStrategy[Viewing] | None = None,
+    *,
+    hostility: int = 0,
+    **viewing_options: Any,
+) -> list[Callback]:
+    """The callbacks of a viewing (drawn from :func:`viewings` with ``viewing_options``), with
+    their times; ``hostility`` is how many damages (:data:`DAMAGES`) may be done to them:
+    duplicates, drops, reordering, impossible callbacks, NaN / negative / infinite
+    positions, time going backwards, seek storms. Damage shrinks away first.
+    """
+    if hostility < 0:
+        raise ValueError(f"hostility must be >= 0; got {hostility!r}")
+    if isinstance(viewing, st.SearchStrategy):
+        chosen = draw(viewing)
+    elif viewing is None:
+        chosen = draw(viewings(**viewing_options))
+    else:
+        chosen = viewing
+    callbacks: list[Callback] = viewing_callbacks(chosen)
+    if hostility:
+        callbacks = damage(callbacks, draw(damages(max_damages=hostility)))
+    return callbacks
+
+
+def hostile_callback_sequences(
+    *, hostility: int = 8, **viewing_options: Any
+) -> st.SearchStrategy[list[Callback]]:
+    """:func:`callback_sequences` with damage (up to ``hostility`` harms)."""
+    return callback_sequences(hostility=hostility, **viewing_options)

@@ -37,7 +37,8 @@ MILESTONE_EVENT: Final = re.compile(r"^(\d+(?:\.\d+)?)% Content Completed$")
 #: Events after which a session's messages must stop.
 FINAL_EVENTS: Final = frozenset({"Video Playback Exited", "Video Playback Interrupted"})
 
-_PAUSED_FROM = {PLAYING: PAUSED, STARTING: PAUSED, BUFFERING: PAUSED, SEEKING: SEEKING}
+# A content event after an ad pod's last ad means content plays again (no event says so).
+_PAUSED_FROM = {PLAYING: PAUSED, STARTING: PAUSED, BUFFERING: PAUSED, AD_BREAK: PAUSED}
 _AD_STATES = frozenset({AD_PLAYING, AD_PAUSED, AD_BUFFERING})
 
 
@@ -134,7 +135,7 @@ class PlayerState:
         elif event == "Video Playback Buffer Completed":
             state = AD_PLAYING if state == AD_BUFFERING else PLAYING
         elif event == "Video Playback Seek Started":
-            self.playing_after_seek = state in (PLAYING, BUFFERING)
+            self.playing_after_seek = state in (PLAYING, BUFFERING, AD_BREAK)
             state = SEEKING
         elif event == "Video Playback Seek Completed":
             state = PLAYING if self.playing_after_seek else PAUSED
