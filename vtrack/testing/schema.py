@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, Final
@@ -40,6 +40,14 @@ def _validator(reference: str) -> Any:
     return validator(schema, format_checker=validator.FORMAT_CHECKER)
 
 
+def _leaves(errors: Iterable[Any]) -> Iterator[Any]:
+    for error in errors:
+        if error.context:
+            yield from _leaves(error.context)
+        else:
+            yield error
+
+
 def schema_key(event: str) -> str:
     """The component name of ``event`` in seed 004 (``Video Ad Playing`` -> ...)."""
     return event.lower().replace(" ", "_") + "_event"
@@ -62,9 +70,16 @@ def schema_errors(message: Mapping[str, Any]) -> list[str]:
         if key not in openapi_document()["components"]["schemas"]:
             return [*errors, f"seed 004 has no schema for {event!r}"]
         validator, instance = _validator(f"#/components/schemas/{key}"), message
-    for error in validator.iter_errors(instance):
+    leaves = list(_leaves(validator.iter_errors(instance)))
+    # The deepest errors say most (a oneOf's failing branches also complain at the top).
+    leaves.sort(key=lambda error: -len(error.absolute_path))
+    for error in leaves:
         path = "/".join(str(part) for part in error.absolute_path) or "(message)"
-        errors.append(f"{path}: {error.message}")
+        text = f"{path}: {error.message}"
+        if text not in errors:
+            errors.append(text)
+        if len(errors) == 3 or len(error.absolute_path) < len(leaves[0].absolute_path):
+            break
     return errors
 
 

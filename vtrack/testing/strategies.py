@@ -84,7 +84,7 @@ def viewings(
     live: bool | None = None,
     ads: bool = True,
     rates: Sequence[float] = RATES,
-    endings: Sequence[Ending] = ("end", "leave", "silent"),
+    endings: Sequence[Ending] = ("leave", "end", "silent"),
     min_actions: int = 0,
     max_actions: int = 12,
     ticks: Sequence[float] = TICKS,
@@ -203,31 +203,36 @@ def damage(callbacks: Sequence[Callback], harm: Sequence[tuple[str, int, int]]) 
 
 
 @st.composite
-def callback_sequences(
+def _callbacks_of(
     draw: st.DrawFn,
     /,
-    viewing: Viewing | st.SearchStrategy[Viewing] | None = None,
-    *,
-    hostility: int = 0,
-    **viewing_options: Any,
+    viewing: Viewing | st.SearchStrategy[Viewing],
+    hostility: int,
 ) -> list[Callback]:
-    """The callbacks of a viewing (drawn from :func:`viewings` with ``viewing_options``), with
-    their times; ``hostility`` is how many damages (:data:`DAMAGES`) may be done to them:
-    duplicates, drops, reordering, impossible callbacks, NaN / negative / infinite
-    positions, time going backwards, seek storms. Damage shrinks away first.
-    """
-    if hostility < 0:
-        raise ValueError(f"hostility must be >= 0; got {hostility!r}")
-    if isinstance(viewing, st.SearchStrategy):
-        chosen = draw(viewing)
-    elif viewing is None:
-        chosen = draw(viewings(**viewing_options))
-    else:
-        chosen = viewing
+    chosen = draw(viewing) if isinstance(viewing, st.SearchStrategy) else viewing
     callbacks: list[Callback] = viewing_callbacks(chosen)
     if hostility:
         callbacks = damage(callbacks, draw(damages(max_damages=hostility)))
     return callbacks
+
+
+def callback_sequences(
+    viewing: Viewing | st.SearchStrategy[Viewing] | None = None,
+    *,
+    hostility: int = 0,
+    **viewing_options: Any,
+) -> st.SearchStrategy[list[Callback]]:
+    """The callbacks of a viewing (given, or drawn from :func:`viewings` with
+    ``viewing_options``), with their times. ``hostility`` is how many damages
+    (:data:`DAMAGES`) may be done to them: duplicates, drops, reordering, impossible
+    callbacks, NaN / negative / infinite positions, time going backwards, seek storms.
+    Damage shrinks away first.
+    """
+    if isinstance(hostility, bool) or not isinstance(hostility, int) or hostility < 0:
+        raise ValueError(f"hostility must be >= 0 (the most damages); got {hostility!r}")
+    if viewing is not None and viewing_options:
+        raise TypeError("pass either a viewing or options for viewings(), not both")
+    return _callbacks_of(viewing if viewing is not None else viewings(**viewing_options), hostility)
 
 
 def hostile_callback_sequences(

@@ -1,0 +1,216 @@
+"""vtrack.testing's invariants: each rule catches what it names, and vtrack keeps them all."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from conftest import MOVIE, T0, SessionFactory, play_ad_break, watch
+
+from vtrack import Content, MemorySink, ScheduledAd, Session
+from vtrack.testing import (
+    InvariantChecker,
+    InvariantViolation,
+    check_heartbeat_timing,
+    check_invariants,
+    find_violations,
+)
+from vtrack.testing.schema import schema_errors, validate
+from vtrack.testing.timeline import timeline
+
+
+def a_session(heartbeat: int = 10, **options: Any) -> tuple[Session, MemorySink]:
+    sink = MemorySink()
+    return Session("s1", anonymous_id="viewer", sink=sink, heartbeat=heartbeat, **options), sink
+
+
+def full_viewing() -> list[dict[str, Any]]:
+    """Pre-roll, content with pause, stall, seek, a mid-roll, end: every kind of event."""
+    session, sink = a_session()
+    content = Content(
+        asset_id="movie",
+        duration=100.0,
+        ad_schedule=(ScheduledAd("pre-ad", "pre", "pre-roll", 5.0),),
+    )
+    session.load(content, at=T0)
+    session.play(at=T0)
+    play_ad_break(session, "pre", "pre-roll", "pre-ad", 5.0, T0)
+    session.playing(0.0, at=T0 + 5)
+    session.pause(at=T0 + 17)
+    session.play(at=T0 + 20)
+    session.waiting(at=T0 + 25)
+    session.playing(at=T0 + 27)
+    session.seeking(60.0, at=T0 + 30)
+    session.seeked(at=T0 + 31)
+    play_ad_break(session, "mid", "mid-roll", "mid-ad", 8.0, T0 + 40)
+    session.quality(bitrate=2000, at=T0 + 50)
+    session.ended(at=T0 + 80)
+    session.exit(at=T0 + 81)
+    return sink.messages
+
+
+def rules(messages: list[dict[str, Any]], **options: Any) -> set[str]:
+    return {violation.rule for violation in find_violations(messages, **options)}
+
+
+class TestVtrackKeepsThem:
+    def test_a_full_viewing_breaks_no_rule(self) -> None:
+        """Every rule, heartbeat spacing and seed 004 included, holds for vtrack's output."""
+        messages = full_viewing()
+        assert len(messages) > 20
+        check_invariants(messages, heartbeat=10)
+
+    def test_vimeo_ott_output_too(self, make_session: SessionFactory) -> None:
+        session, sink = make_session(profile="vimeo-ott")
+        watch(session, MOVIE)
+        session.timeupdate(95.0, at=T0 + 95)
+        session.ended(at=T0 + 100)
+        check_invariants(sink.messages, profile="vimeo-ott")
+        assert "Video Content Completed" in [m["event"] for m in sink.messages]  # its 90 %
+
+
+class TestEachRuleCatchesItsViolation:
+    def test_unique_ids(self) -> None:
+        messages = full_viewing()
+        messages[5]["messageId"] = messages[4]["messageId"]
+        assert {"unique-ids"} == rules(messages)
+
+    def test_time_order(self) -> None:
+        messages = full_viewing()
+        messages[6]["timestamp"] = messages[0]["timestamp"]
+        assert "time-order" in rules(messages, schema=False)
+
+    def test_started_first(self) -> None:
+        messages = full_viewing()[1:]
+        assert {"started-first"} == rules(messages)
+
+    def test_only_exited_after_completed(self) -> None:
+        messages = full_viewing()
+        late = copy.deepcopy(messages[-3])  # a heartbeat-free event before the end
+        late["messageId"] = "another-id"
+        late["timestamp"] = messages[-1]["timestamp"]
+        messages.insert(len(messages) - 1, late)
+        assert "after-completed" in rules(messages, schema=False)
+
+    def test_nothing_after_exit(self) -> None:
+        messages = full_viewing()
+        late = copy.deepcopy(messages[3])
+        late["messageId"] = "late"
+        late["timestamp"] = messages[-1]["timestamp"]
+        assert {"after-exit"} == rules([*messages, late], schema=False)
+
+    def test_a_new_session_under_the_same_id_may_follow_exit(self) -> None:
+        first = full_viewing()
+        second = copy.deepcopy(first)
+        for n, message in enumerate(second):
+            message["messageId"] = f"second-{n}"
+        assert [] == find_violations([*first, *second], heartbeat=10)
+
+    @pytest.mark.parametrize("bad", [-1, 1.5, "3", 1000])
+    def test_position_range(self, bad: object) -> None:
+        messages = full_viewing()
+        messages[1]["properties"]["position"] = bad
+        assert "position-range" in rules(messages, schema=False)
+
+    def test_milestones_once(self) -> None:
+        messages = full_viewing()
+        index = next(i for i, m in enumerate(messages) if m["event"] == "25% Content Completed")
+        again = copy.deepcopy(messages[index])
+        again["messageId"] = "again"
+        messages.insert(index + 1, again)
+        found = find_violations(messages)
+        assert ["milestones"] == [v.rule for v in found]
+        assert "25% twice" in found[0].detail
+
+    def test_milestones_ascending(self) -> None:
+        messages = full_viewing()
+        first = next(i for i, m in enumerate(messages) if m["event"] == "25% Content Completed")
+        second = next(i for i, m in enumerate(messages) if m["event"] == "50% Content Completed")
+        messages[first], messages[second] = messages[second], messages[first]
+        assert "milestones" in rules(messages, schema=False)
+
+    def test_heartbeat_while_paused(self) -> None:
+        messages = full_viewing()
+        paused = next(i for i, m in enumerate(messages) if m["event"] == "Video Playback Paused")
+        beat = copy.deepcopy(next(m for m in messages if m["event"] == "Video Content Playing"))
+        beat["messageId"] = "beat"
+        beat["timestamp"] = messages[paused]["timestamp"]
+        messages.insert(paused + 1, beat)
+        found = find_violations(messages)
+        assert ["heartbeat-playing"] == [v.rule for v in found]
+        assert "while paused" in found[0].detail
+
+    def test_heartbeats_off(self) -> None:
+        assert "heartbeat-playing" in rules(full_viewing(), heartbeat=0)
+
+    def test_heartbeat_spacing(self) -> None:
+        """A wrong interval shows as spacing; a missing heartbeat as too long without one."""
+        assert "heartbeat-spacing" in rules(full_viewing(), heartbeat=20)
+        messages = [
+            m
+            for m in full_viewing()
+            if not (m["event"] == "Video Content Playing" and m["properties"]["position"] > 50)
+        ]
+        found = find_violations(messages, heartbeat=10)
+        assert {"heartbeat-spacing"} == {v.rule for v in found}
+        assert "without a heartbeat" in found[0].detail
+
+    def test_schema(self) -> None:
+        messages = full_viewing()
+        messages[2]["properties"]["total_length"] = "long"
+        messages[3]["timestamp"] = messages[3]["timestamp"].replace(".", ",")
+        found = find_violations(messages, heartbeat=10)
+        assert {(2, "schema"), (3, "schema")} == {(v.index, v.rule) for v in found}
+        assert "properties/total_length: 'long' is not of type" in found[0].detail
+
+
+class TestUse:
+    def test_the_error_lists_every_violation(self) -> None:
+        messages = full_viewing()[1:]
+        messages[3]["messageId"] = messages[2]["messageId"]
+        with pytest.raises(InvariantViolation) as raised:
+            check_invariants(messages)
+        assert {"started-first", "unique-ids"} == {v.rule for v in raised.value.violations}
+        assert "message 0 (Video Ad Started): [started-first]" in str(raised.value)
+
+    def test_streaming_equals_all_at_once(self) -> None:
+        messages = full_viewing()
+        messages[9]["messageId"] = messages[1]["messageId"]
+        checker = InvariantChecker(heartbeat=10)
+        for message in messages:
+            checker.check(message)
+        assert find_violations(messages, heartbeat=10) == checker.violations
+
+    def test_bad_options_are_explained(self) -> None:
+        with pytest.raises(ValueError, match=r"0, 10, 20, \.\.\., 600"):
+            InvariantChecker(heartbeat=15)
+        with pytest.raises(ValueError, match="segment, vimeo-ott"):
+            InvariantChecker(profile="youtube")
+        with pytest.raises(ValueError, match="Segment profile"):
+            InvariantChecker(profile="vimeo-ott", schema=True)
+
+    def test_exact_heartbeat_timing(self) -> None:
+        session, sink = a_session()
+        watch(session, MOVIE)
+        session.pause(at=T0 + 25)
+        session.play(at=T0 + 30)
+        session.timeupdate(40.0, at=T0 + 45)
+        playing = [(T0, T0 + 25), (T0 + 30, T0 + 45)]
+        check_heartbeat_timing(sink.messages, interval=10, playing=playing)
+        with pytest.raises(InvariantViolation, match="heartbeat-spacing"):
+            check_heartbeat_timing(sink.messages, interval=20, playing=playing)
+
+    def test_schema_errors_say_where(self) -> None:
+        message = full_viewing()[0]
+        message["properties"]["position"] = "zero"
+        assert any(e.startswith("properties/position:") for e in schema_errors(message))
+        with pytest.raises(AssertionError, match="breaks seed 004"):
+            validate(message)
+
+    def test_timeline_reads_states(self) -> None:
+        states = [(row.event, row.state) for row in timeline(full_viewing())]
+        assert ("Video Playback Paused", "paused") in states
+        assert ("Video Playback Buffer Started", "buffering") in states
+        assert ("Video Ad Started", "ad playing") in states
+        assert ("Video Playback Exited", "exited") == states[-1]
