@@ -75,9 +75,7 @@ class MyTracker:
     def _send(self, event: str, at: float) -> None:
         stamp = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
         position = math.floor(self._position(at))
-        self.sent.append(
-            {"event": event, "timestamp": stamp, "properties": {"position": position}}
-        )
+        self.sent.append({"event": event, "timestamp": stamp, "properties": {"position": position}})
 
 
 # ---------------------------------------------------------------- the test: 20 lines
@@ -87,11 +85,11 @@ class CheckMyTracker(PlayerWrapperModel):
     heartbeat = 10
     allowed_actions = (Watch, Pause)  # what MyTracker handles: watching, pausing
     rates, preroll = (1.0,), False
-    compared_events = {
+    compared_events = frozenset({
         "Video Playback Started", "Video Content Started", "Video Content Playing",
         "Video Playback Paused", "Video Playback Resumed", "Video Content Completed",
         "Video Playback Completed", "Video Playback Exited",
-    }  # fmt: skip
+    })  # fmt: skip
 
     def make_wrapper(self) -> MyTracker:
         return MyTracker()
