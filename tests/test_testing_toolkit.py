@@ -278,6 +278,18 @@ class TestFixtures:
         with pytest.raises(ValueError, match="only moves forward"):
             vtrack_clock.advance(-1)
 
+    def test_the_plugin_loads_without_hypothesis_or_jsonschema(self) -> None:
+        """pytest loads the plugin wherever vtrack is installed, with the extra or not."""
+        code = (
+            "import sys; sys.modules['hypothesis'] = sys.modules['jsonschema'] = None\n"
+            "import vtrack.testing.pytest_plugin, vtrack.testing as t\n"
+            "try:\n    t.viewings\nexcept ImportError as e:\n    print(e)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        assert "needs Hypothesis: pip install 'vtrack[testing]'" in out
+
     def test_the_plugin_is_registered_by_entry_point(self) -> None:
         from importlib.metadata import entry_points
 
