@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vtrack.callbacks import Callback
-from vtrack.testing.model import PlayerWrapperModel
-from vtrack.testing.viewing import Pause, Watch
+from vtrack.testing import Pause, PlayerWrapperModel, Watch
 
 HEARTBEAT = 10.0
 

@@ -18,7 +18,7 @@ from vtrack.testing.timeline import PlayerState, Row, epoch_seconds, position_of
 
 #: Seconds two event times may differ and still match (messages carry milliseconds).
 TIME_TOLERANCE: Final = 1e-3
-_WIDTH: Final = 66
+_WIDTH: Final = 62
 
 Expected = str | tuple[Any, ...] | Mapping[str, Any]
 
@@ -79,7 +79,7 @@ def _cell(row: Row | None, item: Expectation | None) -> str:
         return ""
     if item.at is None:
         where = "" if item.position is None else f"@{item.position:g}"
-        return f"{'':>11}  {row.state:<12} {row.event:<34} {where}".rstrip()[:_WIDTH]
+        return f"{'':>10} {row.state:<12} {row.event:<31} {where}".rstrip()[:_WIDTH]
     return row.describe(0.0)[:_WIDTH]
 
 

@@ -167,9 +167,9 @@ class Row:
     position: float | None
 
     def describe(self, start: float) -> str:
-        """``+12.500s  playing  Video Content Playing  @12``, times relative to ``start``."""
+        """``+12.500s playing Video Content Playing @12``, times relative to ``start``."""
         where = "" if self.position is None else f"@{self.position:g}"
-        return f"+{self.at - start:9.3f}s  {self.state:<12} {self.event:<34} {where}".rstrip()
+        return f"{self.at - start:>+9.3f}s {self.state:<12} {self.event:<31} {where}".rstrip()
 
 
 def timeline(messages: Sequence[Mapping[str, Any]], profile: str = "segment") -> list[Row]:
