@@ -44,6 +44,13 @@ from vtrack.testing.viewing import (
 )
 
 if TYPE_CHECKING:
+    from vtrack.testing.dialect_logs import (
+        dialect_logs,
+        html5_logs,
+        mpv_logs,
+        raw_log_lines,
+        vlc_logs,
+    )
     from vtrack.testing.model import PlayerWrapperModel
     from vtrack.testing.strategies import (
         callback_sequences,
@@ -52,6 +59,11 @@ if TYPE_CHECKING:
     )
 
 _NEED_HYPOTHESIS = {
+    "dialect_logs": "vtrack.testing.dialect_logs",
+    "html5_logs": "vtrack.testing.dialect_logs",
+    "mpv_logs": "vtrack.testing.dialect_logs",
+    "vlc_logs": "vtrack.testing.dialect_logs",
+    "raw_log_lines": "vtrack.testing.dialect_logs",
     "PlayerWrapperModel": "vtrack.testing.model",
     "callback_sequences": "vtrack.testing.strategies",
     "hostile_callback_sequences": "vtrack.testing.strategies",
@@ -78,11 +90,16 @@ __all__ = [
     "callback_sequences",
     "check_heartbeat_timing",
     "check_invariants",
+    "dialect_logs",
     "find_violations",
     "hostile_callback_sequences",
+    "html5_logs",
+    "mpv_logs",
+    "raw_log_lines",
     "timeline",
     "viewing_callbacks",
     "viewings",
+    "vlc_logs",
 ]
 
 
