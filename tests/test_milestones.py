@@ -216,6 +216,23 @@ class TestUnknownLengths:
         )
 
 
+class TestOnceOnly:
+    def test_a_report_ahead_then_behind_does_not_fire_it_again(
+        self, make_session: SessionFactory
+    ) -> None:
+        """A report 1.5 s ahead fires 25 %; one 1 s behind it, then ahead again, must not
+        fire it a second time (found by vtrack.testing's hostile strategies: reordering)."""
+        session, sink = make_session(heartbeat=0)
+        watch(session, Content(asset_id="c", duration=100.0))
+        for second in range(1, 24):
+            session.timeupdate(float(second), at=T0 + second)
+        session.timeupdate(25.5, at=T0 + 24)
+        session.timeupdate(24.5, at=T0 + 25)
+        session.timeupdate(26.5, at=T0 + 26)
+        session.timeupdate(30.0, at=T0 + 29.5)
+        assert [("25% Content Completed", 23.8, 25)] == milestones(sink)
+
+
 class TestPlaylists:
     def test_each_content_item_has_its_own_milestones(self, make_session: SessionFactory) -> None:
         """The next playlist item starts its milestones afresh; an item seen again does not."""

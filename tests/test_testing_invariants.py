@@ -147,14 +147,44 @@ class TestEachRuleCatchesItsViolation:
     def test_heartbeat_spacing(self) -> None:
         """A wrong interval shows as spacing; a missing heartbeat as too long without one."""
         assert "heartbeat-spacing" in rules(full_viewing(), heartbeat=20)
-        messages = [
-            m
-            for m in full_viewing()
-            if not (m["event"] == "Video Content Playing" and m["properties"]["position"] > 50)
-        ]
-        found = find_violations(messages, heartbeat=10)
-        assert {"heartbeat-spacing"} == {v.rule for v in found}
-        assert "without a heartbeat" in found[0].detail
+        session, sink = a_session()
+        watch(session, Content(asset_id="c", duration=40.0))
+        session.waiting(at=T0 + 25)
+        session.playing(at=T0 + 26)
+        session.ended(at=T0 + 41)
+        check_invariants(sink.messages, heartbeat=10)
+        silent = [m for m in sink.messages if m["event"] != "Video Content Playing"]
+        found = find_violations(silent, heartbeat=10)
+        assert ["heartbeat-spacing"] == [v.rule for v in found]  # told once per stretch
+        assert "Video Playback Buffer Started" == found[0].event
+        assert "25.000 s of playing time without a heartbeat" in found[0].detail
+        late = [m for m in sink.messages if m["properties"].get("position") != 10]
+        found = find_violations(late, heartbeat=10)
+        assert "20.000 s of playing time since the pod started, not 10" in found[0].detail
+
+    def test_stricter_heartbeat_rules(self) -> None:
+        """The first beat comes n s after the start; a resume's beat at once; no twins; a
+        content beat is no ad beat."""
+        session, sink = a_session()
+        watch(session, MOVIE)
+        session.pause(at=T0 + 15)
+        session.play(at=T0 + 20)
+        session.timeupdate(25.0, at=T0 + 30)
+        messages = sink.messages
+        check_invariants(messages, heartbeat=10)
+        twin = copy.deepcopy(messages[2])
+        twin["messageId"] = "twin"
+        found = find_violations([*messages[:3], twin, *messages[3:]], heartbeat=10)
+        assert ["heartbeat-spacing"] == [v.rule for v in found]
+        as_ad = copy.deepcopy(messages)
+        as_ad[2]["event"] = "Video Ad Playing"
+        assert "heartbeat-playing" in rules(as_ad, heartbeat=10, schema=False)
+        again = copy.deepcopy(messages[0])
+        again["messageId"] = "again"
+        again["timestamp"] = messages[-1]["timestamp"]
+        found = find_violations([*messages, again])
+        assert ["started-first"] == [v.rule for v in found]
+        assert "again before the session ended" in found[0].detail
 
     def test_schema(self) -> None:
         messages = full_viewing()

@@ -81,6 +81,8 @@ class Emission(HotState):
     def _fire_milestone(self, index: int, at: float) -> None:
         tracker = self._content_head.tracker
         assert tracker is not None
+        if index < tracker.done:
+            return  # once only: a position report already fired it
         tracker.fire(index)
         self._emit_milestone(index, at)
 

@@ -343,6 +343,8 @@ class Session(SessionActions):
                 if state == PLAYING:
                     head = self._content_head
                     self._observe_content(position, at)
+                    # The report may have fired the milestone the fast path aims at.
+                    self._milestone_target, self._milestone_index = head.steady_target()
                     mark = _DUE_MILESTONE
                 else:
                     assert self._ad is not None

@@ -63,6 +63,20 @@ HEARTBEAT_RESTARTS: Final = frozenset(
     }
 )
 PROFILES: Final = ("segment", "vimeo-ott")
+#: Where the heartbeat count restarts from, after each restart event.
+_RESTART_MARKS: Final = {
+    "Video Content Started": "start",
+    "Video Ad Started": "start",
+    "Video Playback Resumed": "resume",
+}
+#: Events that come only while the pod kept playing up to them (so a heartbeat was due).
+_SHOWS_PLAYBACK_WENT_ON: Final = frozenset(
+    {
+        "Video Playback Buffer Started",
+        "Video Playback Seek Started",
+        "Video Content Completed",
+    }
+)
 
 
 @attrs.frozen
@@ -98,13 +112,17 @@ class _SessionTrack:
     closed: bool = False
     completed: bool = False
     last_at: float | None = None
-    milestones: dict[Any, float] = attrs.Factory(dict)
-    #: Playing seconds of the current pod since its last heartbeat or restart.
-    playing_since_beat: float = 0.0
-    #: Whether ``playing_since_beat`` counts from a heartbeat (so the next is checkable).
-    counting_from_beat: bool = False
-    #: Whether the count started at a known moment (not somewhere inside an ad break).
-    count_known: bool = True
+    #: The content item (counted by its starts) and the last milestone each item reached.
+    item: int = 0
+    milestones: dict[int, float] = attrs.Factory(dict)
+    #: Playing seconds of the current pod since the heartbeat count's last mark.
+    playing_since_mark: float = 0.0
+    #: What that mark was: a heartbeat (``"beat"``), a pod's start (``"start"``), a resume
+    #: (``"resume"``, whose heartbeat comes at once), or ``None``: not known (somewhere in an
+    #: ad pod's end, which no event marks), so the next heartbeat is not checkable.
+    mark: str | None = None
+    #: Whether this stretch was already reported as too long without a heartbeat.
+    overdue_told: bool = False
 
 
 class InvariantChecker:
@@ -157,12 +175,12 @@ class InvariantChecker:
             if message_id in self._ids:
                 broken("unique-ids", f"messageId {message_id!r} was used before")
             self._ids.add(message_id)
+        at: float | None
         try:
             at = epoch_seconds(message)
         except ValueError as error:
-            broken("schema", str(error))
-            self.violations.extend(found)
-            return found
+            broken("timestamp", str(error))
+            at = None
 
         key = self._session_key(message)
         track = self._sessions.get(key)
@@ -171,20 +189,23 @@ class InvariantChecker:
         self._order(track, event, at, broken)
         self._positions(message, broken)
         self._milestone(track, message, event, broken)
-        self._heartbeat(track, message, event, at, broken)
+        if at is None:
+            track.player.observe(event)
+        else:
+            self._heartbeat(track, message, event, at, broken)
+            track.last_at = at if track.last_at is None else max(track.last_at, at)
         if self.schema:
             from vtrack.testing.schema import schema_errors
 
             for problem in schema_errors(message):
                 broken("schema", problem)
-        track.last_at = at if track.last_at is None else max(track.last_at, at)
         self.violations.extend(found)
         return found
 
     # ------------------------------------------------------------------ rules
     @staticmethod
-    def _order(track: _SessionTrack, event: str, at: float, broken: Any) -> None:
-        if track.last_at is not None and at < track.last_at - 1e-6:
+    def _order(track: _SessionTrack, event: str, at: float | None, broken: Any) -> None:
+        if at is not None and track.last_at is not None and at < track.last_at - 1e-6:
             broken("time-order", f"timestamp goes back {track.last_at - at:.3f} s")
         if track.closed:
             broken("after-exit", "the session had already exited or been interrupted")
@@ -192,6 +213,8 @@ class InvariantChecker:
             broken("after-completed", "only Video Playback Exited may follow Playback Completed")
         if not track.started and event != "Video Playback Started":
             broken("started-first", "Video Playback Started must come first")
+        elif track.started and event == "Video Playback Started" and not track.closed:
+            broken("started-first", "Video Playback Started again before the session ended")
         track.started = True
         if event == "Video Playback Completed":
             track.completed = True
@@ -206,7 +229,10 @@ class InvariantChecker:
             if not isinstance(values, Mapping) or "position" not in values:
                 continue
             position, total = values["position"], values.get("total_length")
-            if isinstance(position, bool) or not isinstance(position, int):
+            whole = isinstance(position, int) or (
+                isinstance(position, float) and position.is_integer()
+            )
+            if isinstance(position, bool) or not whole:
                 broken("position-range", f"{where}position {position!r} is not whole seconds")
             elif position < 0:
                 broken("position-range", f"{where}position {position} is negative")
@@ -216,6 +242,9 @@ class InvariantChecker:
     def _milestone(
         self, track: _SessionTrack, message: Mapping[str, Any], event: str, broken: Any
     ) -> None:
+        if event == "Video Content Started" or event == "Video Content Ended":
+            track.item += 1  # the next milestones belong to another item
+            return
         match = MILESTONE_EVENT.match(event)
         if match is not None:
             percent = float(match.group(1))
@@ -224,19 +253,24 @@ class InvariantChecker:
         else:
             return
         properties = message.get("properties") or {}
-        content = properties.get("asset_id", properties.get("content_asset_id"))
-        done = track.milestones
-        if isinstance(content, list | dict):
-            content = repr(content)
-        last = done.get(content)
+        last = track.milestones.get(track.item)
         if last is not None and percent <= last:
             again = "twice" if percent == last else f"after {last:g}%"
+            content = properties.get("asset_id", f"item {track.item}")
             broken("milestones", f"milestone {percent:g}% {again} for content {content!r}")
         else:
-            done[content] = percent
+            track.milestones[track.item] = percent
         value = properties.get("milestone")
         if value is not None and value != percent:
             broken("milestones", f"event names {percent:g}% but milestone is {value!r}")
+        position, total = properties.get("position"), properties.get("total_length")
+        if (
+            self.profile == "segment"
+            and isinstance(position, int | float)
+            and isinstance(total, int | float)
+            and math.floor(percent * total / 100) > position + 1
+        ):
+            broken("milestones", f"{percent:g}% of {total} s sent at position {position}")
 
     def _heartbeat(
         self, track: _SessionTrack, message: Mapping[str, Any], event: str, at: float, broken: Any
@@ -245,43 +279,52 @@ class InvariantChecker:
         if self.profile != "segment":
             player.observe(event)  # Vimeo OTT has no event that marks content playing
             return
-        was_playing = player.pod_playing
-        if was_playing and track.last_at is not None:
-            track.playing_since_beat += max(0.0, at - track.last_at)
+        if player.pod_playing and track.last_at is not None:
+            track.playing_since_mark += max(0.0, at - track.last_at)
         interval = self.heartbeat
-        if is_heartbeat(message):
-            if interval == 0:
-                broken("heartbeat-playing", "a heartbeat while heartbeats are off")
-            ad = event == "Video Ad Playing"
-            playing_now = player.observe(event)
-            in_pod = playing_now == AD_PLAYING if ad else player.pod_playing is not False
-            if not in_pod:
-                broken("heartbeat-playing", f"a heartbeat while {playing_now}")
-            elif interval and track.counting_from_beat and track.count_known:
-                gap = track.playing_since_beat
-                if abs(gap - interval) > TIME_TOLERANCE and gap > TIME_TOLERANCE:
-                    broken(
-                        "heartbeat-spacing",
-                        f"{gap:.3f} s of playing time since the last heartbeat, not {interval}",
-                    )
-            track.playing_since_beat, track.counting_from_beat, track.count_known = 0.0, True, True
+        if not is_heartbeat(message):
+            if event in _SHOWS_PLAYBACK_WENT_ON and player.pod_playing:
+                self._overdue(track, interval, broken)
+            player.observe(event)
+            if player.guessed:
+                track.mark = None
+            elif event in HEARTBEAT_RESTARTS:
+                restart = _RESTART_MARKS.get(event)
+                track.mark = restart if player.pod_playing else None
+                track.playing_since_mark, track.overdue_told = 0.0, False
             return
-        if (
-            interval
-            and was_playing
-            and track.count_known
-            and track.playing_since_beat > interval + TIME_TOLERANCE
-        ):
+        if interval == 0:
+            broken("heartbeat-playing", "a heartbeat while heartbeats are off")
+        ad = event == "Video Ad Playing"
+        state = player.observe(event)
+        if player.guessed:
+            track.mark = None
+        if (state == AD_PLAYING) != ad or not player.pod_playing:
+            broken("heartbeat-playing", f"a{'n ad' if ad else ' content'} heartbeat while {state}")
+        elif interval and track.mark is not None:
+            gap = track.playing_since_mark
+            at_once = track.mark == "resume" and gap <= TIME_TOLERANCE
+            if not at_once and abs(gap - interval) > TIME_TOLERANCE:
+                since = {"beat": "the last heartbeat", "start": "the pod started"}.get(
+                    track.mark, "playback resumed"
+                )
+                broken(
+                    "heartbeat-spacing",
+                    f"{gap:.3f} s of playing time since {since}, not {interval}",
+                )
+        track.mark, track.playing_since_mark, track.overdue_told = "beat", 0.0, False
+
+    @staticmethod
+    def _overdue(track: _SessionTrack, interval: int | None, broken: Any) -> None:
+        if not interval or track.mark is None or track.overdue_told:
+            return
+        if track.playing_since_mark > interval + TIME_TOLERANCE:
             broken(
                 "heartbeat-spacing",
-                f"{track.playing_since_beat:.3f} s of playing time without a heartbeat "
+                f"{track.playing_since_mark:.3f} s of playing time without a heartbeat "
                 f"(interval {interval} s)",
             )
-            track.playing_since_beat = -math.inf  # reported once per stretch
-        player.observe(event)
-        if event in HEARTBEAT_RESTARTS:
-            track.playing_since_beat, track.counting_from_beat = 0.0, False
-            track.count_known = player.pod_playing is not None
+            track.overdue_told = True
 
 
 def find_violations(

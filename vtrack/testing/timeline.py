@@ -40,6 +40,17 @@ FINAL_EVENTS: Final = frozenset({"Video Playback Exited", "Video Playback Interr
 # A content event after an ad pod's last ad means content plays again (no event says so).
 _PAUSED_FROM = {PLAYING: PAUSED, STARTING: PAUSED, BUFFERING: PAUSED, AD_BREAK: PAUSED}
 _AD_STATES = frozenset({AD_PLAYING, AD_PAUSED, AD_BUFFERING})
+_CONTENT_EQUIVALENT = {AD_PLAYING: PLAYING, AD_PAUSED: PAUSED, AD_BUFFERING: BUFFERING}
+#: Events only content has (milestones and, for Segment, Video Content Completed too).
+_CONTENT_EVENTS = frozenset(
+    {
+        "Video Content Started",
+        "Video Content Playing",
+        "Video Content Ended",
+        "Video Playback Seek Started",
+        "Video Playback Seek Completed",
+    }
+)
 
 
 def epoch_seconds(message: Mapping[str, Any]) -> float:
@@ -73,20 +84,28 @@ def viewer_of(message: Mapping[str, Any]) -> str:
 
 class SessionKeys:
     """Tells which player session each message of a stream belongs to: its viewer and
-    ``session_id``. Video Quality Updated carries no ``session_id``; it belongs to its
-    viewer's latest session.
+    ``session_id``. Video Quality Updated carries no ``session_id``; it belongs to the
+    viewer's latest session that has not ended (or, failing one, the latest).
     """
 
     def __init__(self) -> None:
+        self._open: dict[str, list[str]] = {}
         self._latest: dict[str, str] = {}
 
     def __call__(self, message: Mapping[str, Any]) -> tuple[str, str]:
         viewer = viewer_of(message)
         session_id = (message.get("properties") or {}).get("session_id")
         if session_id is None:
-            return viewer, self._latest.get(viewer, "")
-        self._latest[viewer] = str(session_id)
-        return viewer, str(session_id)
+            still_open = self._open.get(viewer)
+            return viewer, still_open[-1] if still_open else self._latest.get(viewer, "")
+        session = str(session_id)
+        self._latest[viewer] = session
+        still_open = self._open.setdefault(viewer, [])
+        if session in still_open:
+            still_open.remove(session)
+        if message.get("event") not in FINAL_EVENTS:
+            still_open.append(session)
+        return viewer, session
 
 
 @attrs.define
@@ -99,6 +118,8 @@ class PlayerState:
     content_started: bool = False
     #: Whether playback goes on when the current seek completes.
     playing_after_seek: bool = False
+    #: Whether the last event showed a change that no event had marked.
+    guessed: bool = False
 
     @property
     def pod_playing(self) -> bool | None:
@@ -108,14 +129,23 @@ class PlayerState:
         return self.state in (PLAYING, AD_PLAYING)
 
     def observe(self, event: str) -> str:
-        """Follow ``event``; returns the state after it."""
+        """Follow ``event``; returns the state after it.
+
+        :attr:`guessed` tells whether the event showed a change no event had marked (an ad
+        that ended silently, content playing again after its pod).
+        """
         state = self.state
+        self.guessed = False
+        if state in _AD_STATES and self._is_content_event(event):
+            # Ads cannot seek or reach content milestones: the ad ended unmarked (Segment has
+            # no Video Ad Failed), and content plays again.
+            state, self.guessed = _CONTENT_EQUIVALENT[state], True
         if event == "Video Playback Started":
             state, self.content_started = STARTING, False
         elif event == "Video Content Started":
             state, self.content_started = PLAYING, True
         elif event == "Video Content Playing" and state == AD_BREAK:
-            state = PLAYING  # the pod ended and content plays again
+            state, self.guessed = PLAYING, True  # the pod ended and content plays again
         elif event == "Video Playback Paused":
             if state in _AD_STATES:
                 state = AD_PAUSED
@@ -155,6 +185,11 @@ class PlayerState:
             state = INTERRUPTED
         self.state = state
         return state
+
+    def _is_content_event(self, event: str) -> bool:
+        if event in _CONTENT_EVENTS or MILESTONE_EVENT.match(event):
+            return True
+        return event == "Video Content Completed" and self.profile != "vimeo-ott"
 
 
 @attrs.frozen
