@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import MOVIE, T0, SessionFactory, events, props, watch
 
 from vtrack import Content
@@ -129,6 +130,23 @@ class TestPlaybackEvents:
         session.exit(at=T0 + 102)
         assert ["Video Playback Completed", "Video Playback Exited"] == events(sink)[-2:]
         assert 900 == props(sink, "Video Playback Exited")[0]["bitrate"]
+
+    @pytest.mark.parametrize("failure", ["interrupt", "fatal error"])
+    def test_a_failure_after_completion_still_lets_the_exit_out(
+        self, make_session: SessionFactory, failure: str
+    ) -> None:
+        """Players often fail on teardown: after Completed nothing but Exited is sent, and
+        Exited is still sent when the viewer leaves."""
+        session, sink = make_session(heartbeat=0, milestones=())
+        watch(session)
+        session.ended(at=T0 + 100)
+        if failure == "interrupt":
+            session.interrupt(at=T0 + 101)
+        else:
+            session.error("decoder gone", fatal=True, at=T0 + 101)
+        assert "completed" == session.state
+        session.exit(at=T0 + 102)
+        assert ["Video Playback Completed", "Video Playback Exited"] == events(sink)[-2:]
 
     def test_volume_and_fullscreen(self, make_session: SessionFactory) -> None:
         """sound and full_screen appear on playback events."""

@@ -130,10 +130,12 @@ TABLE: Final[tuple[tuple[str, str | tuple[str, ...], str | None, tuple[str, ...]
     ("ad_break_end",   (*IN_AD, AD_BREAK),                    ENDED,        ("break_is_postroll", "!nothing_left_to_play"), ("end_ad_break",)),
 
     ("error",          _INTERRUPTIBLE,                        INTERRUPTED,  ("error_is_fatal",),                        ("interrupt",)),
-    ("error",          (IDLE, COMPLETED),                     INTERRUPTED,  ("error_is_fatal",),                        ()),  # after Completed only Exited may be sent
+    ("error",          IDLE,                                  INTERRUPTED,  ("error_is_fatal",),                        ()),
+    ("error",          COMPLETED,                             None,         ("error_is_fatal",),                        ()),  # after Completed only Exited may be sent: the exit still comes
     ("error",          (IDLE, *_STARTED),                     None,         ("!error_is_fatal",),                       ()),
     ("interrupt",      _INTERRUPTIBLE,                        INTERRUPTED,  (),                                         ("interrupt",)),
-    ("interrupt",      (IDLE, COMPLETED),                     INTERRUPTED,  (),                                         ()),
+    ("interrupt",      IDLE,                                  INTERRUPTED,  (),                                         ()),
+    ("interrupt",      COMPLETED,                             None,         (),                                         ()),
     ("exit",           _STARTED,                              EXITED,       (),                                         ("exit",)),
     ("exit",           IDLE,                                  EXITED,       (),                                         ()),
     ("exit",           INTERRUPTED,                           None,         (),                                         ()),  # closing an interrupted player
