@@ -41,13 +41,29 @@ from vtrack.testing.viewing import (
     AdBreak,
     ChangeQuality,
     ChangeRate,
+    NextItem,
     Pause,
     Seek,
+    SeekWhilePaused,
     Stall,
     Watch,
 )
 
-ALL_ACTIONS: tuple[type, ...] = (Watch, Pause, Seek, Stall, ChangeRate, ChangeQuality, AdBreak)
+#: A message as compared: (event, seconds from the start, position); None: not compared.
+Compared = tuple[str, float | None, float | None]
+Row = Compared | None
+
+ALL_ACTIONS: tuple[type, ...] = (
+    Watch,
+    Pause,
+    Seek,
+    SeekWhilePaused,
+    Stall,
+    ChangeRate,
+    ChangeQuality,
+    AdBreak,
+    NextItem,
+)
 
 
 class PlayerWrapperModel(RuleBasedStateMachine):
@@ -68,8 +84,8 @@ class PlayerWrapperModel(RuleBasedStateMachine):
       ``messageId``, ``userId``/``anonymousId``, ``type``, ...);
     - ``timer``: your wrapper emits what falls due on its own timer (implement
       :meth:`advance`); then time also passes with no callback at all;
-    - ``hostility``: how many damaged callbacks (duplicates, impossible callbacks, bad
-      positions...) a run may contain (0: none).
+    - ``hostility``: up to how many damaged callbacks (duplicates, impossible callbacks, bad
+      positions...) each misbehaving step sends (0: the player never misbehaves).
     """
 
     heartbeat: ClassVar[int] = 10
@@ -137,6 +153,8 @@ class PlayerWrapperModel(RuleBasedStateMachine):
         self._ours = InvariantChecker(heartbeat=spacing, profile=self.profile, schema=False)
         self._checked = 0
         self._ours_checked = 0
+        self._our_rows: list[Row] = []
+        self._their_rows: list[Row] = []
 
     def _feed(self, callbacks: Sequence[Callback]) -> None:
         for callback in callbacks:
@@ -158,10 +176,11 @@ class PlayerWrapperModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def viewer_acts(self, data: st.DataObject) -> None:
         choices = actions(
-            duration=None if self.live else self.duration,
+            duration=self.player.duration,
             rates=self.rates,
-            ads=AdBreak in self.allowed_actions,
-        ).filter(lambda action: isinstance(action, self.allowed_actions))
+            playlists=not self.live,
+            kinds=self.allowed_actions,
+        )
         action: Action = data.draw(choices, label="action")
         self._feed(self.player.act(action))
 
@@ -170,7 +189,7 @@ class PlayerWrapperModel(RuleBasedStateMachine):
     def viewer_leaves(self) -> None:
         self._feed(self.player.finish("leave"))
 
-    @precondition(lambda self: not self.player.done and not self.live)
+    @precondition(lambda self: not self.player.done and self.player.duration is not None)
     @rule()
     def plays_to_the_end(self) -> None:
         self._feed(self.player.finish("end"))
@@ -179,7 +198,7 @@ class PlayerWrapperModel(RuleBasedStateMachine):
     @rule(seconds=quarter_seconds(0.25, 30.0))
     def time_passes(self, seconds: float) -> None:
         """No callback for a while (a throttled background tab, or after the end)."""
-        self.player.now += seconds
+        self._feed(self.player.pass_time(seconds))
         if self.timer:
             self.advance(self.wrapper, self.player.now)
             self.reference.advance(self.player.now)
@@ -201,32 +220,35 @@ class PlayerWrapperModel(RuleBasedStateMachine):
             extra.remove(last)
             self._feed(extra)
 
-    def _comparable(self, messages: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    def _rows(self, messages: Sequence[Mapping[str, Any]], cache: list[Row]) -> list[Compared]:
+        """The comparable rows of ``messages``, reading only those not read yet."""
         wanted = self.compared_events
-        rows = []
-        for message in messages:
+        for message in messages[len(cache) :]:
             event = str(message.get("event"))
             if wanted is not None and event not in wanted:
+                cache.append(None)
                 continue
             at = epoch_seconds(message) - self.start_at if self.compare_times else None
             position = position_of(message) if self.compare_positions else None
-            rows.append((event, at, position))
-        return rows
+            cache.append((event, at, position))
+        return [row for row in cache if row is not None]
 
     @invariant()
     def wrapper_agrees_with_vtrack(self) -> None:
         ours = self.reference_sink.messages
+        theirs = self.messages(self.wrapper)
+        if len(ours) == self._ours_checked and len(theirs) == self._checked:
+            return  # nothing new since the last check
         found = self._ours.feed(ours[self._ours_checked :])
         self._ours_checked = len(ours)
         if found:
             raise InvariantViolation(found)  # vtrack itself: please report it
-        theirs = list(self.messages(self.wrapper))
         found = self._theirs.feed(theirs[self._checked :])
         self._checked = len(theirs)
         if found:
             raise InvariantViolation(found)
-        expected = self._comparable(ours)
-        mine = self._comparable(theirs)
+        expected = self._rows(ours, self._our_rows)
+        mine = self._rows(theirs, self._their_rows)
         if expected == mine:
             return
         as_messages = [m for m in theirs if self._kept(m)]

@@ -10,7 +10,7 @@ players and networks do.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -23,8 +23,10 @@ from vtrack.testing.viewing import (
     ChangeQuality,
     ChangeRate,
     Ending,
+    NextItem,
     Pause,
     Seek,
+    SeekWhilePaused,
     Stall,
     Viewing,
     Watch,
@@ -34,6 +36,8 @@ from vtrack.testing.viewing import (
 RATES: tuple[float, ...] = (1.0, 0.5, 1.25, 1.5, 2.0, 4.0, 16.0)
 #: Position report intervals of real players (HTML5 fires timeupdate about every 250 ms).
 TICKS: tuple[float, ...] = (1.0, 0.25, 0.5)
+#: Every way a viewing may end; leaving first, so failures shrink to a viewer who leaves.
+ENDINGS: tuple[Ending, ...] = ("leave", "end", "silent", "interrupt", "error")
 
 
 def quarter_seconds(low: float, high: float) -> st.SearchStrategy[float]:
@@ -46,34 +50,59 @@ def actions(
     duration: float | None = 600.0,
     rates: Sequence[float] = RATES,
     ads: bool = True,
+    playlists: bool = True,
     max_wait: float = 60.0,
+    kinds: Collection[type] | None = None,
 ) -> st.SearchStrategy[Action]:
-    """One thing a viewer does. Watching comes first, so actions shrink to plain watching."""
+    """One thing a viewer does. Watching comes first, so actions shrink to plain watching.
+
+    ``kinds`` limits the actions to these classes (``None``: all); ``ads`` and
+    ``playlists`` false leave out :class:`AdBreak` and :class:`NextItem`.
+    """
     seek_limit = duration if duration is not None else 3600.0
-    choices: list[st.SearchStrategy[Action]] = [
-        st.builds(Watch, quarter_seconds(0.25, max_wait)),
-        st.builds(Pause, quarter_seconds(0.25, max_wait)),
-        st.builds(Seek, quarter_seconds(0.0, seek_limit), quarter_seconds(0.0, 2.0)),
-        st.builds(Stall, quarter_seconds(0.25, 10.0)),
-        st.builds(ChangeRate, st.sampled_from(list(rates))),
-        st.builds(
+    seek_to = quarter_seconds(0.0, seek_limit)
+    every: list[tuple[type, st.SearchStrategy[Action]]] = [
+        (Watch, st.builds(Watch, quarter_seconds(0.25, max_wait))),
+        (Pause, st.builds(Pause, quarter_seconds(0.25, max_wait))),
+        (Seek, st.builds(Seek, seek_to, quarter_seconds(0.0, 2.0))),
+        (Stall, st.builds(Stall, quarter_seconds(0.25, 10.0))),
+        (ChangeRate, st.builds(ChangeRate, st.sampled_from(list(rates)))),
+        (
             ChangeQuality,
-            st.sampled_from([2_500_000, 800_000, 5_000_000]),
-            st.sampled_from([None, 30.0, 24.0, 60.0]),
+            st.builds(
+                ChangeQuality,
+                st.sampled_from([2_500_000, 800_000, 5_000_000]),
+                st.sampled_from([None, 30.0, 24.0, 60.0]),
+            ),
         ),
+        (SeekWhilePaused, st.builds(SeekWhilePaused, seek_to, quarter_seconds(0.0, 2.0))),
+        (AdBreak, ad_breaks()),
+        (NextItem, st.builds(NextItem, quarter_seconds(10.0, 300.0))),
     ]
-    if ads:
-        lengths = st.lists(quarter_seconds(1.0, 30.0), min_size=1, max_size=3)
-        choices.append(
-            lengths.flatmap(
-                lambda ls: st.builds(
-                    AdBreak,
-                    st.just(tuple(ls)),
-                    st.lists(st.booleans(), min_size=len(ls), max_size=len(ls)).map(tuple),
-                )
-            )
-        )
+    left_out = ({AdBreak} if not ads else set()) | ({NextItem} if not playlists else set())
+    choices = [
+        strategy
+        for kind, strategy in every
+        if kind not in left_out and (kinds is None or kind in kinds)
+    ]
+    if not choices:
+        raise ValueError("no viewer action left to generate: check kinds, ads and playlists")
     return st.one_of(choices)
+
+
+def ad_breaks(max_ads: int = 3) -> st.SearchStrategy[AdBreak]:
+    """A mid-roll pod of 1 to ``max_ads`` ads, some skipped, its first ad sometimes paused
+    or stalling halfway."""
+    lengths = st.lists(quarter_seconds(1.0, 30.0), min_size=1, max_size=max_ads)
+    return lengths.flatmap(
+        lambda ls: st.builds(
+            AdBreak,
+            st.just(tuple(ls)),
+            st.lists(st.booleans(), min_size=len(ls), max_size=len(ls)).map(tuple),
+            st.one_of(st.just(0.0), quarter_seconds(0.25, 20.0)),
+            st.one_of(st.just(0.0), quarter_seconds(0.25, 5.0)),
+        )
+    )
 
 
 @st.composite
@@ -83,19 +112,31 @@ def viewings(
     duration: float | st.SearchStrategy[float | None] | None = None,
     live: bool | None = None,
     ads: bool = True,
+    playlists: bool = True,
     rates: Sequence[float] = RATES,
-    endings: Sequence[Ending] = ("leave", "end", "silent"),
+    endings: Sequence[Ending] = ENDINGS,
     min_actions: int = 0,
     max_actions: int = 12,
     ticks: Sequence[float] = TICKS,
 ) -> Viewing:
     """A realistic viewing: content of some length (or live), a few actions, an ending.
 
-    Parameters fix what a test cares about: ``duration`` (seconds, ``None`` for a random
-    length, or a strategy), ``live`` (``None``: sometimes), ``ads`` (pre-roll and mid-roll
-    pods), ``rates`` the viewer may pick, how it may end, how many actions.
+    Parameters fix what a test cares about:
+
+    - ``duration``: seconds, a strategy of them (``None`` in it: a length the player never
+      learns), or ``None`` for a random length;
+    - ``live``: a livestream; ``None``: sometimes, unless ``duration`` is a number;
+    - ``ads``: pre-roll, mid-roll and post-roll pods; ``playlists``: moving on to the next
+      item; ``rates``: the playback rates the viewer may pick;
+    - ``endings``: how it may end (a livestream, or content of unknown length, never plays
+      to its end); ``min_actions`` / ``max_actions``: how many actions; ``ticks``: how often
+      the player reports its position.
     """
-    is_live = draw(st.sampled_from([False, False, False, True])) if live is None else live
+    if live is None:
+        fixed_length = duration is not None and not isinstance(duration, st.SearchStrategy)
+        is_live = False if fixed_length else draw(st.sampled_from([False, False, False, True]))
+    else:
+        is_live = live
     length: float | None
     if is_live:
         length = None
@@ -107,15 +148,18 @@ def viewings(
         length = duration
     steps = draw(
         st.lists(
-            actions(duration=length, rates=rates, ads=ads),
+            actions(duration=length, rates=rates, ads=ads, playlists=playlists and not is_live),
             min_size=min_actions,
             max_size=max_actions,
         )
     )
     preroll: tuple[float, ...] = ()
+    postroll: tuple[float, ...] = ()
     if ads:
         preroll = tuple(draw(st.lists(quarter_seconds(1.0, 30.0), max_size=2)))
-    possible: list[Ending] = [e for e in endings if not (is_live and e == "end")] or ["leave"]
+        if length is not None:
+            postroll = tuple(draw(st.lists(quarter_seconds(1.0, 30.0), max_size=2)))
+    possible = [e for e in endings if not (length is None and e == "end")] or ["leave"]
     ending: Ending = draw(st.sampled_from(possible))
     return Viewing(
         duration=length,
@@ -126,6 +170,7 @@ def viewings(
         if length is None or length > 60
         else 0.0,
         preroll=preroll,
+        postroll=postroll,
         tick=draw(st.sampled_from(list(ticks))),
     )
 

@@ -12,8 +12,9 @@ from typing import Literal
 
 import attrs
 
-#: How a viewing ends: the content plays to its end, the viewer leaves, or the log just stops.
-Ending = Literal["end", "leave", "silent"]
+#: How a viewing ends: the content plays to its end (and its post-roll), the viewer leaves,
+#: the log just stops, the player is interrupted (network loss), or a fatal error stops it.
+Ending = Literal["end", "leave", "silent", "interrupt", "error"]
 
 
 @attrs.frozen
@@ -36,6 +37,22 @@ class Seek:
 
     to: float
     seconds: float = 0.25
+
+
+@attrs.frozen
+class SeekWhilePaused:
+    """Pause, seek to ``to`` while paused (the seek takes ``seconds``), then press play."""
+
+    to: float
+    seconds: float = 0.25
+
+
+@attrs.frozen
+class NextItem:
+    """The player moves on to the next item of a playlist (of ``duration`` seconds) before
+    the current one ends."""
+
+    duration: float
 
 
 @attrs.frozen
@@ -63,13 +80,18 @@ class ChangeQuality:
 @attrs.frozen
 class AdBreak:
     """A mid-roll pod: ads of these lengths (seconds) play; an ad marked skipped is skipped
-    halfway. Players without ads (the raw dialects) ignore it."""
+    halfway. The viewer may pause the first ad halfway for ``pause_seconds``, or it may stall
+    there for ``stall_seconds``. Players without ads (the raw dialects) ignore it."""
 
     lengths: tuple[float, ...]
     skipped: tuple[bool, ...] = ()
+    pause_seconds: float = 0.0
+    stall_seconds: float = 0.0
 
 
-Action = Watch | Pause | Seek | Stall | ChangeRate | ChangeQuality | AdBreak
+Action = (
+    Watch | Pause | Seek | SeekWhilePaused | Stall | ChangeRate | ChangeQuality | AdBreak | NextItem
+)
 
 
 @attrs.frozen
@@ -77,7 +99,9 @@ class Viewing:
     """One viewer's session: the content, what they did, and how it ended.
 
     ``duration`` is ``None`` for a livestream (``live``) or content whose length the player
-    never learns. ``preroll`` holds the lengths of a pre-roll pod's ads (empty: none).
+    never learns. ``preroll`` and ``postroll`` hold the lengths of a pre-roll and a
+    post-roll pod's ads (empty: none; the post-roll is announced in the content's ad
+    schedule and plays when the content ends).
     ``tick`` is how often, in wall seconds, the player reports its position while playing
     (HTML5 players: about 0.25 s).
     """
@@ -88,6 +112,7 @@ class Viewing:
     live: bool = False
     start_position: float = 0.0
     preroll: tuple[float, ...] = ()
+    postroll: tuple[float, ...] = ()
     tick: float = 1.0
     start_at: float = 1_700_000_000.0
     asset_id: str = "video-1"
