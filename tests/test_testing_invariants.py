@@ -70,6 +70,70 @@ class TestVtrackKeepsThem:
         assert "Video Content Completed" in [m["event"] for m in sink.messages]  # its 90 %
 
 
+class TestNoFalseAlarms:
+    """Stops that no event marks must not read as missing heartbeats (review findings)."""
+
+    def test_an_ad_that_takes_seconds_to_load(self, make_session: SessionFactory) -> None:
+        session, sink = make_session(heartbeat=10)
+        watch(session, MOVIE)
+        session.ad_break_start("mid", "mid-roll", 1, at=T0 + 15)
+        session.ad_start("a1", length=8.0, at=T0 + 22)
+        session.ad_end(at=T0 + 30)
+        session.ad_break_end(at=T0 + 30)
+        session.timeupdate(30.0, at=T0 + 45)
+        check_invariants(sink.messages, heartbeat=10)
+
+    def test_an_ad_that_fails_while_playing(self, make_session: SessionFactory) -> None:
+        """Segment has no Video Ad Failed: the ad just stops; content plays on."""
+        session, sink = make_session(heartbeat=10)
+        watch(session, MOVIE)
+        session.ad_break_start("mid", "mid-roll", 2, at=T0 + 5)
+        session.ad_start("a1", length=20.0, at=T0 + 5)
+        session.ad_error("decoder", at=T0 + 12.5)
+        session.ad_break_end(at=T0 + 13)
+        session.pause(at=T0 + 30)
+        session.play(at=T0 + 32)
+        session.seeking(50.0, at=T0 + 35)
+        session.seeked(at=T0 + 36)
+        session.timeupdate(60.0, at=T0 + 46)
+        check_invariants(sink.messages, heartbeat=10)
+        states = [(row.event, row.state) for row in timeline(sink.messages)]
+        assert ("Video Playback Paused", "paused") in states  # content's pause, not the ad's
+
+    def test_the_next_playlist_item_mid_play(self, make_session: SessionFactory) -> None:
+        session, sink = make_session(heartbeat=10)
+        watch(session, MOVIE)
+        session.timeupdate(12.0, at=T0 + 12)
+        session.load(Content(asset_id="next", duration=50.0), at=T0 + 12)
+        session.playing(0.0, at=T0 + 22)
+        session.timeupdate(10.0, at=T0 + 32)
+        check_invariants(sink.messages, heartbeat=10)
+
+    def test_quality_of_a_viewer_with_two_tabs(self) -> None:
+        """Video Quality Updated has no session_id: it belongs to the viewer's open session."""
+        sink = MemorySink()
+        tab1 = Session("tab-1", anonymous_id="v", sink=sink, heartbeat=10)
+        tab2 = Session("tab-2", anonymous_id="v", sink=sink, heartbeat=10)
+        watch(tab1, MOVIE)
+        watch(tab2, Content(asset_id="short", duration=5.0), at=T0 + 1)
+        tab2.timeupdate(5.0, at=T0 + 6)
+        tab2.ended(at=T0 + 6)
+        tab2.exit(at=T0 + 7)
+        tab1.quality(bitrate=800_000, at=T0 + 8)
+        tab1.pause(at=T0 + 9)
+        check_invariants(sink.messages, heartbeat=10)
+
+    def test_a_whole_number_float_position(self) -> None:
+        messages = full_viewing()
+        messages[1]["properties"]["position"] = 0.0  # another tool's JSON
+        assert "position-range" not in rules(messages, schema=False)
+
+    def test_only_the_closest_schema_branch_is_reported(self) -> None:
+        message = full_viewing()[0]
+        del message["type"]
+        assert ["(message): 'type' is a required property"] == schema_errors(message)
+
+
 class TestEachRuleCatchesItsViolation:
     def test_unique_ids(self) -> None:
         messages = full_viewing()

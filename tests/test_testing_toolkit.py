@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from vtrack import Content, MemorySink, Session
+from vtrack import Content, MemorySink, Session, Settings
 from vtrack.callbacks import Callback
 from vtrack.testing import check_invariants
 from vtrack.testing.compare import EventsDiffer, assert_events
@@ -174,6 +175,18 @@ class TestStrategies:
         assert ["seeking"] * 5 + ["seeked"] == [c.name for c in storm[2:]]
         assert math.isnan(damage(calls, [("bad-position", 1, 0)])[2].args["position"])
 
+    def test_damage_without_times_happens_at_the_last_known_time(self) -> None:
+        calls = [Callback("play", T0 + 5), Callback("pause")]
+        damaged = damage(calls, [("time-back", 1, 0), ("impossible", 1, 0)])
+        assert [T0 + 5, T0 + 5, None, T0 + 4.5] == [c.at for c in damaged]
+
+    @FAST
+    @given(callback_sequences(duration=st.one_of(st.none(), st.just(60.0)), live=False))
+    def test_content_whose_length_never_comes(self, callbacks: list[Callback]) -> None:
+        session = run(callbacks)
+        assert [] == session.anomalies
+        check_invariants(sent(session), heartbeat=10)
+
     def test_a_failing_case_shrinks_to_a_few_callbacks(self) -> None:
         """Looking for any viewing with a seek and a stall finds a minimal one."""
 
@@ -234,6 +247,18 @@ class TestAssertEvents:
             assert_events(messages[:2], [m["event"] for m in messages])
         assert 2 == sum(line.startswith(" - ") for line in str(raised.value).splitlines())
 
+    def test_names_need_no_timestamps(self) -> None:
+        messages = [{"event": "Video Playback Started"}, {"event": "Video Content Started"}]
+        assert_events(messages, ["Video Playback Started", "Video Content Started"])
+
+    def test_expected_messages_count_from_their_own_start(self) -> None:
+        """Another run, an hour later, with the same timeline matches."""
+        earlier = self.messages()
+        later = copy.deepcopy(earlier)
+        for message in later:
+            message["timestamp"] = message["timestamp"].replace("T22:", "T23:")
+        assert_events(later, earlier)
+
     def test_bad_expectations_are_explained(self) -> None:
         with pytest.raises(TypeError, match="expected an event name"):
             assert_events(self.messages(), [42])  # type: ignore[list-item]
@@ -273,6 +298,14 @@ class TestFixtures:
             session.identity_key,
             session.settings.heartbeat,
         )
+
+    def test_the_factory_keeps_the_fake_clock_with_settings(
+        self, make_vtrack_session: Callable[..., Session], vtrack_clock: FakeClock
+    ) -> None:
+        session = make_vtrack_session(settings=Settings(heartbeat=20))
+        session.load(Content(asset_id="c", duration=60.0))
+        session.play()
+        assert vtrack_clock.now == session.last_at
 
     def test_the_clock_only_moves_forward(self, vtrack_clock: FakeClock) -> None:
         with pytest.raises(ValueError, match="only moves forward"):
@@ -324,6 +357,21 @@ class LiveVtrackWithATimer(VtrackItself):
         wrapper.advance(at)
 
 
+class VtrackWithATimer(VtrackItself):
+    """Time passes with no callback; the wrapper's timer fires what falls due."""
+
+    timer, duration = True, 60.0
+
+    def advance(self, wrapper: Session, at: float) -> None:
+        wrapper.advance(at)
+
+
+class UnknownLengthNoActions(VtrackItself):
+    """Content whose length never comes, and a viewer who can only leave."""
+
+    duration, allowed_actions, preroll = None, (), False
+
+
 MODEL_SETTINGS = settings(
     max_examples=40,
     stateful_step_count=12,
@@ -336,6 +384,10 @@ LiveVtrackWithATimer.TestCase.settings = MODEL_SETTINGS
 TestVtrackItself = VtrackItself.TestCase
 TestHostileVtrack = HostileVtrack.TestCase
 TestLiveVtrackWithATimer = LiveVtrackWithATimer.TestCase
+VtrackWithATimer.TestCase.settings = MODEL_SETTINGS
+UnknownLengthNoActions.TestCase.settings = MODEL_SETTINGS
+TestVtrackWithATimer = VtrackWithATimer.TestCase
+TestUnknownLengthNoActions = UnknownLengthNoActions.TestCase
 
 
 class TestTheTutorial:

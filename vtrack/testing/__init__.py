@@ -6,7 +6,9 @@ Install with ``pip install 'vtrack[testing]'`` (Hypothesis and jsonschema); the 
 - invariants anyone can call on emitted messages: :func:`check_invariants`,
   :func:`find_violations`, :class:`InvariantChecker`, :func:`check_heartbeat_timing`;
 - Hypothesis strategies: :func:`viewings`, :func:`callback_sequences`,
-  :func:`hostile_callback_sequences`, and raw player logs in :mod:`vtrack.testing.dialect_logs`;
+  :func:`hostile_callback_sequences`, and raw player logs (:func:`html5_logs`,
+  :func:`mpv_logs`, :func:`vlc_logs`, :func:`raw_log_lines`; the module
+  :mod:`vtrack.testing.dialect_logs` has the rest);
 - the reference model to subclass: :class:`PlayerWrapperModel`;
 - :func:`assert_events` with its side-by-side timeline diff, and pytest fixtures
   (``vtrack_session``, ``vtrack_clock``, ``vtrack_sink``, ``assert_events``) registered as a
@@ -36,8 +38,10 @@ from vtrack.testing.viewing import (
     AdBreak,
     ChangeQuality,
     ChangeRate,
+    NextItem,
     Pause,
     Seek,
+    SeekWhilePaused,
     Stall,
     Viewing,
     Watch,
@@ -45,7 +49,6 @@ from vtrack.testing.viewing import (
 
 if TYPE_CHECKING:
     from vtrack.testing.dialect_logs import (
-        dialect_logs,
         html5_logs,
         mpv_logs,
         raw_log_lines,
@@ -59,7 +62,6 @@ if TYPE_CHECKING:
     )
 
 _NEED_HYPOTHESIS = {
-    "dialect_logs": "vtrack.testing.dialect_logs",
     "html5_logs": "vtrack.testing.dialect_logs",
     "mpv_logs": "vtrack.testing.dialect_logs",
     "vlc_logs": "vtrack.testing.dialect_logs",
@@ -77,10 +79,12 @@ __all__ = [
     "EventsDiffer",
     "InvariantChecker",
     "InvariantViolation",
+    "NextItem",
     "Pause",
     "PlayerWrapperModel",
     "Row",
     "Seek",
+    "SeekWhilePaused",
     "SimulatedPlayer",
     "Stall",
     "Viewing",
@@ -90,7 +94,6 @@ __all__ = [
     "callback_sequences",
     "check_heartbeat_timing",
     "check_invariants",
-    "dialect_logs",
     "find_violations",
     "hostile_callback_sequences",
     "html5_logs",

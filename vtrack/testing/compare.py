@@ -122,18 +122,26 @@ def assert_events(
 
     Each expected item is an event name, a tuple ``(event, seconds, position)`` (or a prefix
     of it; seconds count from ``start``, by default the first message's time; ``None``
-    skips a field), or a message (compared by event, time and position). Raises
-    :class:`EventsDiffer` with a side-by-side timeline diff when they differ.
+    skips a field), or a message (compared by event, time and position; times count from
+    the first expected message). With event names only, the messages need no timestamps.
+    Raises :class:`EventsDiffer` with a side-by-side timeline diff when they differ.
     """
-    origin = _start_of(actual) if start is None else start
-    messages_expected = [m for m in expected if isinstance(m, Mapping)]
-    expected_origin = _start_of(messages_expected) if start is None else start
+    timed = any(
+        isinstance(item, Mapping) or (isinstance(item, tuple) and len(item) > 1)
+        for item in expected
+    )
+    origin = (_start_of(actual) if start is None else start) if timed else 0.0
+    # Expected messages (another run's) count from their own first message.
+    expected_origin = _start_of([m for m in expected if isinstance(m, Mapping)])
     wanted = [
         expectation(item, expected_origin if isinstance(item, Mapping) else origin)
         for item in expected
     ]
     got = [
-        Expectation(str(m.get("event")), epoch_seconds(m) - origin, position_of(m)) for m in actual
+        Expectation(
+            str(m.get("event")), epoch_seconds(m) - origin if timed else None, position_of(m)
+        )
+        for m in actual
     ]
     if len(wanted) == len(got) and all(_matches(w, g) for w, g in zip(wanted, got, strict=True)):
         return

@@ -9,21 +9,24 @@ a hand-written player wrapper, or a warehouse table alike::
 The rules, per player session (its viewer and ``session_id``):
 
 - ``unique-ids``: no two messages share a messageId;
-- ``time-order``: timestamps never go back;
-- ``started-first``: Video Playback Started comes before anything else;
+- ``timestamp``: every message has an ISO 8601 timestamp; ``time-order``: they never go back;
+- ``started-first``: Video Playback Started comes first, and once;
 - ``after-completed``: nothing but Video Playback Exited follows Video Playback Completed;
 - ``after-exit``: nothing follows Video Playback Exited or Interrupted (but a new session
   under the same id, which starts with Video Playback Started);
 - ``position-range``: positions are whole seconds, >= 0 and <= ``total_length`` (Segment);
-- ``milestones``: each progress milestone once per content item, in ascending order;
-- ``heartbeat-playing``: heartbeats only while their pod plays (and none when ``heartbeat``
-  is 0);
-- ``heartbeat-spacing``: with ``heartbeat`` given, consecutive heartbeats of a pod are
-  ``heartbeat`` s of playing time apart, and no pod plays longer than that without one.
-  Playing time is read from the events, so this assumes every stop of playback shows in
-  them. One does not: an ad pod without a single ad (an empty ad response), which no event
-  marks. For streams that may hold one, leave ``heartbeat`` out and, knowing when the pods
-  played, use :func:`check_heartbeat_timing`;
+- ``milestones``: each progress milestone once per content item (counted by its start), in
+  ascending order, and not sent before its position;
+- ``heartbeat-playing``: content heartbeats only while content plays, ad heartbeats only
+  while an ad plays (and none when ``heartbeat`` is 0);
+- ``heartbeat-spacing``: with ``heartbeat`` given, a pod's first heartbeat comes that many
+  seconds of playing time after it starts, one comes at once on resume, then one every
+  ``heartbeat`` s of playing time; no pod plays longer without one. Playing time is read
+  from the events. Where a stop shows in none (an ad pod starting, an ad failing, a pod
+  ending, the next playlist item loading) the count is unknown until an event shows the
+  state again. One stop shows in nothing at all: an ad pod without a single ad (an empty
+  ad response). For streams that may hold one, leave ``heartbeat`` out and, knowing when
+  the pods played, use :func:`check_heartbeat_timing`;
 - ``schema``: each message satisfies its event's schema in seed 004 (Segment profile only).
 
 :class:`InvariantChecker` checks a stream as it comes (each message once), for property tests

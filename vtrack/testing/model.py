@@ -148,6 +148,16 @@ class PlayerWrapperModel(RuleBasedStateMachine):
         self.player = SimulatedPlayer(self.make_content(), start_at=self.start_at, tick=self.tick)
         self.wrapper = self.make_wrapper()
         self.sent: list[Callback] = []
+        self._actions: st.SearchStrategy[Action] | None
+        try:
+            self._actions = actions(
+                duration=self.player.duration,
+                rates=self.rates,
+                playlists=not self.live,
+                kinds=self.allowed_actions,
+            )
+        except ValueError:
+            self._actions = None  # allowed_actions leaves nothing: the viewer only leaves
         spacing = self.heartbeat if self.hostility == 0 else None
         self._theirs = InvariantChecker(heartbeat=spacing, profile=self.profile, schema=self.schema)
         self._ours = InvariantChecker(heartbeat=spacing, profile=self.profile, schema=False)
@@ -172,16 +182,11 @@ class PlayerWrapperModel(RuleBasedStateMachine):
             preroll = tuple(data.draw(lengths, label="pre-roll ad lengths"))
         self._feed(self.player.start(preroll))
 
-    @precondition(lambda self: not self.player.done)
+    @precondition(lambda self: not self.player.done and self._actions is not None)
     @rule(data=st.data())
     def viewer_acts(self, data: st.DataObject) -> None:
-        choices = actions(
-            duration=self.player.duration,
-            rates=self.rates,
-            playlists=not self.live,
-            kinds=self.allowed_actions,
-        )
-        action: Action = data.draw(choices, label="action")
+        assert self._actions is not None
+        action: Action = data.draw(self._actions, label="action")
         self._feed(self.player.act(action))
 
     @precondition(lambda self: not self.player.done)

@@ -10,20 +10,24 @@ Installed with vtrack, so any test can ask for them:
 - ``assert_events``: :func:`vtrack.testing.compare.assert_events`, whose failure shows a
   side-by-side timeline diff.
 
-This module imports neither Hypothesis nor jsonschema, so it loads wherever vtrack is
-installed.
+This module imports neither Hypothesis nor jsonschema, nor vtrack itself until a fixture is
+used, so it loads wherever vtrack is installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 
-from vtrack.session import Session
-from vtrack.sinks import MemorySink
-from vtrack.testing.compare import assert_events as _assert_events
+if TYPE_CHECKING:
+    from vtrack.session import Session
+    from vtrack.sinks import MemorySink
+
+# vtrack itself is imported by the fixtures, not here: pytest loads this plugin at start-up
+# wherever vtrack is installed, and coverage tools should still see vtrack's import.
 
 #: Where a fake clock starts: 2023-11-14T22:13:20Z.
 FAKE_EPOCH = 1_700_000_000.0
@@ -46,7 +50,7 @@ class FakeClock:
         return self.now
 
 
-SessionFactory = Callable[..., Session]
+SessionFactory = Callable[..., "Session"]
 
 
 @pytest.fixture
@@ -58,6 +62,8 @@ def vtrack_clock() -> FakeClock:
 @pytest.fixture
 def vtrack_sink() -> MemorySink:
     """An in-memory sink; its ``messages`` are what the session sent."""
+    from vtrack.sinks import MemorySink
+
     return MemorySink()
 
 
@@ -65,11 +71,16 @@ def vtrack_sink() -> MemorySink:
 def make_vtrack_session(vtrack_sink: MemorySink, vtrack_clock: FakeClock) -> SessionFactory:
     """Build sessions on the shared sink and fake clock; keywords are Session options."""
 
+    from vtrack.session import Session
+
     def make(session_id: str = "test-session", **options: Any) -> Session:
         if "user_id" not in options:
             options.setdefault("anonymous_id", "test-viewer")
-        if "settings" not in options:
+        settings = options.get("settings")
+        if settings is None:
             options.setdefault("clock", vtrack_clock)
+        elif settings.clock is None:
+            options["settings"] = attrs.evolve(settings, clock=vtrack_clock)
         return Session(session_id, sink=vtrack_sink, **options)
 
     return make
@@ -84,4 +95,6 @@ def vtrack_session(make_vtrack_session: SessionFactory) -> Session:
 @pytest.fixture
 def assert_events() -> Callable[..., None]:
     """:func:`vtrack.testing.compare.assert_events`."""
-    return _assert_events
+    from vtrack.testing.compare import assert_events
+
+    return assert_events

@@ -41,11 +41,17 @@ def _validator(reference: str) -> Any:
 
 
 def _leaves(errors: Iterable[Any]) -> Iterator[Any]:
+    """The errors that say what to fix: inside a oneOf / anyOf, those of the branch that
+    came closest (fewest errors), not of every branch."""
     for error in errors:
-        if error.context:
-            yield from _leaves(error.context)
-        else:
+        if not error.context:
             yield error
+            continue
+        branches: dict[Any, list[Any]] = {}
+        for inner in error.context:
+            branch = inner.relative_schema_path[0] if inner.relative_schema_path else None
+            branches.setdefault(branch, []).append(inner)
+        yield from _leaves(min(branches.values(), key=len))
 
 
 def schema_key(event: str) -> str:

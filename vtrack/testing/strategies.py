@@ -186,18 +186,9 @@ DAMAGES: tuple[str, ...] = (
     "time-back",
     "seek-storm",
 )
-#: Callbacks that make no sense in most states.
-IMPOSSIBLE: tuple[str, ...] = (
-    "ad_end",
-    "seeked",
-    "ad_break_end",
-    "ended",
-    "play",
-    "ad_skip",
-    "ad_click",
-    "playing",
-    "pause",
-)
+#: Callbacks that make no sense in most states (an ad's end with no ad, a seek's end with no
+#: seek ...).
+IMPOSSIBLE: tuple[str, ...] = ("ad_end", "seeked", "ad_break_end", "ad_skip", "ad_click")
 BAD_POSITIONS: tuple[float, ...] = (math.nan, -1.0, math.inf, -math.inf, -0.25, 1e300)
 
 
@@ -220,7 +211,10 @@ def damage(callbacks: Sequence[Callback], harm: Sequence[tuple[str, int, int]]) 
             break
         i = where % len(out)
         target = out[i]
-        at = target.at if target.at is not None else 0.0
+        # A callback without a time reads the session's clock: the damage happens at the
+        # latest time known before it.
+        known = [c.at for c in out[: i + 1] if c.at is not None]
+        at = known[-1] if known else 0.0
         if kind == "duplicate":
             out.insert(i + 1, target)
         elif kind == "drop":
