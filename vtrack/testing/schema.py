@@ -51,7 +51,7 @@ def _leaves(errors: Iterable[Any]) -> Iterator[Any]:
         for inner in error.context:
             branch = inner.relative_schema_path[0] if inner.relative_schema_path else None
             branches.setdefault(branch, []).append(inner)
-        yield from _leaves(min(branches.values(), key=len))
+        yield from _leaves(min(branches.values(), key=lambda branch: len(branch)))
 
 
 def schema_key(event: str) -> str:
