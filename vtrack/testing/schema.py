@@ -51,7 +51,8 @@ def _leaves(errors: Iterable[Any]) -> Iterator[Any]:
         for inner in error.context:
             branch = inner.relative_schema_path[0] if inner.relative_schema_path else None
             branches.setdefault(branch, []).append(inner)
-        yield from _leaves(min(branches.values(), key=lambda branch: len(branch)))
+        closest: list[Any] = min(branches.values(), key=len)
+        yield from _leaves(closest)
 
 
 def schema_key(event: str) -> str:
