@@ -183,13 +183,16 @@ class TestMpvTraps:
 
 
 class TestVlcTraps:
-    def playing(self) -> VlcTranslator:
-        translator = VlcTranslator()
+    @staticmethod
+    def start(translator: VlcTranslator) -> VlcTranslator:
         translator.feed(1.0, {"event": "MediaPlayerLengthChanged", "length": 30000})
         translator.feed(1.0, {"event": "MediaPlayerPlaying"})
         translator.feed(1.0, {"event": "MediaPlayerBuffering", "cache": 0.0})
         translator.feed(1.0, {"event": "MediaPlayerBuffering", "cache": 100.0})
         return translator
+
+    def playing(self) -> VlcTranslator:
+        return self.start(VlcTranslator())
 
     def test_the_burst_after_a_seek_is_not_a_stall(self) -> None:
         translator = self.playing()
@@ -386,3 +389,179 @@ def test_ended_sessions_leave_no_translator_behind(tmp_path: Path) -> None:
     assert sum(1 for m in run if m["event"] == "Video Playback Exited") == 20
     assert run.reader is not None
     assert run.reader._translators == {} and run.reader._last_at == {}
+
+
+class TestVlcPlaybackClock:
+    """A ``time`` report is a seek only if it strays from where playback got to.
+
+    The clock runs at the rate from the last report, stands still while paused and through a
+    lasting burst, goes on through a short one (a refill), and follows rate changes.
+    """
+
+    def feed(self, translator: VlcTranslator, at: float, name: str, **payload: Any) -> list[str]:
+        return [n for _, n, _ in translator.feed(at, {"event": f"MediaPlayer{name}", **payload})]
+
+    def playing(self, rate: float = 1.0) -> VlcTranslator:
+        translator = VlcTranslator()
+        translator.feed(1.0, {"event": "RateChanged", "rate": rate})
+        return TestVlcTraps.start(translator)
+
+    def test_time_after_a_stall_goes_on_from_where_it_stood(self) -> None:
+        translator = self.playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        self.feed(translator, 2.0, "Buffering", cache=0.0)
+        assert self.feed(translator, 4.0, "Buffering", cache=100.0) == ["waiting", "playing"]
+        assert self.feed(translator, 5.0, "TimeChanged", time=2000) == ["timeupdate"]
+
+    def test_a_seek_after_a_stall_is_still_one(self) -> None:
+        translator = self.playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        self.feed(translator, 2.0, "Buffering", cache=0.0)
+        self.feed(translator, 4.0, "Buffering", cache=100.0)
+        # 3 s from where playback stood (2 s): the old clock, run through the stall, said 4 s.
+        assert self.feed(translator, 5.0, "TimeChanged", time=5000) == ["seeking", "seeked"]
+
+    def test_a_long_start_up_burst_is_no_seek(self) -> None:
+        translator = VlcTranslator()
+        self.feed(translator, 1.0, "Playing")
+        self.feed(translator, 1.0, "Buffering", cache=0.0)
+        assert self.feed(translator, 3.0, "Buffering", cache=100.0) == []
+        assert self.feed(translator, 3.4, "TimeChanged", time=400) == ["timeupdate"]
+
+    def test_time_after_a_slow_seek_goes_on_from_its_target(self) -> None:
+        translator = self.playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        assert self.feed(translator, 2.0, "TimeChanged", time=30000) == ["seeking", "seeked"]
+        self.feed(translator, 2.0, "Buffering", cache=0.0)
+        assert self.feed(translator, 4.0, "Buffering", cache=100.0) == []  # the seek's
+        assert self.feed(translator, 5.0, "TimeChanged", time=31000) == ["timeupdate"]
+
+    def test_a_refill_does_not_stop_the_clock(self) -> None:
+        translator = self.playing(8.0)
+        self.feed(translator, 2.0, "TimeChanged", time=8000)
+        self.feed(translator, 2.0, "Buffering", cache=0.0)
+        assert self.feed(translator, 2.2, "Buffering", cache=100.0) == []
+        # Played on through it (12 s); had it stood still, 10.4 s.
+        assert self.feed(translator, 2.5, "TimeChanged", time=12000) == ["timeupdate"]
+
+    def test_time_moving_on_at_8x_during_a_burst_is_no_seek(self) -> None:
+        translator = self.playing(8.0)
+        self.feed(translator, 2.0, "TimeChanged", time=8000)
+        self.feed(translator, 2.1, "Buffering", cache=0.0)
+        assert self.feed(translator, 2.25, "TimeChanged", time=10000) == ["timeupdate"]
+        assert self.feed(translator, 2.6, "Buffering", cache=100.0) == []  # no stall either
+
+    def test_a_rate_change_brings_the_clock_up_to_date(self) -> None:
+        translator = self.playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        assert translator.feed(2.4, {"event": "RateChanged", "rate": 8.0}) == [
+            (2.4, "ratechange", {"rate": 8.0})
+        ]
+        # 1 s + 0.4 s at 1x + 0.1 s at 8x
+        assert self.feed(translator, 2.5, "TimeChanged", time=2200) == ["timeupdate"]
+
+    def test_a_pause_stops_the_clock_where_playback_got_to(self) -> None:
+        translator = self.playing(8.0)
+        self.feed(translator, 2.0, "TimeChanged", time=8000)
+        assert self.feed(translator, 2.25, "Paused") == ["pause"]  # at 10 s, not 8 s
+        assert self.feed(translator, 3.0, "Playing") == ["play"]
+        assert self.feed(translator, 3.25, "TimeChanged", time=12000) == ["timeupdate"]
+
+    def test_a_jump_while_paused_is_a_seek(self) -> None:
+        translator = self.playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        self.feed(translator, 2.0, "Paused")
+        assert self.feed(translator, 9.0, "TimeChanged", time=1000) == ["timeupdate"]
+        assert self.feed(translator, 9.5, "TimeChanged", time=20000) == ["seeking", "seeked"]
+
+
+class TestMpvSeekToWhereItIs:
+    """mpv says nothing of a seek's target when the position does not change (no ``time-pos``)."""
+
+    def playing_at_9(self) -> MpvTranslator:
+        translator = TestMpvTraps().playing()
+        translator.feed(9.0, {"property": "time-pos", "value": 9.0})
+        translator.feed(9.0, {"event": "seek"})
+        return translator
+
+    def test_it_starts_at_seek(self) -> None:
+        translator = self.playing_at_9()
+        assert translator.feed(9.001, {"property": "seeking", "value": True}) == [
+            (9.0, "seeking", {"position": 9.0})
+        ]
+        assert translator.feed(11.0, {"event": "playback-restart"}) == [
+            (11.0, "seeked", {"position": 9.0})
+        ]
+
+    def test_it_starts_at_seek_whatever_comes_next(self) -> None:
+        translator = self.playing_at_9()
+        assert translator.feed(11.0, {"event": "playback-restart"}) == [
+            (9.0, "seeking", {"position": 9.0}),
+            (11.0, "seeked", {"position": 9.0}),
+        ]
+
+    def test_a_target_starts_it_when_it_comes(self) -> None:
+        translator = self.playing_at_9()
+        assert translator.feed(9.001, {"property": "time-pos", "value": 20.0}) == [
+            (9.001, "seeking", {"position": 20.0})
+        ]
+        assert translator.feed(9.002, {"property": "seeking", "value": True}) == []
+
+    def test_an_unreadable_record_changes_nothing(self) -> None:
+        translator = self.playing_at_9()
+        with pytest.raises(ValueError, match='"value" must be true or false'):
+            translator.feed(9.001, {"property": "seeking", "value": "yes"})
+        assert translator.feed(9.002, {"property": "time-pos", "value": 20.0}) == [
+            (9.002, "seeking", {"position": 20.0})
+        ]
+
+    def test_replayed_it_does_not_play_on_through_the_seek(self, tmp_path: Path) -> None:
+        records = [
+            {"anonymous_id": "viewer"},
+            {"event": "start-file"},
+            {"event": "file-loaded"},
+            {"property": "time-pos", "value": 0.0},
+            {"property": "duration", "value": 40.0},
+            {"event": "playback-restart"},
+            {"t": 9.0, "property": "time-pos", "value": 9.0},
+            {"t": 9.0, "event": "seek"},
+            {"t": 9.0, "property": "seeking", "value": True},
+            {"t": 11.0, "event": "playback-restart"},
+            {"t": 11.0, "property": "seeking", "value": False},
+            {"t": 12.0, "property": "time-pos", "value": 10.0},
+        ]
+        path = tmp_path / "mpv.log"
+        path.write_text(
+            "".join(json.dumps({"t": 0.0, "session": "m", **r}) + "\n" for r in records)
+        )
+        messages = list(replay([path], dialect="mpv", strict=True))
+        by_event = {m["event"]: m for m in messages}
+        started = by_event["Video Playback Seek Started"]
+        assert started["properties"]["position"] == 9  # it had played to 11 through the seek
+        assert started["timestamp"].endswith("00:00:09.000Z")
+        # 25% of 40 s is reached at the exit (12 s: 9 s, the seek, 1 s), no earlier.
+        assert by_event["25% Content Completed"]["timestamp"].endswith("00:00:12.000Z")
+
+
+class TestHtml5UnreadableEvents:
+    """An event the translator cannot read changes nothing (see ``Translator.feed``)."""
+
+    def test_an_unreadable_first_event_does_not_load(self) -> None:
+        translator = Html5Translator()
+        with pytest.raises(ValueError, match='"playbackRate" must be a finite number'):
+            translator.feed(1.0, {"type": "ratechange", "currentTime": 0, "duration": 30,
+                                  "playbackRate": "2"})  # fmt: skip
+        emitted = translator.feed(1.1, {"type": "play", "currentTime": 0, "duration": 30})
+        assert emitted == [(1.1, "load", {"duration": 30.0}), (1.1, "play", {})]
+
+    def test_an_unreadable_event_does_not_change_the_duration(self) -> None:
+        translator = Html5Translator()
+        translator.feed(1.0, {"type": "playing", "currentTime": 0, "duration": 30})
+        with pytest.raises(ValueError, match='"volume" must be a finite number'):
+            translator.feed(1.1, {"type": "volumechange", "currentTime": 0.1, "duration": 60,
+                                  "volume": "loud"})  # fmt: skip
+        emitted = translator.feed(1.2, {"type": "timeupdate", "currentTime": 0.2, "duration": 60})
+        assert emitted == [
+            (1.2, "durationchange", {"duration": 60.0}),
+            (1.2, "timeupdate", {"position": 0.2}),
+        ]

@@ -77,14 +77,19 @@ class Html5Translator:
         if self.ended and kind != "play":
             return []  # the session is complete; playing again starts the next one
         out: list[Emitted] = []
-        if not self.loaded and kind != "error":
+        loaded, previous = self.loaded, self.duration
+        if not loaded and kind != "error":
             self.loaded = True
             self.duration = duration
             out.append((at, "load", {} if duration is None else {"duration": duration}))
-        elif duration is not None and duration != self.duration:
+        elif duration is not None and duration != previous:
             self.duration = duration
             out.append((at, "durationchange", {"duration": duration}))
-        out += handler(self, at, position, event)
+        try:
+            out += handler(self, at, position, event)  # with the duration this event carries
+        except UnreadableEvent:
+            self.loaded, self.duration = loaded, previous  # nothing changes
+            raise
         self.position = position
         return out
 

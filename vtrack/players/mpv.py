@@ -13,6 +13,8 @@ or an mpv event, ``{"event": name}`` (``start-file``, ``file-loaded``, ``playbac
 - ``paused-for-cache`` is buffering, distinct from a user pause;
 - a seek is ``seek``, the target as ``time-pos``, ``seeking`` true, ``playback-restart``,
   ``seeking`` false; the ``seeking`` and ``playback-restart`` of loading a file are not a seek;
+- a seek to where the player is brings no ``time-pos`` (the property did not change): when
+  the record after ``seek`` is not one, the seek started at ``seek``, to where it was;
 - a file loaded paused renders its first frame before anyone presses play: Video Content
   Started waits for the unpause.
 
@@ -49,8 +51,9 @@ class MpvTranslator:
         self.paused = False
         self.position: float | None = None
         self.duration: float | None = None
-        self.seek_target: float | None = None
         self.seeking = False  # a user seek under way (from `seek` to `playback-restart`)
+        #: When the seek under way was asked, while its target (a `time-pos`) may still come.
+        self.seek_at: float | None = None
         self.caching = False
         self.ended = False
         self.speed = 1.0
@@ -69,12 +72,22 @@ class MpvTranslator:
                 raise UnreadableEvent(
                     f"unknown mpv property {name!r} (known: {', '.join(PROPERTIES)})"
                 )
+        else:
+            name = text(event, "event")
+            handler = _EVENTS.get(name)
+            if handler is None:
+                raise UnreadableEvent(f"unknown mpv event {name!r} (known: {', '.join(EVENTS)})")
+        seek_at = self.seek_at
+        if seek_at is None or handler is MpvTranslator._time_pos:
             return handler(self, at, event)
-        name = text(event, "event")
-        handler = _EVENTS.get(name)
-        if handler is None:
-            raise UnreadableEvent(f"unknown mpv event {name!r} (known: {', '.join(EVENTS)})")
-        return handler(self, at, event)
+        # No `time-pos` came after `seek`: the position did not change, the seek was to there.
+        target, self.seek_at = self.position or 0.0, None
+        try:
+            out = handler(self, at, event)
+        except UnreadableEvent:
+            self.seek_at = seek_at  # nothing changes
+            raise
+        return [(seek_at, "seeking", {"position": target}), *out]
 
     # ------------------------------------------------------------------ properties
     def _pause(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -112,8 +125,8 @@ class MpvTranslator:
         if position is None:
             return []  # no file (unloading)
         self.position = position
-        if self.seeking and self.seek_target is None:
-            self.seek_target = position
+        if self.seek_at is not None:  # the target of the seek just asked
+            self.seek_at = None
             return [(at, "seeking", {"position": position})]
         if not self.started or self.seeking or self.ended:
             return []
@@ -162,7 +175,7 @@ class MpvTranslator:
         # Another file (the next of a playlist): the session of the one before is over.
         out = self._exit(at)
         self.loaded = self.started = self.ended = self.seeking = self.playing_told = False
-        self.seek_target = self.loaded_at = self.duration = None
+        self.seek_at = self.loaded_at = self.duration = None
         return out
 
     def _exit(self, at: float) -> list[Emitted]:
@@ -193,7 +206,7 @@ class MpvTranslator:
     def _seek(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         if not self.started or self.ended:
             return []  # after the end, only playing on counts (a new session)
-        self.seeking, self.seek_target = True, None
+        self.seeking, self.seek_at = True, at
         return []
 
     def _playback_restart(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -208,11 +221,7 @@ class MpvTranslator:
         if not self.seeking:
             return []
         self.seeking = False
-        out: list[Emitted] = []
-        if self.seek_target is None:  # the position did not change
-            out.append((at, "seeking", {"position": position}))
-        out.append((at, "seeked", {"position": position}))
-        return out
+        return [(at, "seeked", {"position": position})]
 
     def _end_file(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         reason = event.get("reason")

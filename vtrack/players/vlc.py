@@ -12,6 +12,11 @@ libVLC shows them (``tests/data/vlc-*.log``):
 - a stall is buffering that lasts: a burst shorter than :data:`STALL_MIN` is the demuxer
   refilling its cache, invisible to the viewer. A lasting one is reported when it ends, as a
   stall from its first ``Buffering`` event to the one at 100 %;
+- a seek is only a jump of ``time`` (reported every 250 ms or so): a report more than
+  :data:`JUMP` from the playback clock. The clock goes on from each report at the rate (brought
+  up to date when it changes), stops where playback got to at a pause, and stands still
+  through a lasting burst (a stall, a slow seek's buffering) but not through a refill; during
+  a burst, a report anywhere between the two is playing on;
 - ``Stopped`` comes after ``EndReached`` (and sometimes twice): once the end is reached, a
   stop only closes the session. Playing again after a stop starts the next session (same id
   and viewer, new messageIds).
@@ -55,8 +60,12 @@ class VlcTranslator:
         self.ended = False
         self.duration: float | None = None
         self.rate = 1.0
-        self.position = 0.0
-        self.position_at: float | None = None  # when `position` was reported
+        self.position = 0.0  # the last time libVLC reported
+        #: The playback clock: the playhead was at `clock` at `clock_at` (None: not yet known),
+        #: and moves on from there at `rate` while `clock_runs`.
+        self.clock = 0.0
+        self.clock_at: float | None = None
+        self.clock_runs = False
         self.burst_since: float | None = None  # a buffering burst under way since then
         self.burst_is_seek = False
         self.finished = False
@@ -69,8 +78,21 @@ class VlcTranslator:
             raise UnreadableEvent(f"unknown libVLC event {name!r} (known: {', '.join(EVENTS)})")
         return handler(self, at, event)
 
+    # ------------------------------------------------------------------ the clock
+    def _expected(self, at: float) -> float:
+        """Where the playhead is at ``at`` by the clock."""
+        if self.clock_runs and self.clock_at is not None:
+            return self.clock + (at - self.clock_at) * self.rate
+        return self.clock
+
+    def _set_clock(self, at: float, *, runs: bool) -> None:
+        """Bring the clock up to ``at`` (at the rate so far), then let it run or stop it."""
+        self.clock, self.clock_at, self.clock_runs = self._expected(at), at, runs
+
+    # ------------------------------------------------------------------ events
     def _opening(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         self.loaded = self.started = self.ended = self.paused = self.finished = False
+        self.clock_runs = False
         return []
 
     def _length(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -95,13 +117,15 @@ class VlcTranslator:
             self.started = True
             self.burst_is_seek = True  # the start-up burst follows
             out += [(at, "play", {}), (at, "playing", {"position": self.position})]
+            self.clock, self.clock_at = self.position, at  # it starts where libVLC said
         elif self.paused:
             out.append((at, "play", {}))
         self.paused = False
-        self.position_at = at
+        self._set_clock(at, runs=True)
         return out
 
     def _paused(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self._set_clock(at, runs=False)  # where playback got to, not the last report
         if self.paused or not self.started or self.ended:
             return []
         self.paused = True
@@ -115,10 +139,17 @@ class VlcTranslator:
         if cache < 100.0:
             if self.burst_since is None:
                 self.burst_since = at
+                # Whether the playhead stands still meanwhile is known when the burst ends.
+                self._set_clock(at, runs=self.clock_runs)
             return []
         since, self.burst_since = self.burst_since, None
         was_seek, self.burst_is_seek = self.burst_is_seek, False
-        if since is None or was_seek or at - since < STALL_MIN:
+        if since is None or at - since < STALL_MIN:
+            return []  # a refill: playback went on through it
+        # It lasted: time stood still (a stall, a slow seek's or start-up's buffering), so the
+        # clock goes on from where it stopped, as of now.
+        self.clock_at = at
+        if was_seek:
             return []
         return [(since, "waiting", {}), (at, "playing", {"position": self.position})]
 
@@ -126,17 +157,18 @@ class VlcTranslator:
         time_ms = number(event, "time")
         assert time_ms is not None
         position = time_ms / 1000.0
-        previous, previous_at = self.position, self.position_at
-        self.position, self.position_at = position, at
+        # During a burst the playhead may have stood still since it began (the clock was
+        # brought up to then) or gone on: either is playing on.
+        highest = self._expected(at)
+        lowest = self.clock if self.burst_since is not None else highest
+        self.position, self.clock, self.clock_at = position, position, at
         if not self.started or self.ended:
             return []
-        expected = previous
-        if previous_at is not None and not self.paused and self.burst_since is None:
-            expected += (at - previous_at) * self.rate
-        if self.burst_since is not None and abs(position - expected) <= JUMP:
+        jump = not lowest - JUMP <= position <= highest + JUMP
+        if self.burst_since is not None and not jump:
             # Time moves on during the burst: playback never stopped, so it is no stall.
             self.burst_since = None
-        if abs(position - expected) > JUMP:
+        if jump:
             self.burst_is_seek = True  # the burst that comes with it is the seek's
             return [
                 (at, "seeking", {"position": position}),
@@ -145,12 +177,14 @@ class VlcTranslator:
         return [(at, "timeupdate", {"position": position})]
 
     def _end(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self._set_clock(at, runs=False)
         if not self.started or self.ended:
             return []
         self.ended = True
         return [(at, "ended", {})]
 
     def _stopped(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
+        self._set_clock(at, runs=False)
         self.finished = True
         if not self.loaded:
             return []
@@ -165,6 +199,7 @@ class VlcTranslator:
         assert rate is not None
         if rate <= 0 or rate == self.rate:
             return []
+        self._set_clock(at, runs=self.clock_runs)  # up to now at the old rate
         self.rate = rate
         return [(at, "ratechange", {"rate": rate})] if self.loaded else []
 
