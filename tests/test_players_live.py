@@ -138,7 +138,10 @@ def check_viewing(messages: list[dict[str, Any]]) -> None:
     assert props["Video Playback Seek Started"]["seek_position"] == 45
     assert 10 <= props["Video Playback Seek Started"]["position"] <= 11
     assert props["Video Playback Seek Completed"]["position"] == 45
-    assert props["Video Playback Started"]["total_length"] == 60
+    # The duration usually comes before the first frame; when the player reports it after
+    # (seen once in CI with mpv at speed 10), Playback Started goes out without it.
+    assert props["Video Playback Started"].get("total_length", 60) == 60
+    assert props["Video Content Completed"]["total_length"] == 60
     for message in messages:
         validate(message)
 
