@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import math
@@ -259,6 +260,10 @@ class TestAssertEvents:
             message["timestamp"] = message["timestamp"].replace("T22:", "T23:")
         assert_events(later, earlier)
 
+    def test_start_applies_to_both_sides(self) -> None:
+        messages = self.messages()[1:]
+        assert_events(messages, messages, start=T0)
+
     def test_bad_expectations_are_explained(self) -> None:
         with pytest.raises(TypeError, match="expected an event name"):
             assert_events(self.messages(), [42])  # type: ignore[list-item]
@@ -372,6 +377,24 @@ class UnknownLengthNoActions(VtrackItself):
     duration, allowed_actions, preroll = None, (), False
 
 
+class VimeoOttVtrack(VtrackItself):
+    """Vimeo OTT's names, playlists included (its items are told apart by title)."""
+
+    profile, schema = "vimeo-ott", False
+
+    def make_wrapper(self) -> Session:
+        return Session(
+            "w", anonymous_id="viewer-1", sink=MemorySink(), profile="vimeo-ott", heartbeat=10
+        )
+
+
+class DequeWrapper(VtrackItself):
+    """A wrapper that keeps its messages in a deque (a Sequence that cannot be sliced)."""
+
+    def messages(self, wrapper: Session) -> Any:
+        return collections.deque(sent(wrapper))
+
+
 MODEL_SETTINGS = settings(
     max_examples=40,
     stateful_step_count=12,
@@ -388,6 +411,21 @@ VtrackWithATimer.TestCase.settings = MODEL_SETTINGS
 UnknownLengthNoActions.TestCase.settings = MODEL_SETTINGS
 TestVtrackWithATimer = VtrackWithATimer.TestCase
 TestUnknownLengthNoActions = UnknownLengthNoActions.TestCase
+VimeoOttVtrack.TestCase.settings = MODEL_SETTINGS
+DequeWrapper.TestCase.settings = MODEL_SETTINGS
+TestVimeoOttVtrack = VimeoOttVtrack.TestCase
+TestDequeWrapper = DequeWrapper.TestCase
+
+
+def test_an_action_the_model_cannot_play_is_refused() -> None:
+    class Dance:
+        pass
+
+    class Odd(VtrackItself):
+        allowed_actions = (Dance,)
+
+    with pytest.raises(TypeError, match="allowed_actions holds"):
+        Odd()
 
 
 class TestTheTutorial:

@@ -123,7 +123,8 @@ def assert_events(
     Each expected item is an event name, a tuple ``(event, seconds, position)`` (or a prefix
     of it; seconds count from ``start``, by default the first message's time; ``None``
     skips a field), or a message (compared by event, time and position; times count from
-    the first expected message). With event names only, the messages need no timestamps.
+    ``start`` or, by default, the first expected message). With event names only, the
+    messages need no timestamps.
     Raises :class:`EventsDiffer` with a side-by-side timeline diff when they differ.
     """
     timed = any(
@@ -131,8 +132,10 @@ def assert_events(
         for item in expected
     )
     origin = (_start_of(actual) if start is None else start) if timed else 0.0
-    # Expected messages (another run's) count from their own first message.
-    expected_origin = _start_of([m for m in expected if isinstance(m, Mapping)])
+    # Expected messages (another run's) count from ``start`` too when it is given, else from
+    # their own first message.
+    expected_messages = [m for m in expected if isinstance(m, Mapping)]
+    expected_origin = _start_of(expected_messages) if start is None else start
     wanted = [
         expectation(item, expected_origin if isinstance(item, Mapping) else origin)
         for item in expected

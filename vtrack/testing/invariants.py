@@ -118,6 +118,8 @@ class _SessionTrack:
     #: The content item (counted by its starts) and the last milestone each item reached.
     item: int = 0
     milestones: dict[int, float] = attrs.Factory(dict)
+    #: Vimeo OTT: the title and duration last shown (they tell its items apart).
+    shown: tuple[Any, Any] | None = None
     #: Playing seconds of the current pod since the heartbeat count's last mark.
     playing_since_mark: float = 0.0
     #: What that mark was: a heartbeat (``"beat"``), a pod's start (``"start"``), a resume
@@ -245,6 +247,13 @@ class InvariantChecker:
     def _milestone(
         self, track: _SessionTrack, message: Mapping[str, Any], event: str, broken: Any
     ) -> None:
+        properties = message.get("properties") or {}
+        if self.profile == "vimeo-ott":
+            # No Video Content Started there: a new title or duration is a new item.
+            shown = (properties.get("video_title"), properties.get("duration"))
+            if track.shown is not None and shown != track.shown:
+                track.item += 1
+            track.shown = shown
         if event == "Video Content Started" or event == "Video Content Ended":
             track.item += 1  # the next milestones belong to another item
             return
@@ -255,7 +264,6 @@ class InvariantChecker:
             percent = 90.0  # Vimeo OTT's name for its 90 % milestone
         else:
             return
-        properties = message.get("properties") or {}
         last = track.milestones.get(track.item)
         if last is not None and percent <= last:
             again = "twice" if percent == last else f"after {last:g}%"

@@ -157,7 +157,12 @@ class PlayerWrapperModel(RuleBasedStateMachine):
                 kinds=self.allowed_actions,
             )
         except ValueError:
-            self._actions = None  # allowed_actions leaves nothing: the viewer only leaves
+            unknown = [k for k in self.allowed_actions if k not in ALL_ACTIONS]
+            if unknown:
+                raise TypeError(
+                    f"allowed_actions holds {unknown!r}; choose from {ALL_ACTIONS!r}"
+                ) from None
+            self._actions = None  # nothing left to do (live, or none allowed): only leave
         spacing = self.heartbeat if self.hostility == 0 else None
         self._theirs = InvariantChecker(heartbeat=spacing, profile=self.profile, schema=self.schema)
         self._ours = InvariantChecker(heartbeat=spacing, profile=self.profile, schema=False)
@@ -241,7 +246,7 @@ class PlayerWrapperModel(RuleBasedStateMachine):
     @invariant()
     def wrapper_agrees_with_vtrack(self) -> None:
         ours = self.reference_sink.messages
-        theirs = self.messages(self.wrapper)
+        theirs = list(self.messages(self.wrapper))
         if len(ours) == self._ours_checked and len(theirs) == self._checked:
             return  # nothing new since the last check
         found = self._ours.feed(ours[self._ours_checked :])
