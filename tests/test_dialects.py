@@ -565,3 +565,207 @@ class TestHtml5UnreadableEvents:
             (1.2, "durationchange", {"duration": 60.0}),
             (1.2, "timeupdate", {"position": 0.2}),
         ]
+
+
+class TestVlcStallsMeetOtherEvents:
+    """A lasting burst is a stall (the playhead stands still) whatever else happens during it."""
+
+    feed = TestVlcPlaybackClock.feed
+
+    def stalling(self) -> VlcTranslator:
+        """Played to 5 s (reported every 0.25 s, at 6 s), then buffering from 6.1 s."""
+        translator = TestVlcPlaybackClock().playing()
+        for k in range(1, 21):
+            self.feed(translator, 1.0 + 0.25 * k, "TimeChanged", time=250 * k)
+        self.feed(translator, 6.1, "Buffering", cache=0.0)
+        return translator
+
+    def test_a_pause_in_a_stall_ends_it_and_invents_no_seek(self) -> None:
+        translator = self.stalling()
+        assert translator.feed(8.6, {"event": "MediaPlayerPaused"}) == [
+            (6.1, "waiting", {}),
+            (8.6, "pause", {}),
+        ]
+        assert self.feed(translator, 10.6, "Playing") == ["play"]
+        assert self.feed(translator, 10.7, "Buffering", cache=100.0) == []
+        # Playback stood at 5 s through the stall: not a jump back from 7.5 s.
+        assert self.feed(translator, 10.95, "TimeChanged", time=5250) == ["timeupdate"]
+
+    def test_buffering_still_after_the_resume_is_a_stall_from_the_resume(self) -> None:
+        translator = self.stalling()
+        translator.feed(6.5, {"event": "RateChanged", "rate": 4.0})
+        assert self.feed(translator, 8.6, "Paused") == ["pause"]
+        assert self.feed(translator, 10.6, "Playing") == ["play"]
+        assert translator.feed(11.6, {"event": "MediaPlayerBuffering", "cache": 100.0}) == [
+            (10.6, "waiting", {}),
+            (11.6, "playing", {"position": 5.0}),
+        ]
+        # It stood at 5 s until 11.6 s (running from the resume, the clock would say 9 s).
+        assert self.feed(translator, 11.85, "TimeChanged", time=6000) == ["timeupdate"]
+
+    def test_a_rate_change_in_a_stall_comes_after_it_and_invents_no_seek(self) -> None:
+        translator = self.stalling()
+        assert translator.feed(8.6, {"event": "RateChanged", "rate": 2.0}) == [
+            (6.1, "waiting", {}),
+            (8.6, "ratechange", {"rate": 2.0}),
+        ]
+        assert translator.feed(9.1, {"event": "MediaPlayerBuffering", "cache": 100.0}) == [
+            (9.1, "playing", {"position": 5.0})
+        ]
+        assert self.feed(translator, 9.35, "TimeChanged", time=5500) == ["timeupdate"]
+
+    def test_a_stall_is_never_dated_before_the_last_callback(self) -> None:
+        translator = self.stalling()
+        # Still a refill when the rate changes; the stall it became starts no earlier.
+        translator.feed(6.2, {"event": "RateChanged", "rate": 2.0})
+        assert translator.feed(7.0, {"event": "MediaPlayerBuffering", "cache": 100.0}) == [
+            (6.2, "waiting", {}),
+            (7.0, "playing", {"position": 5.0}),
+        ]
+
+    def test_a_seek_during_a_stall_is_found(self) -> None:
+        translator = self.stalling()
+        # 8 s into the stall the viewer seeks to 11 s (the running clock said 13.1 s).
+        assert self.feed(translator, 14.1, "TimeChanged", time=11000) == [
+            "waiting",
+            "seeking",
+            "seeked",
+        ]
+        assert self.feed(translator, 14.11, "Buffering", cache=0.0) == []
+        assert self.feed(translator, 15.1, "Buffering", cache=100.0) == []  # the seek's
+        assert self.feed(translator, 15.35, "TimeChanged", time=11250) == ["timeupdate"]
+
+    def test_a_seek_soon_after_a_lasting_burst_began_is_found(self) -> None:
+        translator = self.stalling()
+        # 1 s into the burst (the running clock said 6.1 s): with no report, playback cannot
+        # have gone on for more than STALL_MIN, so 7.5 s is more than JUMP away.
+        assert self.feed(translator, 7.1, "TimeChanged", time=7500) == [
+            "waiting",
+            "seeking",
+            "seeked",
+        ]
+
+    def test_replayed_a_pause_or_rate_change_in_a_stall_reads_cleanly(self, tmp_path: Path) -> None:
+        records: list[dict[str, Any]] = [
+            {"t": 0.0, "anonymous_id": "viewer"},
+            {"t": 0.0, "event": "MediaPlayerOpening"},
+            {"t": 0.0, "event": "MediaPlayerLengthChanged", "length": 60000},
+            {"t": 0.0, "event": "MediaPlayerPlaying"},
+            {"t": 0.0, "event": "MediaPlayerBuffering", "cache": 0.0},
+            {"t": 0.01, "event": "MediaPlayerBuffering", "cache": 100.0},
+        ]
+        records += [{"t": 0.25 * k, "event": "MediaPlayerTimeChanged", "time": 250 * k}
+                    for k in range(1, 21)]  # fmt: skip
+        records += [
+            {"t": 5.1, "event": "MediaPlayerBuffering", "cache": 0.0},
+            {"t": 6.0, "event": "RateChanged", "rate": 2.0},
+            {"t": 6.5, "event": "MediaPlayerPaused"},
+            {"t": 8.0, "event": "MediaPlayerPlaying"},
+            {"t": 8.5, "event": "MediaPlayerBuffering", "cache": 100.0},
+            {"t": 8.75, "event": "MediaPlayerTimeChanged", "time": 5500},
+            {"t": 9.0, "event": "MediaPlayerStopped"},
+        ]
+        path = tmp_path / "vlc.log"
+        path.write_text("".join(json.dumps({"session": "v", **r}) + "\n" for r in records))
+        run = replay([path], dialect="vlc", strict=True)
+        events = [m["event"] for m in run if m["event"] != "Video Content Playing"]
+        assert run.bad_line_count == 0 and run.stats.anomaly_count == 0
+        assert events[2:] == [
+            "Video Playback Buffer Started",
+            "Video Playback Paused",
+            "Video Playback Resumed",
+            "Video Playback Buffer Started",  # still buffering after the resume
+            "Video Playback Buffer Completed",
+            "Video Playback Exited",
+        ]
+
+
+class TestVlcSeekBursts:
+    """The burst a seek brings is not a stall; it does not outlive the seek."""
+
+    feed = TestVlcPlaybackClock.feed
+
+    def test_a_stall_after_a_seek_with_no_burst_is_one(self) -> None:
+        translator = TestVlcPlaybackClock().playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        assert self.feed(translator, 2.1, "TimeChanged", time=30000) == ["seeking", "seeked"]
+        for k in range(1, 9):
+            self.feed(translator, 2.1 + 0.25 * k, "TimeChanged", time=30000 + 250 * k)
+        self.feed(translator, 4.15, "Buffering", cache=0.0)
+        assert self.feed(translator, 7.15, "Buffering", cache=100.0) == ["waiting", "playing"]
+
+    def test_a_stall_after_a_seek_made_while_paused_is_one(self) -> None:
+        translator = TestVlcPlaybackClock().playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        self.feed(translator, 2.1, "Paused")
+        assert self.feed(translator, 3.0, "TimeChanged", time=30000) == ["seeking", "seeked"]
+        self.feed(translator, 3.001, "Buffering", cache=0.0)
+        self.feed(translator, 3.05, "Buffering", cache=100.0)  # while paused
+        self.feed(translator, 4.0, "Playing")
+        # Stalls before time moves on.
+        self.feed(translator, 4.05, "Buffering", cache=0.0)
+        assert self.feed(translator, 7.05, "Buffering", cache=100.0) == ["waiting", "playing"]
+
+    def test_the_seeks_burst_after_a_report_at_its_target_is_still_its(self) -> None:
+        translator = TestVlcPlaybackClock().playing()
+        self.feed(translator, 2.0, "TimeChanged", time=1000)
+        self.feed(translator, 2.1, "TimeChanged", time=30000)
+        assert self.feed(translator, 2.2, "TimeChanged", time=30000) == ["timeupdate"]
+        self.feed(translator, 2.3, "Buffering", cache=0.0)
+        assert self.feed(translator, 4.0, "Buffering", cache=100.0) == []
+
+
+def test_vlc_another_media_starts_afresh() -> None:
+    """The live adapter keeps one translator: the next media is not where the last one was."""
+    translator = TestVlcTraps().playing()
+    feed = TestVlcPlaybackClock().feed
+    for k in range(1, 81):
+        feed(translator, 1.0 + 0.25 * k, "TimeChanged", time=250 * k)
+    assert feed(translator, 21.1, "Stopped") == ["exit"]
+    assert feed(translator, 22.0, "Opening") == []
+    translator.feed(22.01, {"event": "MediaPlayerLengthChanged", "length": 10000})
+    assert translator.feed(22.02, {"event": "MediaPlayerPlaying"}) == [
+        (22.02, "load", {"duration": 10.0}),
+        (22.02, "play", {}),
+        (22.02, "playing", {"position": 0.0}),
+    ]
+    feed(translator, 22.03, "Buffering", cache=0.0)
+    feed(translator, 22.04, "Buffering", cache=100.0)
+    assert feed(translator, 22.27, "TimeChanged", time=250) == ["timeupdate"]
+
+
+class TestMpvSeeksAndFiles:
+    def test_the_next_file_does_not_start_where_the_last_one_was(self) -> None:
+        translator = TestMpvTraps().playing()
+        translator.feed(20.0, {"property": "time-pos", "value": 20.0})
+        translator.feed(20.1, {"event": "end-file", "reason": "eof"})
+        translator.feed(20.1, {"property": "time-pos", "value": None})
+        translator.feed(20.2, {"event": "start-file"})
+        translator.feed(20.2, {"event": "file-loaded"})
+        translator.feed(20.2, {"property": "duration", "value": 60.0})
+        # Its first `time-pos` comes after its first frame (mpv merged the changes).
+        assert translator.feed(20.25, {"event": "playback-restart"}) == [
+            (20.25, "playing", {"position": 0.0})
+        ]
+
+    def test_a_seek_asked_twice_goes_to_its_target(self) -> None:
+        translator = TestMpvTraps().playing()
+        translator.feed(2.0, {"property": "time-pos", "value": 2.0})
+        assert translator.feed(2.2, {"event": "seek"}) == []
+        assert translator.feed(2.25, {"event": "seek"}) == []
+        assert translator.feed(2.25, {"property": "time-pos", "value": 30.0}) == [
+            (2.25, "seeking", {"position": 30.0})
+        ]
+        assert translator.feed(2.4, {"event": "playback-restart"}) == [
+            (2.4, "seeked", {"position": 30.0})
+        ]
+
+    def test_a_seek_to_where_it_is_asked_twice_starts_at_the_first(self) -> None:
+        translator = TestMpvTraps().playing()
+        translator.feed(2.0, {"property": "time-pos", "value": 2.0})
+        translator.feed(2.2, {"event": "seek"})
+        translator.feed(2.25, {"event": "seek"})
+        assert translator.feed(2.4, {"event": "playback-restart"}) == [
+            (2.2, "seeking", {"position": 2.0}),
+            (2.4, "seeked", {"position": 2.0}),
+        ]

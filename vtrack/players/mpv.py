@@ -14,7 +14,10 @@ or an mpv event, ``{"event": name}`` (``start-file``, ``file-loaded``, ``playbac
 - a seek is ``seek``, the target as ``time-pos``, ``seeking`` true, ``playback-restart``,
   ``seeking`` false; the ``seeking`` and ``playback-restart`` of loading a file are not a seek;
 - a seek to where the player is brings no ``time-pos`` (the property did not change): when
-  the record after ``seek`` is not one, the seek started at ``seek``, to where it was;
+  the record after ``seek`` is not one (nor another ``seek``), the seek started at the first
+  ``seek``, to where it was;
+- mpv merges property changes, so a file's first ``time-pos`` may come after its
+  ``playback-restart``: the position of the file before is forgotten at ``start-file``;
 - a file loaded paused renders its first frame before anyone presses play: Video Content
   Started waits for the unpause.
 
@@ -78,8 +81,8 @@ class MpvTranslator:
             if handler is None:
                 raise UnreadableEvent(f"unknown mpv event {name!r} (known: {', '.join(EVENTS)})")
         seek_at = self.seek_at
-        if seek_at is None or handler is MpvTranslator._time_pos:
-            return handler(self, at, event)
+        if seek_at is None or handler in (MpvTranslator._time_pos, MpvTranslator._seek):
+            return handler(self, at, event)  # the target, or the seek asked again
         # No `time-pos` came after `seek`: the position did not change, the seek was to there.
         target, self.seek_at = self.position or 0.0, None
         try:
@@ -175,7 +178,9 @@ class MpvTranslator:
         # Another file (the next of a playlist): the session of the one before is over.
         out = self._exit(at)
         self.loaded = self.started = self.ended = self.seeking = self.playing_told = False
-        self.seek_at = self.loaded_at = self.duration = None
+        # Its `time-pos` may come after its first frame (mpv merges property changes): the
+        # position of the file before is no longer.
+        self.seek_at = self.loaded_at = self.duration = self.position = None
         return out
 
     def _exit(self, at: float) -> list[Emitted]:
@@ -206,7 +211,9 @@ class MpvTranslator:
     def _seek(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         if not self.started or self.ended:
             return []  # after the end, only playing on counts (a new session)
-        self.seeking, self.seek_at = True, at
+        self.seeking = True
+        if self.seek_at is None:  # asked again before its target came: it started then
+            self.seek_at = at
         return []
 
     def _playback_restart(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:

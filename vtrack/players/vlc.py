@@ -11,15 +11,19 @@ libVLC shows them (``tests/data/vlc-*.log``):
   to 100 % within milliseconds: a seek, not a stall. Start-up brings the same burst;
 - a stall is buffering that lasts: a burst shorter than :data:`STALL_MIN` is the demuxer
   refilling its cache, invisible to the viewer. A lasting one is reported when it ends, as a
-  stall from its first ``Buffering`` event to the one at 100 %;
+  stall from its first ``Buffering`` event to the one at 100 %, or when something else is to
+  be said first (a rate change, a pause, a seek, the end, a stop), so that nothing is dated
+  before it. Buffering is not followed while paused: a pause ends a burst;
 - a seek is only a jump of ``time`` (reported every 250 ms or so): a report more than
   :data:`JUMP` from the playback clock. The clock goes on from each report at the rate (brought
   up to date when it changes), stops where playback got to at a pause, and stands still
   through a lasting burst (a stall, a slow seek's buffering) but not through a refill; during
-  a burst, a report anywhere between the two is playing on;
+  a burst, a report between where it began and where playback could have got to by
+  :data:`STALL_MIN` into it is playing on. The seek's burst is over once ``time`` moves on
+  from its target (or its end came while paused): a later one may be a stall;
 - ``Stopped`` comes after ``EndReached`` (and sometimes twice): once the end is reached, a
   stop only closes the session. Playing again after a stop starts the next session (same id
-  and viewer, new messageIds).
+  and viewer, new messageIds); so does another media (``Opening``), from its own start.
 """
 
 from __future__ import annotations
@@ -54,20 +58,30 @@ class VlcTranslator:
     """One libVLC media player's events, in order, as core callbacks."""
 
     def __init__(self) -> None:
+        self.rate = 1.0  # the player's: it stays from one media to the next
+        self.last_at: float | None = None  # when the last callback was dated
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget the media so far: another one (or the same again) opens."""
         self.loaded = False
         self.started = False
         self.paused = False
         self.ended = False
         self.duration: float | None = None
-        self.rate = 1.0
         self.position = 0.0  # the last time libVLC reported
         #: The playback clock: the playhead was at `clock` at `clock_at` (None: not yet known),
         #: and moves on from there at `rate` while `clock_runs`.
         self.clock = 0.0
         self.clock_at: float | None = None
         self.clock_runs = False
-        self.burst_since: float | None = None  # a buffering burst under way since then
+        #: A buffering burst under way since then, and where the playhead was when it began.
+        self.burst_since: float | None = None
+        self.burst_from = 0.0
+        #: The burst to come (or under way) is a seek's or start-up's: no stall.
         self.burst_is_seek = False
+        self.stall_told = False  # the burst under way was told as a stall (`waiting`)
+        self.buffering = False  # libVLC's last `Buffering` was under 100 % (paused or not)
         self.finished = False
 
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -76,23 +90,51 @@ class VlcTranslator:
         handler = _HANDLERS.get(name.removeprefix("MediaPlayer"))
         if handler is None:
             raise UnreadableEvent(f"unknown libVLC event {name!r} (known: {', '.join(EVENTS)})")
-        return handler(self, at, event)
+        out = handler(self, at, event)
+        if out:
+            last = max(emitted_at for emitted_at, _, _ in out)
+            self.last_at = last if self.last_at is None else max(self.last_at, last)
+        return out
 
     # ------------------------------------------------------------------ the clock
-    def _expected(self, at: float) -> float:
-        """Where the playhead is at ``at`` by the clock."""
+    def _running(self, at: float) -> float:
+        """Where the clock, running from where it was last set, says the playhead is."""
         if self.clock_runs and self.clock_at is not None:
             return self.clock + (at - self.clock_at) * self.rate
         return self.clock
+
+    def _expected(self, at: float) -> float:
+        """Where the playhead is at ``at`` by the clock."""
+        if self.burst_since is not None and at - self.burst_since >= STALL_MIN:
+            return self.burst_from  # a lasting burst: it has stood still since it began
+        return self._running(at)
 
     def _set_clock(self, at: float, *, runs: bool) -> None:
         """Bring the clock up to ``at`` (at the rate so far), then let it run or stop it."""
         self.clock, self.clock_at, self.clock_runs = self._expected(at), at, runs
 
+    # ------------------------------------------------------------------ stalls
+    def _waiting(self, since: float) -> Emitted:
+        """The start of a stall: from ``since``, or the last callback if that came later."""
+        return (since if self.last_at is None else max(since, self.last_at), "waiting", {})
+
+    def _tell_stall(self, at: float) -> list[Emitted]:
+        """``waiting``, if the burst under way is a stall by ``at`` not told yet.
+
+        Said before any other callback in a lasting burst, so that none comes before it.
+        """
+        since = self.burst_since
+        if since is None or at - since < STALL_MIN or self.burst_is_seek or self.stall_told:
+            return []
+        self.stall_told = True
+        return [self._waiting(since)]
+
+    def _drop_burst(self) -> None:
+        self.burst_since, self.stall_told = None, False
+
     # ------------------------------------------------------------------ events
     def _opening(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        self.loaded = self.started = self.ended = self.paused = self.finished = False
-        self.clock_runs = False
+        self._reset()
         return []
 
     def _length(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -104,7 +146,7 @@ class VlcTranslator:
         self.duration = duration
         if not self.loaded:
             return []
-        return [(at, "durationchange", {"duration": duration})]
+        return [*self._tell_stall(at), (at, "durationchange", {"duration": duration})]
 
     def _playing(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         out: list[Emitted] = []
@@ -120,6 +162,9 @@ class VlcTranslator:
             self.clock, self.clock_at = self.position, at  # it starts where libVLC said
         elif self.paused:
             out.append((at, "play", {}))
+            if self.buffering and self.burst_since is None:
+                # Still buffering: a burst from now (the one before ended at the pause).
+                self.burst_since, self.burst_from = at, self._expected(at)
         self.paused = False
         self._set_clock(at, runs=True)
         return out
@@ -129,70 +174,98 @@ class VlcTranslator:
         if self.paused or not self.started or self.ended:
             return []
         self.paused = True
-        return [(at, "pause", {})]
+        # Buffering is not followed while paused: a burst under way ends here.
+        out = self._tell_stall(at)
+        self._drop_burst()
+        return [*out, (at, "pause", {})]
 
     def _buffering(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         cache = number(event, "cache")
         assert cache is not None
-        if not self.started or self.paused or self.ended:
+        if not self.started or self.ended:
+            return []
+        self.buffering = cache < 100.0
+        if self.paused:
+            if cache >= 100.0:
+                self.burst_is_seek = False  # a seek's buffering is over, while paused
             return []
         if cache < 100.0:
             if self.burst_since is None:
-                self.burst_since = at
-                # Whether the playhead stands still meanwhile is known when the burst ends.
-                self._set_clock(at, runs=self.clock_runs)
+                self.burst_since, self.burst_from = at, self._running(at)
             return []
-        since, self.burst_since = self.burst_since, None
+        since, told = self.burst_since, self.stall_told
+        self._drop_burst()
         was_seek, self.burst_is_seek = self.burst_is_seek, False
         if since is None or at - since < STALL_MIN:
             return []  # a refill: playback went on through it
         # It lasted: time stood still (a stall, a slow seek's or start-up's buffering), so the
         # clock goes on from where it stopped, as of now.
-        self.clock_at = at
+        self.clock, self.clock_at = self.burst_from, at
         if was_seek:
             return []
-        return [(since, "waiting", {}), (at, "playing", {"position": self.position})]
+        playing: Emitted = (at, "playing", {"position": self.position})
+        return [playing] if told else [self._waiting(since), playing]
 
     def _time(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         time_ms = number(event, "time")
         assert time_ms is not None
         position = time_ms / 1000.0
-        # During a burst the playhead may have stood still since it began (the clock was
-        # brought up to then) or gone on: either is playing on.
-        highest = self._expected(at)
-        lowest = self.clock if self.burst_since is not None else highest
+        since = self.burst_since
+        if since is None:
+            lowest = highest = self._running(at)
+        else:
+            # During a burst the playhead may have stood still since it began, or gone on;
+            # not for long without a report though: by STALL_MIN it is a stall.
+            lowest = self.burst_from
+            clock_at = at if self.clock_at is None else self.clock_at
+            highest = self._running(min(at, max(since + STALL_MIN, clock_at)))
+        moved = position != self.position
         self.position, self.clock, self.clock_at = position, position, at
         if not self.started or self.ended:
             return []
-        jump = not lowest - JUMP <= position <= highest + JUMP
-        if self.burst_since is not None and not jump:
-            # Time moves on during the burst: playback never stopped, so it is no stall.
-            self.burst_since = None
-        if jump:
-            self.burst_is_seek = True  # the burst that comes with it is the seek's
-            return [
-                (at, "seeking", {"position": position}),
-                (at, "seeked", {"position": position}),
-            ]
-        return [(at, "timeupdate", {"position": position})]
+        if lowest - JUMP <= position <= highest + JUMP:
+            if moved:  # playing on: not buffering, and a seek's buffering is over
+                self.buffering = self.burst_is_seek = False
+            if since is None:
+                return [(at, "timeupdate", {"position": position})]
+            # Time moves on during the burst: playback never stopped (or no longer stops).
+            told = self.stall_told
+            self._drop_burst()
+            return [(at, "playing" if told else "timeupdate", {"position": position})]
+        # A seek. A stall under way ends with it; the buffering that goes on is the seek's.
+        out = self._tell_stall(at)
+        self._drop_burst()
+        if since is not None:
+            self.burst_since, self.burst_from = at, position
+        self.burst_is_seek = True  # the burst that comes with it is the seek's
+        return [
+            *out,
+            (at, "seeking", {"position": position}),
+            (at, "seeked", {"position": position}),
+        ]
 
     def _end(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         self._set_clock(at, runs=False)
         if not self.started or self.ended:
             return []
         self.ended = True
-        return [(at, "ended", {})]
+        out = self._tell_stall(at)
+        self._drop_burst()
+        return [*out, (at, "ended", {})]
 
     def _stopped(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         self._set_clock(at, runs=False)
         self.finished = True
+        out = self._tell_stall(at) if self.loaded else []
+        self._drop_burst()
         if not self.loaded:
             return []
         self.loaded = False
-        return [(at, "exit", {})]
+        return [*out, (at, "exit", {})]
 
     def _error(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        return [(at, "error", {"message": "libVLC reported an error", "fatal": True})]
+        message = {"message": "libVLC reported an error", "fatal": True}
+        return [*self._tell_stall(at), (at, "error", message)]
 
     def _rate(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         rate = number(event, "rate")
@@ -201,7 +274,9 @@ class VlcTranslator:
             return []
         self._set_clock(at, runs=self.clock_runs)  # up to now at the old rate
         self.rate = rate
-        return [(at, "ratechange", {"rate": rate})] if self.loaded else []
+        if not self.loaded:
+            return []
+        return [*self._tell_stall(at), (at, "ratechange", {"rate": rate})]
 
     def _nothing(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         return []
