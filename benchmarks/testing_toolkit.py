@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from vtrack import MemorySink, Session
-from vtrack.callbacks import Callback
+from vtrack.core.callbacks import Callback
 from vtrack.testing import InvariantChecker, PlayerWrapperModel
 from vtrack.testing.strategies import callback_sequences
 

@@ -14,7 +14,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from vtrack.callbacks import Callback
+from vtrack.core.callbacks import Callback
 from vtrack.testing import Pause, PlayerWrapperModel, Watch
 
 HEARTBEAT = 10.0

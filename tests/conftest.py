@@ -11,7 +11,7 @@ from collector import Collector, running_collector
 from hypothesis import settings
 
 from vtrack import Content, MemorySink, ScheduledAd, Session
-from vtrack.machine import (
+from vtrack.core.machine import (
     AD_BREAK,
     AD_BUFFERING,
     AD_PAUSED,

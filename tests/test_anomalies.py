@@ -9,8 +9,8 @@ import pytest
 from conftest import PATHS, T0, SessionFactory, in_state
 
 from vtrack import InvalidCallback, MissingTime, VtrackError
-from vtrack.machine import OBSERVATIONS, ROUTES, STATES, TERMINAL_STATES, TRIGGERS
-from vtrack.schedule import DEFAULT_MILESTONES
+from vtrack.core.machine import OBSERVATIONS, ROUTES, STATES, TERMINAL_STATES, TRIGGERS
+from vtrack.core.schedule import DEFAULT_MILESTONES
 
 ARGS: dict[str, dict[str, Any]] = {
     "load": {"content": PATHS["idle"][0][2]["content"]},

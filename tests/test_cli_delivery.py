@@ -211,7 +211,7 @@ class TestReviewedEdges:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         from vtrack import cli_delivery
-        from vtrack.errors import QueueFull
+        from vtrack.core.errors import QueueFull
 
         calls = {"n": 0}
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vtrack import Callback, Content, MemorySink, ScheduledAd, Session
-from vtrack.machine import MACHINE, ROUTES, TABLE
+from vtrack.core.machine import MACHINE, ROUTES, TABLE
 
 CONTENTS = [
     Content(asset_id="c1", duration=120.0, pod_ids=("a", "b")),

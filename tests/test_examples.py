@@ -9,8 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
-import vtrack.session
-from vtrack.messages import MESSAGE_ID_NAMESPACE, message_id
+import vtrack.core.session
+from vtrack.core.messages import MESSAGE_ID_NAMESPACE, message_id
 
 ROOT = Path(__file__).parent.parent
 
@@ -31,7 +31,7 @@ class TestExamples:
 
     def test_session_docstring(self) -> None:
         """The Session docstring's example is true."""
-        result = doctest.testmod(vtrack.session)
+        result = doctest.testmod(vtrack.core.session)
         assert (0, 1) == (result.failed, result.attempted > 0)
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vtrack import Callback, Content, MemorySink, Session
-from vtrack.playhead import Playhead
+from vtrack.core.playhead import Playhead
 
 CONTENTS = [
     Content(asset_id="short", duration=95.0),

@@ -13,8 +13,9 @@ from conftest import MOVIE, T0, SessionFactory
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vtrack import JsonLinesSink, MemorySink, Session, __version__, messages
-from vtrack.messages import iso_timestamp
+from vtrack import JsonLinesSink, MemorySink, Session, __version__
+from vtrack.core import messages
+from vtrack.core.messages import iso_timestamp
 
 
 def short_session(sink: MemorySink, start: float = T0, **options: object) -> Session:

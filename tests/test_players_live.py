@@ -136,7 +136,8 @@ def check_viewing(messages: list[dict[str, Any]]) -> None:
     assert events[resumed + 1] == HEARTBEAT  # the immediate heartbeat of resuming
     props = {m["event"]: m["properties"] for m in messages}
     assert props["Video Playback Seek Started"]["seek_position"] == 45
-    assert 10 <= props["Video Playback Seek Started"]["position"] <= 11
+    # VLC reports its time every ~0.25 s of wall time: 2.5 s of content at speed 10.
+    assert 10 <= props["Video Playback Seek Started"]["position"] <= 13
     assert props["Video Playback Seek Completed"]["position"] == 45
     # The duration usually comes before the first frame; when the player reports it after
     # (seen once in CI with mpv at speed 10), Playback Started goes out without it.

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from vtrack import Content, MemorySink, ScheduledAd, Session
-from vtrack.machine import PLAYING_STATES
+from vtrack.core.machine import PLAYING_STATES
 from vtrack.testing import InvariantChecker, InvariantViolation, check_heartbeat_timing
 
 delays = st.one_of(st.just(0.0), st.floats(0.0, 40.0), st.floats(0.0, 1.0))

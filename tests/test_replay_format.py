@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vtrack import Callback, Content, ScheduledAd, Session
-from vtrack.machine import CALLBACKS
+from vtrack.core.machine import CALLBACKS
 from vtrack.replay.log_format import (
     CONTENT_FIELDS,
     DEFAULT_SESSION,

@@ -151,7 +151,7 @@ def test_content_facts_follow_the_pod_the_duration_and_the_heartbeat() -> None:
 
 
 def test_equal_content_objects_share_facts_and_the_lookup_is_bounded() -> None:
-    from vtrack import emission
+    from vtrack.core import emission
 
     first = heartbeat_of("one", Content(asset_id="eq", duration=60.0))
     second = heartbeat_of("two", Content(asset_id="eq", duration=60.0))

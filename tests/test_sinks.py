@@ -11,7 +11,7 @@ import pytest
 from conftest import MOVIE, T0
 
 from vtrack import CallbackSink, FanoutSink, JsonLinesSink, MemorySink, Session, SinkError
-from vtrack.protocols import Sink
+from vtrack.core.protocols import Sink
 
 
 class FlakySink:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from vtrack import Content, MemorySink, Session, Settings
-from vtrack.callbacks import Callback
+from vtrack.core.callbacks import Callback
 from vtrack.testing import check_invariants
 from vtrack.testing.compare import EventsDiffer, assert_events
 from vtrack.testing.model import PlayerWrapperModel

@@ -5,14 +5,14 @@ I/O, no threads, no clock. Sinks and the command line are edges around it.
 """
 
 from vtrack._version import __version__
-from vtrack.callbacks import Anomaly, Callback
-from vtrack.content import Content, ScheduledAd
-from vtrack.errors import InvalidCallback, MissingTime, QueueFull, SinkError, VtrackError
+from vtrack.core.callbacks import Anomaly, Callback
+from vtrack.core.content import Content, ScheduledAd
+from vtrack.core.errors import InvalidCallback, MissingTime, QueueFull, SinkError, VtrackError
+from vtrack.core.protocols import Sink
+from vtrack.core.schedule import DEFAULT_MILESTONES, HEARTBEAT_INTERVALS
+from vtrack.core.session import Session
+from vtrack.core.settings import Settings
 from vtrack.profiles import PROFILES, SEGMENT, VIMEO_OTT, Profile, get_profile
-from vtrack.protocols import Sink
-from vtrack.schedule import DEFAULT_MILESTONES, HEARTBEAT_INTERVALS
-from vtrack.session import Session
-from vtrack.settings import Settings
 from vtrack.sinks import CallbackSink, FanoutSink, JsonLinesSink, MemorySink
 
 __all__ = [

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from vtrack import cli_options, cli_outbox, cli_replay
 from vtrack._version import __version__
+from vtrack.core.session import Session
 from vtrack.demo import demo_callbacks
-from vtrack.session import Session
 from vtrack.sinks import JsonLinesSink
 
 EXAMPLES = """\

@@ -24,9 +24,9 @@ from typing import IO, Any
 import attrs
 import httpx
 
+from vtrack.core.errors import QueueFull
 from vtrack.delivery.destinations import DESTINATIONS, KEY_VARIABLES
 from vtrack.delivery.encoding import EncodingError, MessageTooLarge, encode
-from vtrack.errors import QueueFull
 from vtrack.sinks.http import HttpSink
 
 #: A write key is one short line; a key file is not read past this.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from vtrack.core.schedule import MILESTONE_BASES, validate_heartbeat, validate_milestones
+from vtrack.core.settings import Settings
 from vtrack.profiles import PROFILES
-from vtrack.schedule import MILESTONE_BASES, validate_heartbeat, validate_milestones
-from vtrack.settings import Settings
 
 
 def _heartbeat(text: str) -> int:

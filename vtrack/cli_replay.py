@@ -12,7 +12,7 @@ from typing import IO, Any
 import orjson
 
 from vtrack import cli_delivery, cli_options
-from vtrack.errors import VtrackError
+from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
 from vtrack.replay.engine import ReplayError, Where
 from vtrack.replay.run import ReplayRun

@@ -6,8 +6,8 @@ two milestones and a 20 s mid-roll, played to its end; the viewer then leaves.
 
 from __future__ import annotations
 
-from vtrack.callbacks import Callback
-from vtrack.content import Content, ScheduledAd
+from vtrack.core.callbacks import Callback
+from vtrack.core.content import Content, ScheduledAd
 
 #: 2024-01-15T10:30:00Z, so the demo's timestamps are the same on every machine.
 DEMO_START = 1705314600.0

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from vtrack.content import Content
+from vtrack.core.content import Content
 from vtrack.live.tracker import Tracker
 from vtrack.players.base import Emitted
 

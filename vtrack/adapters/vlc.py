@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from vtrack.adapters.generic import PlayerAdapter
-from vtrack.content import Content
+from vtrack.core.content import Content
 from vtrack.live.tracker import Tracker
 from vtrack.players.vlc import VlcTranslator
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
-from vtrack.errors import VtrackError
+from vtrack.core.errors import VtrackError
 
 #: Segment refuses a single event larger than this (32 KB), after encoding.
 MAX_EVENT_BYTES: Final = 32 * 1024

@@ -12,12 +12,12 @@ from typing import Any, Protocol
 
 import attrs
 
-from vtrack.errors import SinkError
+from vtrack.core.errors import SinkError
+from vtrack.core.machine import TERMINAL_STATES
+from vtrack.core.protocols import Sink
+from vtrack.core.session import Session
+from vtrack.core.settings import Settings
 from vtrack.live.clock import shared_clock
-from vtrack.machine import TERMINAL_STATES
-from vtrack.protocols import Sink
-from vtrack.session import Session
-from vtrack.settings import Settings
 
 log = logging.getLogger("vtrack.live")
 

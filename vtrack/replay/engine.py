@@ -15,12 +15,12 @@ from typing import Any, Final
 
 import attrs
 
-from vtrack.content import Content, ScheduledAd
-from vtrack.errors import InvalidCallback
-from vtrack.machine import CONTENT_IN_PROGRESS, STARTING, TERMINAL_STATES
+from vtrack.core.content import Content, ScheduledAd
+from vtrack.core.errors import InvalidCallback
+from vtrack.core.machine import CONTENT_IN_PROGRESS, STARTING, TERMINAL_STATES
+from vtrack.core.session import Session
+from vtrack.core.settings import Settings
 from vtrack.replay.log_format import BadRecord, Record
-from vtrack.session import Session
-from vtrack.settings import Settings
 
 #: States in which the core takes a ``load`` of the playing asset as a metadata update.
 _UPDATABLE: Final = frozenset({STARTING, *CONTENT_IN_PROGRESS})

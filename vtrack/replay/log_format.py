@@ -23,8 +23,8 @@ from typing import Any, Final, NamedTuple
 
 import attrs
 
-from vtrack.callbacks import Callback
-from vtrack.content import Content
+from vtrack.core.callbacks import Callback
+from vtrack.core.content import Content
 
 #: The session of records that name none.
 DEFAULT_SESSION: Final = "default"

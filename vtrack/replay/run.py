@@ -8,11 +8,11 @@ from typing import Any, Final
 
 import orjson
 
+from vtrack.core.settings import Settings
 from vtrack.replay.dialects import DialectReader
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
 from vtrack.replay.sources import read_lines, source_name
-from vtrack.settings import Settings
 
 #: Called with ``(where, reason)`` for each line skipped.
 BadLineHandler = Callable[[Where, str], None]

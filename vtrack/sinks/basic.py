@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vtrack.protocols import Sink
+from vtrack.core.protocols import Sink
 
 
 class MemorySink:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import attrs
 
+from vtrack.core.errors import QueueFull
 from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
 from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.encoding import MessageTooLarge
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
-from vtrack.errors import QueueFull
 from vtrack.sinks.spool import Spool
 
 log = logging.getLogger("vtrack.http")

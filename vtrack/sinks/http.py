@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
+from vtrack.core.errors import QueueFull
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, RetryPolicy
-from vtrack.errors import QueueFull
 from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
 
 #: The longest the sender sleeps at once (it is woken early when events or answers come).

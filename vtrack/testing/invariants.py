@@ -41,7 +41,7 @@ from typing import Any, Final
 
 import attrs
 
-from vtrack.schedule import HEARTBEAT_INTERVALS
+from vtrack.core.schedule import HEARTBEAT_INTERVALS
 from vtrack.testing.timeline import (
     AD_PLAYING,
     FINAL_EVENTS,

@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from vtrack.callbacks import Callback
-from vtrack.content import Content
-from vtrack.session import Session
-from vtrack.settings import Settings
+from vtrack.core.callbacks import Callback
+from vtrack.core.content import Content
+from vtrack.core.session import Session
+from vtrack.core.settings import Settings
 from vtrack.sinks import MemorySink
 from vtrack.testing.compare import EventsDiffer, assert_events
 from vtrack.testing.invariants import InvariantChecker, InvariantViolation

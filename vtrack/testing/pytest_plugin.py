@@ -23,7 +23,7 @@ import attrs
 import pytest
 
 if TYPE_CHECKING:
-    from vtrack.session import Session
+    from vtrack.core.session import Session
     from vtrack.sinks import MemorySink
 
 # vtrack itself is imported by the fixtures, not here: pytest loads this plugin at start-up
@@ -71,7 +71,7 @@ def vtrack_sink() -> MemorySink:
 def make_vtrack_session(vtrack_sink: MemorySink, vtrack_clock: FakeClock) -> SessionFactory:
     """Build sessions on the shared sink and fake clock; keywords are Session options."""
 
-    from vtrack.session import Session
+    from vtrack.core.session import Session
 
     def make(session_id: str = "test-session", **options: Any) -> Session:
         if "user_id" not in options:

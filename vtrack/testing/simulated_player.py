@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vtrack.callbacks import Callback
-from vtrack.content import Content, ScheduledAd
+from vtrack.core.callbacks import Callback
+from vtrack.core.content import Content, ScheduledAd
 from vtrack.testing.viewing import (
     Action,
     AdBreak,

@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from vtrack.callbacks import Callback
+from vtrack.core.callbacks import Callback
 from vtrack.testing.simulated_player import viewing_callbacks
 from vtrack.testing.viewing import (
     Action,

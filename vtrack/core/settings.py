@@ -7,14 +7,14 @@ from typing import Any, Literal
 
 import attrs
 
-from vtrack.profiles import SEGMENT, Profile, get_profile
-from vtrack.schedule import (
+from vtrack.core.schedule import (
     DEFAULT_MILESTONES,
     MilestoneBasis,
     validate_basis,
     validate_heartbeat,
     validate_milestones,
 )
+from vtrack.profiles import SEGMENT, Profile, get_profile
 
 Engine = Literal["compiled", "transitions"]
 

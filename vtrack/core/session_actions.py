@@ -1,7 +1,7 @@
 """What a session does on each transition: the guards and actions named in the machine table.
 
 Every ``_guard_<name>`` and ``_act_<name>`` here is named by a row of
-:data:`vtrack.machine.TABLE`. Actions run after the state changed and the playheads were
+:data:`vtrack.core.machine.TABLE`. Actions run after the state changed and the playheads were
 brought up to the callback's time; they read the callback's arguments from ``self._args``
 and its time from ``self._now``.
 """
@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from vtrack import machine as m
-from vtrack.content import Content, ScheduledAd, usable_length
-from vtrack.emission import Emission
-from vtrack.playhead import Playhead
+from vtrack.core import machine as m
+from vtrack.core.content import Content, ScheduledAd, usable_length
+from vtrack.core.emission import Emission
+from vtrack.core.playhead import Playhead
+from vtrack.core.schedule import MilestoneTracker
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import AD_GROUP, CONTENT_GROUP, QUALITY_GROUP
-from vtrack.schedule import MilestoneTracker
 
 if TYPE_CHECKING:
     pass

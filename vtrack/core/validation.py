@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from vtrack.content import AD_TYPES
+from vtrack.core.content import AD_TYPES
 
 _TEXT = ("pod_id", "asset_id", "title", "publisher", "method", "message")
 _COUNTS = {"ad_count": 0, "pod_position": 1}  # smallest allowed value

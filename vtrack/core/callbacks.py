@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from vtrack.machine import CALLBACKS
+from vtrack.core.machine import CALLBACKS
 
 
 def _known(_instance: Any, _attribute: Any, value: str) -> None:
@@ -17,7 +17,7 @@ def _known(_instance: Any, _attribute: Any, value: str) -> None:
 
 @attrs.frozen
 class Callback:
-    """One player callback: its ``name`` (see :data:`vtrack.machine.CALLBACKS`), when it
+    """One player callback: its ``name`` (see :data:`vtrack.core.machine.CALLBACKS`), when it
     happened (``at``, seconds; ``None`` to read the session's clock) and its arguments, the
     keyword arguments of the :class:`~vtrack.Session` method of the same name.
     """

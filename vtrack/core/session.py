@@ -13,10 +13,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from vtrack.callbacks import Anomaly, Callback
-from vtrack.content import Content
-from vtrack.errors import InvalidCallback, MissingTime, SinkError
-from vtrack.machine import (
+from vtrack.core.callbacks import Anomaly, Callback
+from vtrack.core.content import Content
+from vtrack.core.errors import InvalidCallback, MissingTime, SinkError
+from vtrack.core.machine import (
     AD_BREAK,
     AD_PLAYING,
     COMPLETED,
@@ -29,14 +29,14 @@ from vtrack.machine import (
     ROUTES,
     TERMINAL_STATES,
 )
-from vtrack.playhead import CONTINUITY_TOLERANCE
+from vtrack.core.playhead import CONTINUITY_TOLERANCE
+from vtrack.core.protocols import Sink
+from vtrack.core.schedule import HeartbeatSchedule
+from vtrack.core.session_actions import AdBreak, AdPlay, SessionActions
+from vtrack.core.settings import Engine, Settings
+from vtrack.core.validation import checked_args, is_number, is_position, position_arg
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import QUALITY_GROUP
-from vtrack.protocols import Sink
-from vtrack.schedule import HeartbeatSchedule
-from vtrack.session_actions import AdBreak, AdPlay, SessionActions
-from vtrack.settings import Engine, Settings
-from vtrack.validation import checked_args, is_number, is_position, position_arg
 
 _NO_DEADLINE = math.inf
 _NO_ARGS: dict[str, Any] = {}
@@ -632,7 +632,7 @@ class Session(SessionActions):
 _Guard = tuple[Callable[[Session], object], bool]
 _BoundRoute = tuple[str | None, tuple[_Guard, ...], tuple[Callable[[Session], None], ...]]
 
-#: :data:`~vtrack.machine.ROUTES` with each guard and action looked up on :class:`Session`
+#: :data:`~vtrack.core.machine.ROUTES` with each guard and action looked up on :class:`Session`
 #: once, not by name on every callback: ``(dest, ((guard, wanted), ...), (action, ...))``.
 _BOUND_ROUTES: dict[str, dict[str, tuple[_BoundRoute, ...]]] = {
     trigger: {

@@ -11,7 +11,7 @@ import math
 
 import attrs
 
-from vtrack.schedule import MilestoneTracker
+from vtrack.core.schedule import MilestoneTracker
 
 #: An observed position farther than this (seconds) from the interpolated one is a jump
 #: (a seek the player did not announce), not continuous playback.

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from vtrack import machine as m
-from vtrack.hot_state import HotState
-from vtrack.messages import message_id_from, message_id_hasher, track_message
+from vtrack.core import machine as m
+from vtrack.core.hot_state import HotState
+from vtrack.core.messages import message_id_from, message_id_hasher, track_message
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import (
     AD_GROUP,
@@ -27,11 +27,11 @@ from vtrack.profiles.base import (
 )
 
 if TYPE_CHECKING:
-    from vtrack.content import Content
-    from vtrack.playhead import Playhead
-    from vtrack.schedule import HeartbeatSchedule
-    from vtrack.session_actions import AdBreak, AdPlay
-    from vtrack.settings import Settings
+    from vtrack.core.content import Content
+    from vtrack.core.playhead import Playhead
+    from vtrack.core.schedule import HeartbeatSchedule
+    from vtrack.core.session_actions import AdBreak, AdPlay
+    from vtrack.core.settings import Settings
 
 
 class Emission(HotState):
