@@ -1,4 +1,4 @@
-"""The timeupdate fast path gives exactly what the general path gives."""
+"""The one fast path (steady position reports) gives exactly what the general path gives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vtrack import Callback, Content, MemorySink, Session
-from vtrack.core.playhead import Playhead
+from vtrack.core.clockwork import Clockwork
+from vtrack.testing import callback_sequences
 
 CONTENTS = [
     Content(asset_id="short", duration=95.0),
@@ -56,51 +57,64 @@ def steady_sessions(draw: st.DrawFn) -> tuple[str, list[Callback]]:
     return basis, script
 
 
-def run(basis: str, script: list[Callback]) -> tuple[Any, ...]:
+def run(basis: str, script: list[Callback], fast: bool) -> tuple[Any, ...]:
+    """Messages, anomalies, state and next deadline of the script, fast path on or off."""
     sink = MemorySink()
-    session = Session(
-        "s",
-        anonymous_id="a",
-        sink=sink,
-        heartbeat=10,
-        milestone_basis=basis,  # type: ignore[arg-type]
-    )
-    for callback in script:
-        session.handle(callback)
+    with mock.patch.object(Session, "fast_path", fast):
+        session = Session(
+            "s",
+            anonymous_id="a",
+            sink=sink,
+            heartbeat=10,
+            milestone_basis=basis,  # type: ignore[arg-type]
+        )
+        for callback in script:
+            session.handle(callback)
     return sink.messages, session.anomalies, session.state, session.next_deadline()
 
 
-def no_fast_path(self: Playhead) -> tuple[float | None, int]:
-    return None, 0
+class TestFastPathAgrees:
+    @settings(max_examples=300, deadline=None)
+    @given(steady_sessions())
+    def test_steady_playback(self, case: tuple[str, list[Callback]]) -> None:
+        """Same messages, anomalies, state and next deadline with the fast path turned off."""
+        basis, script = case
+        assert run(basis, script, fast=False) == run(basis, script, fast=True)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.sampled_from(["position", "played", "watched"]), callback_sequences(hostility=2))
+    def test_viewings_with_ads_playlists_and_damage(
+        self, basis: str, script: list[Callback]
+    ) -> None:
+        """Realistic viewings (ads, playlists, rates, every ending, some damage) agree too."""
+        assert run(basis, script, fast=False) == run(basis, script, fast=True)
 
 
-@settings(max_examples=300, deadline=None)
-@given(steady_sessions())
-def test_fast_path_agrees_with_the_general_path(case: tuple[str, list[Callback]]) -> None:
-    """Same messages, anomalies, state and next deadline with the fast path turned off."""
-    basis, script = case
-    fast = run(basis, script)
-    with mock.patch.object(Playhead, "steady_target", no_fast_path):
-        slow = run(basis, script)
-    assert fast == slow
+class TestFastPathSwitch:
+    def _steady_reports(self, fast: bool) -> tuple[int, float]:
+        """How many reports of 10 s of steady playback took the general path, and the position."""
+        general = 0
+        original = Clockwork.observe_content
 
+        def counting(self: Clockwork, *args: Any) -> list[tuple[float, float]]:
+            nonlocal general
+            general += 1
+            return original(self, *args)
 
-def test_the_fast_path_is_taken() -> None:
-    """Steady playback skips the general path (else the test above would compare it twice)."""
-    general = 0
-    original = Session._observe_content
+        with mock.patch.object(Session, "fast_path", fast):
+            session = Session("s", anonymous_id="a", sink=MemorySink())
+            session.load(Content(asset_id="c", duration=100.0), at=T0)
+            session.play(at=T0)
+            session.playing(position=0.0, at=T0)
+            with mock.patch.object(Clockwork, "observe_content", counting):
+                for step in range(1, 41):
+                    session.timeupdate(step * 0.25, at=T0 + step * 0.25)
+        return general, session.position
 
-    def counting(self: Session, position: float, at: float) -> None:
-        nonlocal general
-        general += 1
-        original(self, position, at)
+    def test_the_fast_path_is_taken(self) -> None:
+        """Steady playback skips the general path but when the first heartbeat falls due."""
+        assert (1, 10.0) == self._steady_reports(fast=True)
 
-    session = Session("s", anonymous_id="a", sink=MemorySink())
-    session.load(Content(asset_id="c", duration=100.0), at=T0)
-    session.play(at=T0)
-    session.playing(position=0.0, at=T0)
-    with mock.patch.object(Session, "_observe_content", counting):
-        for step in range(1, 41):
-            session.timeupdate(step * 0.25, at=T0 + step * 0.25)
-    assert general == 1  # only the report at 10 s, when the first heartbeat falls due
-    assert session.position == 10.0
+    def test_the_switch_turns_it_off(self) -> None:
+        """With the switch off every report takes the general path."""
+        assert (40, 10.0) == self._steady_reports(fast=False)

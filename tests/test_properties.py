@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from vtrack import Content, MemorySink, ScheduledAd, Session
+from vtrack.core.content import typed_value
+from vtrack.core.facts import slow_facts
 from vtrack.core.machine import PLAYING_STATES
 from vtrack.testing import InvariantChecker, InvariantViolation, check_heartbeat_timing
 
@@ -247,24 +249,16 @@ class SessionMachine(RuleBasedStateMachine):
     @invariant()
     def cached_facts_are_fresh(self) -> None:
         session = self.session
-        fact_set = session._fact_set
-        if fact_set is None:
-            return
-        # The session reuses its fact set, but for the groups it knows are stale. (Read only:
-        # refreshing the fact set here would hide stale ones from the next rule.)
-        fresh = (session._content_facts(), session._ad_facts(), session._quality_facts())
-        stale = session._stale_groups
-        for group, known in enumerate(fact_set.groups):
-            assert stale & (1 << group) or known == fresh[group]
-        if stale:
-            return
-        assert {"session_id": session.session_id, **fact_set.facts} == session._slow_facts()
+        # The fact set the next message would use, found by what the facts are made of.
+        fact_set = session._emitter._current_facts()
+        fresh = slow_facts(session._playback, session.settings.heartbeat, session.session_id)
+        cached = {"session_id": session.session_id, **fact_set.facts}
+        assert typed_value(fresh) == typed_value(cached)
         profile = session.settings.profile
-        cache = fact_set.statics
         for kind, plan in profile.plans.items():
-            if plan.static_id in cache:  # a layout the session would reuse must still be right
-                fresh_layout = profile.static_properties(kind, session._slow_facts())
-                assert fresh_layout == cache[plan.static_id]
+            if plan.static_id in fact_set.statics:  # a layout the session would reuse
+                fresh_layout = profile.static_properties(kind, fresh)
+                assert typed_value(fresh_layout) == typed_value(fact_set.statics[plan.static_id])
 
     @invariant()
     def deadline_is_in_the_future(self) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -66,7 +67,70 @@ def _airdate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
         raise ValueError(f"{attribute.name} must be an ISO-8601 date-time string; got {value!r}")
 
 
-@attrs.frozen
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping of custom properties, equal only to one of the same typed values.
+
+    ``1``, ``1.0`` and ``True`` are equal in Python but are written differently in a message,
+    so two frozen mappings are equal (and hash alike) only when their values have the same
+    types too. It hashes only when its values are hashable once lists and dicts are read as
+    tuples; otherwise ``hash()`` raises ``TypeError`` (caches then keep it apart).
+    """
+
+    __slots__ = ("_items", "_key")
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        # A deep copy: the caller's dict (and lists inside it) may change later; this may not.
+        self._items: dict[str, Any] = copy.deepcopy(dict(items or {}))
+        self._key: Any = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._items!r})"
+
+    def typed_items(self) -> Any:
+        """The items as a nested tuple that tells ``1``, ``1.0`` and ``True`` apart."""
+        if self._key is None:
+            self._key = typed_value(self._items)
+        return self._key
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMapping):
+            return bool(self.typed_items() == other.typed_items())
+        if isinstance(other, Mapping):
+            return self._items == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.typed_items())
+
+
+def typed_value(value: Any) -> Any:
+    """A stand-in for ``value`` that compares equal only to a value of the same types."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return (kind, tuple(typed_value(item) for item in value))
+    if kind is dict or kind is FrozenMapping:
+        return (dict, tuple((key, typed_value(item)) for key, item in value.items()))
+    return (kind, value)
+
+
+def _frozen(value: Mapping[str, Any] | None) -> FrozenMapping:
+    if isinstance(value, FrozenMapping):
+        return value
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(f"extra must be a mapping of property names to values; got {value!r}")
+    return FrozenMapping(value)
+
+
+@attrs.frozen(cache_hash=True)
 class ScheduledAd:
     """One ad the player plans to show: Video Playback Started lists these."""
 
@@ -76,15 +140,16 @@ class ScheduledAd:
     length: float | None = attrs.field(default=None, validator=_number)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Content:
-    """A content item: the ``load`` callback carries one.
+    """A content item: the ``load`` callback carries one. It is immutable.
 
     ``duration`` may be unknown (``None``), or infinite/NaN for a livestream; milestones need
     a finite positive duration. ``playlist`` lists the asset ids of every content item the
     session will play (default: just this one), ``ad_schedule`` the ads it will show.
     ``extra`` holds any further properties (custom ones, or a profile's own, such as Vimeo
-    OTT's ``video_id``, ``device`` or ``platform``).
+    OTT's ``video_id``, ``device`` or ``platform``); it is copied when the content is built and
+    cannot be changed afterwards (``attrs.evolve(content, extra=...)`` makes a changed copy).
     """
 
     asset_id: str | None = attrs.field(default=None, validator=_text)
@@ -106,7 +171,7 @@ class Content:
     ad_schedule: tuple[ScheduledAd, ...] = attrs.field(default=(), converter=_ads)
     video_player: str | None = attrs.field(default=None, validator=_text)
     ad_enabled: bool | None = attrs.field(default=None, validator=_flag)
-    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    extra: Mapping[str, Any] = attrs.field(factory=FrozenMapping, converter=_frozen)
 
     @property
     def length(self) -> float | None:

@@ -10,9 +10,13 @@ whose guards all fail, is an *anomaly*: absorbed (or raised in strict mode), nev
 The table is loaded once into one shared ``transitions.Machine`` (``model=None``, no auto
 transitions): sessions are never added to it as models, because binding a model costs 10-27 KB
 and a fraction of a millisecond per session. From that machine, :data:`ROUTES` is derived at
-import: a plain dict the session's hot path reads instead of firing a ``transitions`` trigger
-(6-8 us each). The machine stays the single source of truth; a property test runs the same
-callbacks through both and checks they agree.
+import: a plain dict the session reads instead of firing a ``transitions`` trigger (6-8 us
+each). The machine stays the single source of truth (and the source of the diagram); a test
+fires it for every state, trigger and outcome of the guards and checks the routes agree.
+
+The guards and actions the rows name are functions of :mod:`vtrack.core.actions`. The few
+rules that are not transitions (what a session takes once it is over, where quality changes
+are reported, where a ``load`` is a metadata update) are named at the end of this module.
 
 Callbacks that only observe (``timeupdate``, ``ratechange``, ``durationchange``, ``quality``,
 ``volume``, ``fullscreen``) change no state and are not triggers; they are legal in every
@@ -185,18 +189,8 @@ class Route:
     """One transition of :data:`MACHINE`, compiled for the hot path."""
 
     dest: str | None
-    conditions: tuple[tuple[str, bool], ...]  # (predicate, value it must have)
+    conditions: tuple[tuple[str, bool], ...]  # (guard, value it must have)
     actions: tuple[str, ...]
-
-    #: The session methods that check the guards (``_guard_<predicate>``) and run the actions
-    #: (``_act_<action>``), named once here rather than on every callback.
-    guard_methods: tuple[tuple[str, bool], ...] = attrs.field(init=False)
-    action_methods: tuple[str, ...] = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        guards = tuple(("_guard_" + name, wanted) for name, wanted in self.conditions)
-        object.__setattr__(self, "guard_methods", guards)
-        object.__setattr__(self, "action_methods", tuple("_act_" + a for a in self.actions))
 
 
 def _compile(machine: Machine) -> dict[str, dict[str, tuple[Route, ...]]]:
@@ -218,3 +212,19 @@ def _compile(machine: Machine) -> dict[str, dict[str, tuple[Route, ...]]]:
 
 #: ``ROUTES[trigger][state]``: the transitions of :data:`MACHINE`, in its order of precedence.
 ROUTES: Final = _compile(MACHINE)
+
+#: Callbacks a session still takes once it is over (exited or interrupted): closing the
+#: player, and a late interruption (refused by the table). Any other is refused at once.
+ACCEPTED_WHEN_OVER: Final = frozenset({"exit", "interrupt"})
+
+#: States in which a change of quality is reported (Video Quality Updated): not before
+#: playback starts, and after Video Playback Completed only Video Playback Exited may follow.
+QUALITY_REPORTED_IN: Final = OPEN_STATES - {IDLE, COMPLETED}
+
+#: States in which a ``load`` of the asset playing updates its metadata (the table's rows).
+METADATA_UPDATE_STATES: Final = frozenset(
+    state
+    for state, routes in ROUTES["load"].items()
+    for route in routes
+    if route.actions == ("update_content",)
+)

@@ -65,6 +65,11 @@ def validate_basis(basis: object) -> MilestoneBasis:
     raise ValueError(f"milestone_basis must be one of {', '.join(MILESTONE_BASES)}; got {basis!r}")
 
 
+def threshold(percent: float, length: float) -> float:
+    """The position at which ``percent`` of ``length`` is reached."""
+    return percent * length / 100.0
+
+
 @attrs.define(slots=True)
 class HeartbeatSchedule:
     """Heartbeats every ``interval`` seconds of playing time of the current pod.
@@ -133,16 +138,16 @@ class MilestoneTracker:
         if self.done >= len(percents):
             return None
         if self.basis == "position":
-            return self.done, percents[self.done] * duration / 100.0
+            return self.done, threshold(percents[self.done], duration)
         if self.basis == "played":
             for index in range(self.done, len(percents)):
-                threshold = percents[index] * duration / 100.0
-                if self._crossed(threshold):
+                reached = threshold(percents[index], duration)
+                if self._crossed(reached):
                     return index, position  # played through before it could be known
-                if threshold > position:
-                    return index, threshold
+                if reached > position:
+                    return index, reached
             return None
-        needed = percents[self.done] * duration / 100.0 - self.watched()
+        needed = threshold(percents[self.done], duration) - self.watched()
         reached_at = self._playhead_after_gaining(position, needed, duration)
         return None if reached_at is None else (self.done, reached_at)
 
@@ -170,10 +175,10 @@ class MilestoneTracker:
             merged.append((start, end))
         self.ranges = merged
 
-    def _crossed(self, threshold: float) -> bool:
+    def _crossed(self, position: float) -> bool:
         # Within a merged range, every point but its start was crossed by some stretch of
         # continuous playback (overlapping stretches only merge where they overlap).
-        return any(a < threshold <= b for a, b in self.ranges or ())
+        return any(a < position <= b for a, b in self.ranges or ())
 
     def watched(self) -> float:
         """Seconds of unique content played so far."""

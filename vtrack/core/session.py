@@ -5,68 +5,50 @@ a callback it emits everything that fell due up to that time (heartbeats, milest
 quartiles), so events always come in time order and a replayed log gives exactly what the
 live run gave. It never reads the system clock, sleeps or does I/O: a live caller passes a
 ``clock`` and calls :meth:`Session.advance` when :meth:`Session.next_deadline` says.
+
+The session only dispatches: a callback goes through the machine's route for the current
+state (:mod:`vtrack.core.machine`) to the actions of :mod:`vtrack.core.actions`, which work
+through its collaborators: the :class:`~vtrack.core.playback.PlaybackState` (what plays), the
+:class:`~vtrack.core.clockwork.Clockwork` (what falls due when) and the
+:class:`~vtrack.core.emitter.Emitter` (facts to messages).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Final
 
+from vtrack.core.actions import ACTIONS, GUARDS, Action
 from vtrack.core.callbacks import Anomaly, Callback
-from vtrack.core.content import Content
+from vtrack.core.clockwork import DUE_HEARTBEAT, DUE_MILESTONE, NO_DEADLINE, Clockwork
+from vtrack.core.content import Content, usable_length
+from vtrack.core.emitter import Emitter
 from vtrack.core.errors import InvalidCallback, MissingTime, SinkError
 from vtrack.core.machine import (
+    ACCEPTED_WHEN_OVER,
     AD_BREAK,
     AD_PLAYING,
     COMPLETED,
     ENDED,
     IDLE,
     IN_AD,
-    MACHINE,
     PLAYING,
-    PLAYING_STATES,
+    QUALITY_REPORTED_IN,
     ROUTES,
     TERMINAL_STATES,
 )
-from vtrack.core.playhead import CONTINUITY_TOLERANCE
+from vtrack.core.playback import PlaybackState
 from vtrack.core.protocols import Sink
-from vtrack.core.schedule import HeartbeatSchedule
-from vtrack.core.session_actions import AdBreak, AdPlay, SessionActions
-from vtrack.core.settings import Engine, Settings
+from vtrack.core.settings import Settings
 from vtrack.core.validation import checked_args, is_number, is_position, position_arg
 from vtrack.profiles import base as kind
-from vtrack.profiles.base import QUALITY_GROUP
 
-_NO_DEADLINE = math.inf
 _NO_ARGS: dict[str, Any] = {}
-_LAST_TIME = 253402300800.0  # 10000-01-01T00:00:00Z: timestamps must stay printable
-_DUE_HEARTBEAT, _DUE_MILESTONE, _DUE_QUARTILE = 0, 1, 2
+#: 10000-01-01T00:00:00Z: timestamps must stay printable.
+LAST_TIME: Final = 253402300800.0
 
 
-class _TransitionsModel:
-    """Lets the shared ``transitions`` machine drive a session without binding it as a model."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    @property
-    def state(self) -> str:
-        return self._session.state
-
-    @state.setter
-    def state(self, value: str) -> None:
-        self._session.state = value
-
-    def __getattr__(self, name: str) -> Any:
-        session = self._session
-        guard = getattr(session, "_guard_" + name, None)
-        return guard if guard is not None else getattr(session, "_act_" + name)
-
-
-class Session(SessionActions):
+class Session:
     """One playback session of one player.
 
     >>> from vtrack import Session, MemorySink, Content
@@ -85,15 +67,21 @@ class Session(SessionActions):
     so their messageIds never collide.
     """
 
+    #: Whether a position report of a pod playing on short of its next milestone skips the
+    #: general path (:meth:`vtrack.core.clockwork.Clockwork.steady_report`). The same
+    #: messages either way; set it to False on the class to compare.
+    fast_path: ClassVar[bool] = True
+
     __slots__ = (
         "_anomalies",
-        "_hb",
-        "_start_at",
-        "identity",
-        "identity_key",
+        "_clockwork",
+        "_emitter",
+        "_last_at",
+        "_playback",
         "session_id",
         "settings",
         "sink",
+        "state",
     )
 
     def __init__(
@@ -119,29 +107,36 @@ class Session(SessionActions):
         identity = user_id if user_id is not None else anonymous_id
         if not isinstance(identity, str) or not identity:
             raise ValueError(f"the user id must be a non-empty string; got {identity!r}")
-        self.settings = settings if settings is not None else Settings(**options)
-        self.session_id = session_id
-        self.sink = sink
-        self.identity_key = "userId" if user_id is not None else "anonymousId"
-        self.identity = identity
-        self.state = IDLE
-        self._init_actions()
         if isinstance(first_sequence, bool) or not isinstance(first_sequence, int):
             raise TypeError(f"first_sequence must be an int; got {first_sequence!r}")
         if first_sequence < 0:
             raise ValueError(f"first_sequence must be >= 0; got {first_sequence!r}")
-        self._seq = first_sequence
-        self._hb = HeartbeatSchedule(self.settings.heartbeat)
-        self._start_at: float | None = None
+        self.settings = settings = settings if settings is not None else Settings(**options)
+        self.session_id = session_id
+        self.sink = sink
+        self.state = IDLE
+        key = "userId" if user_id is not None else "anonymousId"
+        self._playback = PlaybackState()
+        self._clockwork = Clockwork(
+            settings.heartbeat, settings.milestones, settings.milestone_basis
+        )
+        self._emitter = Emitter(
+            settings, self._playback, session_id, (key, identity), first_sequence
+        )
         self._last_at: float | None = None
         self._anomalies: list[Anomaly] | None = None
-        self._deadline = _NO_DEADLINE
-        self._hb_due = _NO_DEADLINE
-        self._milestone_target: float | None = None
-        self._milestone_index = 0
-        self._due = _DUE_HEARTBEAT
 
     # ------------------------------------------------------------------ public state
+    @property
+    def identity_key(self) -> str:
+        """``userId`` or ``anonymousId``: which of the two identifies the viewer."""
+        return self._emitter.identity_key
+
+    @property
+    def identity(self) -> str:
+        """The viewer's user id or anonymous id."""
+        return self._emitter.identity
+
     @property
     def anomalies(self) -> list[Anomaly]:
         """The callbacks absorbed because they made no sense, oldest first."""
@@ -152,12 +147,12 @@ class Session(SessionActions):
     @property
     def undelivered(self) -> list[dict[str, Any]]:
         """Messages the sink has not taken yet (after it raised); offered again first."""
-        return list(self._outbox or ())
+        return list(self._emitter.outbox or ())
 
     @property
     def started_at(self) -> float | None:
         """The time of the session's first callback (part of every messageId)."""
-        return self._start_at
+        return self._emitter.started_at
 
     @property
     def last_at(self) -> float | None:
@@ -167,20 +162,21 @@ class Session(SessionActions):
     @property
     def next_sequence(self) -> int:
         """The sequence number of the session's next message (see ``first_sequence``)."""
-        return self._seq
+        return self._emitter.sequence
 
     @property
     def position(self) -> float:
         """The content position (seconds) as of the last callback."""
-        return self._content_head.position_at(self._last_at or 0.0, self.state == PLAYING)
+        return self._playback.head.position_at(self._last_at or 0.0, self.state == PLAYING)
 
     def __repr__(self) -> str:
-        return f"<Session {self.session_id!r} {self.state} {self._seq} events>"
+        return f"<Session {self.session_id!r} {self.state} {self._emitter.sequence} events>"
 
     # ------------------------------------------------------------------ time
     def next_deadline(self) -> float | None:
         """When something (a heartbeat, milestone or quartile) is next due, or None."""
-        return None if self._deadline == _NO_DEADLINE else self._deadline
+        deadline = self._clockwork.deadline
+        return None if deadline == NO_DEADLINE else deadline
 
     def advance(self, at: float | None = None) -> None:
         """Emit everything due up to ``at`` without a callback (for live timers)."""
@@ -297,72 +293,19 @@ class Session(SessionActions):
     # ------------------------------------------------------------------ observations
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
         """The player reports its position (seconds into the content, or into the ad)."""
-        # The hot paths (most callbacks): a pod playing, nothing due, nothing pending. They
-        # give the same result as the general path at the end (a hypothesis test checks it).
-        state = self.state
         last = self._last_at
         if (
-            type(at) is float
+            self.fast_path
+            and type(at) is float
             and type(position) is float
             and last is not None
-            and last <= at < self._deadline
-            and at < _LAST_TIME
-            and self._outbox is None
+            and last <= at < self._clockwork.deadline
+            and at < LAST_TIME
+            and self._emitter.outbox is None
+            and self._clockwork.steady_report(position, at)
         ):
-            if state == PLAYING:
-                target = self._milestone_target
-                if target is not None and 0.0 <= position < target:
-                    # Content playing on as interpolated, short of the next milestone
-                    # (position basis): only the playhead and the deadline move.
-                    head = self._content_head
-                    start, since, rate = head.pos, head.at, head.rate
-                    predicted = start + rate * (at - since) if at > since else start
-                    length = head.length
-                    if length is not None and predicted > length:
-                        predicted = length
-                    if (
-                        start - CONTINUITY_TOLERANCE <= position <= predicted + CONTINUITY_TOLERANCE
-                    ) and (length is None or position <= length):
-                        self._last_at = at
-                        head.pos = position
-                        if at > since:
-                            head.at = at
-                        milestone_at = at + (target - position) / rate
-                        hb_due = self._hb_due
-                        if milestone_at < hb_due:
-                            self._deadline = milestone_at
-                            self._due = _DUE_MILESTONE
-                            self._due_index = self._milestone_index
-                        else:
-                            self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
-                        return
-            if 0.0 <= position < _NO_DEADLINE and (
-                state == PLAYING or (state == AD_PLAYING and self._ad is not None)
-            ):
-                self._last_at = at
-                if state == PLAYING:
-                    head = self._content_head
-                    self._observe_content(position, at)
-                    # The report may have fired the milestone the fast path aims at.
-                    self._milestone_target, self._milestone_index = head.steady_target()
-                    mark = _DUE_MILESTONE
-                else:
-                    assert self._ad is not None
-                    head = self._ad.head
-                    head.settle(at, True)
-                    head.jump(position, at)
-                    mark = _DUE_QUARTILE
-                upcoming = head.next_milestone()
-                hb_due = self._hb_due
-                if upcoming is not None and upcoming[0] < hb_due:
-                    self._deadline, self._due, self._due_index = upcoming[0], mark, upcoming[1]
-                else:
-                    self._deadline, self._due, self._due_index = hb_due, _DUE_HEARTBEAT, 0
-                if self._deadline <= at:
-                    self._advance(at)
-                if self._outbox is not None:
-                    self._deliver()
-                return
+            self._last_at = at
+            return
         t = self._begin("timeupdate", at)
         if t is None:
             return
@@ -371,16 +314,17 @@ class Session(SessionActions):
                 "timeupdate", t, f"position must be a finite number >= 0; got {position!r}"
             )
             return
-        state = self.state
+        state, playback = self.state, self._playback
         if state == PLAYING:
-            self._observe_content(position, t)
+            for moment, percent in self._clockwork.observe_content(playback.head, position, t):
+                self._emitter.milestone(percent, moment)
         elif state in IN_AD:
-            ad = self._ad
+            ad = playback.ad
             if ad is not None:
                 ad.head.settle(t, state == AD_PLAYING)
                 ad.head.jump(position, t)
         elif state not in (AD_BREAK, ENDED, COMPLETED):
-            self._content_head.jump(position, t)
+            playback.head.jump(position, t)
         self._finish(t)
 
     def ratechange(self, rate: float, *, at: float | None = None) -> None:
@@ -391,10 +335,8 @@ class Session(SessionActions):
         if not is_number(rate) or rate <= 0:
             self._anomaly("ratechange", t, f"rate must be a finite number > 0; got {rate!r}")
             return
-        self._settle(t)
-        self._content_head.rate = float(rate)
-        if self._ad is not None:
-            self._ad.head.rate = float(rate)
+        self._clockwork.settle(t, self.state, self._playback)
+        self._playback.set_rate(float(rate))
         self._finish(t)
 
     def durationchange(self, duration: float | None, *, at: float | None = None) -> None:
@@ -402,8 +344,13 @@ class Session(SessionActions):
         t = self._begin("durationchange", at)
         if t is None:
             return
-        self._settle(t)
-        self._set_content_length(duration, t)
+        playback = self._playback
+        self._clockwork.settle(t, self.state, playback)
+        content = playback.content
+        if content is None or not content.live:
+            if content is not None:
+                self._clockwork.keep_milestones(content)
+            playback.set_length(usable_length(duration))
         self._finish(t)
 
     def quality(
@@ -433,9 +380,9 @@ class Session(SessionActions):
         if quality is not None and not isinstance(quality, str):
             self._anomaly("quality", t, f"quality must be a string; got {quality!r}")
             return
-        # Only Video Playback Exited may follow Video Playback Completed.
-        if self._update_quality(numbers, quality) and self.state not in (IDLE, COMPLETED):
-            self._emit(kind.QUALITY_UPDATED, t)
+        changed = self._playback.update_quality({**numbers, "quality": quality})
+        if changed and self.state in QUALITY_REPORTED_IN:
+            self._emitter.emit(kind.QUALITY_UPDATED, t)
         self._finish(t)
 
     def volume(self, level: float, *, at: float | None = None) -> None:
@@ -446,8 +393,7 @@ class Session(SessionActions):
         if not is_number(level) or not 0 <= level <= 100:
             self._anomaly("volume", t, f"level must be a number from 0 to 100; got {level!r}")
             return
-        self._sound = level
-        self._forget_facts(QUALITY_GROUP)
+        self._playback.set_quality_fact("sound", level)
         self._finish(t)
 
     def fullscreen(self, on: bool, *, at: float | None = None) -> None:
@@ -455,11 +401,14 @@ class Session(SessionActions):
         t = self._begin("fullscreen", at)
         if t is None:
             return
-        self._full_screen = bool(on)
-        self._forget_facts(QUALITY_GROUP)
+        self._playback.set_quality_fact("full_screen", bool(on))
         self._finish(t)
 
-    # ------------------------------------------------------------------ engine
+    def retry_delivery(self) -> None:
+        """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
+        self._deliver()
+
+    # ------------------------------------------------------------------ dispatch
     def _trigger(self, name: str, at: float | None, args: dict[str, Any]) -> None:
         t = self._begin(name, at)
         if t is None:
@@ -468,49 +417,21 @@ class Session(SessionActions):
         if invalid is not None:
             self._anomaly(name, t, invalid)
             return
-        call = Callback(name, t, args) if self.settings.engine == "transitions" else None
-        self._args = args
-        self._now = t
         state = self.state
-        if call is not None:
-            fired = self._fire_transitions(name, call)
-        else:
-            fired = self._fire_compiled(name, state, t)
-        self._args = _NO_ARGS  # an idle session keeps no reference to its last arguments
-        if fired is not True:
-            self._anomaly(name, t, fired or f"not allowed in state {state!r}", state)
-            return
-        self._finish(t)
-
-    def _fire_compiled(self, name: str, state: str, t: float) -> bool | str | None:
         routes = _BOUND_ROUTES[name].get(state)
         if routes is None:
-            return None
+            self._anomaly(name, t, f"not allowed in state {state!r}", state)
+            return
         for dest, guards, actions in routes:
-            for guard, wanted in guards:
-                if bool(guard(self)) is not wanted:
-                    break
-            else:
-                self._settle(t)
+            if all(guard(self, args) is wanted for guard, wanted in guards):
+                self._clockwork.settle(t, state, self._playback)
                 if dest is not None:
                     self.state = dest
                 for action in actions:
-                    action(self)
-                return True
-        return "no transition's guard holds"
-
-    def _fire_transitions(self, name: str, call: Callback) -> bool | str | None:
-        from transitions import MachineError
-
-        assert call.at is not None
-        if name not in MACHINE.events or self.state not in MACHINE.events[name].transitions:
-            return None
-        self._settle(call.at)
-        try:
-            ok = MACHINE.events[name].trigger(_TransitionsModel(self))
-        except MachineError:
-            return None
-        return True if ok else "no transition's guard holds"
+                    action(self, args, t)
+                self._finish(t)
+                return
+        self._anomaly(name, t, "no transition's guard holds", state)
 
     def _begin(self, name: str, at: float | None) -> float | None:
         """Check the callback's time, then emit what fell due before it."""
@@ -522,8 +443,8 @@ class Session(SessionActions):
                     "Settings(clock=...))"
                 )
             at = clock()
-        if type(at) is not float or not 0.0 <= at < _LAST_TIME:
-            if not is_number(at) or not 0 <= at < _LAST_TIME:
+        if type(at) is not float or not 0.0 <= at < LAST_TIME:
+            if not is_number(at) or not 0 <= at < LAST_TIME:
                 self._anomaly(
                     name,
                     None,
@@ -538,57 +459,39 @@ class Session(SessionActions):
                 return None  # a timer that woke just before a callback moved time on
             self._anomaly(name, at, f"time went backwards ({at!r} < {last!r})")
             return None
-        if self.state in TERMINAL_STATES and name not in ("exit", "advance", "interrupt"):
+        if self.state in TERMINAL_STATES and name not in ACCEPTED_WHEN_OVER and name != "advance":
             self._anomaly(name, at, "the session is over")
             return None
-        if self._start_at is None:
-            self._start_at = at
+        if self._emitter.started_at is None:
+            self._emitter.started_at = at
         self._last_at = at
-        if self._deadline <= at:
+        if self._clockwork.deadline <= at:
             self._advance(at)
         return at
 
     def _finish(self, t: float) -> None:
-        if self.state in PLAYING_STATES:
-            self._hb.start(t)
-        else:
-            self._hb.stop(t)
-        self._recompute()
-        if self._deadline <= t:
+        self._clockwork.update(t, self.state, self._playback)
+        if self._clockwork.deadline <= t:
             self._advance(t)
-        if self._outbox:
+        if self._emitter.outbox:
             self._deliver()
 
     def _advance(self, at: float) -> None:
-        while self._deadline <= at:
-            due_at = self._deadline
-            self._settle(due_at)
-            due = self._due
-            if due == _DUE_HEARTBEAT:
-                self._hb.fire()
-                self._emit_heartbeat(due_at)
-            elif due == _DUE_MILESTONE:
-                self._fire_milestone(self._due_index, due_at)
-            else:
-                self._fire_quartile(self._due_index, due_at)
-            self._recompute()
-
-    def _recompute(self) -> None:
-        deadline, due, index = _NO_DEADLINE, _DUE_HEARTBEAT, 0
-        state = self.state
-        if state in PLAYING_STATES:
-            hb = self._hb.deadline()
-            if hb is not None:
-                deadline = hb
-            self._hb_due = deadline
-            head = self._content_head if state == PLAYING else self._ad_head()
-            upcoming = head.next_milestone() if head is not None else None
-            if state == PLAYING:
-                self._milestone_target, self._milestone_index = self._content_head.steady_target()
-            if upcoming is not None and upcoming[0] < deadline:
-                deadline, index = upcoming
-                due = _DUE_MILESTONE if state == PLAYING else _DUE_QUARTILE
-        self._deadline, self._due, self._due_index = deadline, due, index
+        """Emit, in time order, everything due up to ``at``."""
+        clockwork, playback, emitter = self._clockwork, self._playback, self._emitter
+        while clockwork.deadline <= at:
+            due_at = clockwork.deadline
+            clockwork.settle(due_at, self.state, playback)
+            fired = clockwork.fire_due()
+            if fired is not None:
+                due, number = fired
+                if due == DUE_HEARTBEAT:
+                    emitter.heartbeat(due_at, in_ad=self.state == AD_PLAYING)
+                elif due == DUE_MILESTONE:
+                    emitter.milestone(number, due_at)
+                else:
+                    emitter.quartile(int(number), due_at)
+            clockwork.recompute(self.state, playback)
 
     # ------------------------------------------------------------------ anomalies
     def _anomaly(self, name: str, at: float | None, reason: str, state: str | None = None) -> None:
@@ -605,42 +508,32 @@ class Session(SessionActions):
 
     # ------------------------------------------------------------------ delivery
     def _deliver(self) -> None:
-        outbox = self._outbox
+        emitter = self._emitter
+        outbox = emitter.outbox
         if outbox is None:
             return
         emit = self.sink.emit
-        if len(outbox) == 1:  # the usual case: one event per callback
-            try:
-                emit(outbox[0])
-            except Exception as exc:
-                raise SinkError(outbox[0], exc) from exc
-            self._outbox = None
-            return
         for index, message in enumerate(outbox):
             try:
                 emit(message)
             except Exception as exc:
                 del outbox[:index]
                 raise SinkError(message, exc) from exc
-        self._outbox = None  # None, not an empty list: the hot paths test it without a load
-
-    def retry_delivery(self) -> None:
-        """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
-        self._deliver()
+        emitter.outbox = None  # None, not an empty list: the fast path tests it without a load
 
 
-_Guard = tuple[Callable[[Session], object], bool]
-_BoundRoute = tuple[str | None, tuple[_Guard, ...], tuple[Callable[[Session], None], ...]]
+_Guard = tuple[Callable[[Session, dict[str, Any]], bool], bool]
+_BoundRoute = tuple[str | None, tuple[_Guard, ...], tuple[Action, ...]]
 
-#: :data:`~vtrack.core.machine.ROUTES` with each guard and action looked up on :class:`Session`
-#: once, not by name on every callback: ``(dest, ((guard, wanted), ...), (action, ...))``.
+#: :data:`~vtrack.core.machine.ROUTES` with each guard and action looked up by name once:
+#: ``(dest, ((guard, wanted), ...), (action, ...))``.
 _BOUND_ROUTES: dict[str, dict[str, tuple[_BoundRoute, ...]]] = {
     trigger: {
         state: tuple(
             (
                 route.dest,
-                tuple((getattr(Session, guard), wanted) for guard, wanted in route.guard_methods),
-                tuple(getattr(Session, action) for action in route.action_methods),
+                tuple((GUARDS[guard], wanted) for guard, wanted in route.conditions),
+                tuple(ACTIONS[action] for action in route.actions),
             )
             for route in routes
         )
@@ -649,4 +542,4 @@ _BOUND_ROUTES: dict[str, dict[str, tuple[_BoundRoute, ...]]] = {
     for trigger, by_state in ROUTES.items()
 }
 
-__all__ = ["AdBreak", "AdPlay", "Engine", "Session"]
+__all__ = ["Session"]

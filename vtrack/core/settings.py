@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
+from vtrack.core.facts import FactCache
 from vtrack.core.schedule import (
     DEFAULT_MILESTONES,
     MilestoneBasis,
@@ -16,16 +17,9 @@ from vtrack.core.schedule import (
 )
 from vtrack.profiles import SEGMENT, Profile, get_profile
 
-Engine = Literal["compiled", "transitions"]
-
 
 def _heartbeat(_instance: Any, _attribute: Any, value: Any) -> None:
     validate_heartbeat(value)
-
-
-def _engine(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in ("compiled", "transitions"):
-        raise ValueError(f"engine must be 'compiled' or 'transitions'; got {value!r}")
 
 
 @attrs.frozen
@@ -40,8 +34,9 @@ class Settings:
     - ``strict``: raise :class:`~vtrack.InvalidCallback` instead of recording an anomaly.
     - ``clock``: called for the time when a callback comes without ``at``.
     - ``context`` / ``integrations``: copied into every message.
-    - ``engine``: ``"compiled"`` (default, fast) or ``"transitions"`` (fires the shared
-      ``transitions`` machine itself; same behaviour, used to check the two agree).
+
+    The sessions made with one instance share its :attr:`fact_cache`: the facts and property
+    layouts they work out once for all.
     """
 
     profile: Profile = attrs.field(default=SEGMENT, converter=get_profile)
@@ -54,4 +49,5 @@ class Settings:
     clock: Callable[[], float] | None = None
     context: Mapping[str, Any] | None = None
     integrations: Mapping[str, Any] | None = None
-    engine: Engine = attrs.field(default="compiled", validator=_engine)
+    #: What sessions in the same situation share (see :mod:`vtrack.core.facts`).
+    fact_cache: FactCache = attrs.field(init=False, factory=FactCache, eq=False, repr=False)

@@ -137,62 +137,8 @@ DYNAMIC_FACTS: Final = frozenset(
 #: so sessions showing the same content with the same quality share one cached layout.
 SESSION_FACTS: Final = frozenset({"session_id"})
 
-#: How many distinct cacheable layouts a profile keeps for sharing before it starts afresh.
-SHARED_LAYOUTS_LIMIT: Final = 4096
-
-
-_FLAT_TYPES: Final = frozenset({str, int, float, bool, type(None)})
-
-
-def _sharing_key(out: Mapping[str, Any]) -> Any:
-    """A hashable key telling equal dicts apart from others (``None`` if there is none)."""
-    types = tuple(map(type, out.values()))
-    if _FLAT_TYPES.issuperset(types):
-        # Types in the key: 1, 1.0 and True are equal but must not stand in for each other.
-        return (tuple(out.items()), types)
-    try:
-        return _frozen(out)
-    except TypeError:
-        return None  # an unhashable custom property
-
-
-def _intern(table: dict[Any, dict[str, Any]], tag: int, out: dict[str, Any]) -> dict[str, Any]:
-    """``out``, or an equal dict already in ``table`` under ``tag`` (which it then replaces)."""
-    key = _sharing_key(out)
-    if key is None:
-        return out  # kept apart
-    key = (tag, key)
-    found = table.get(key)
-    if found is not None:
-        return found
-    if len(table) >= SHARED_LAYOUTS_LIMIT:
-        table.clear()
-    table[key] = out
-    return out
-
-
-#: Fact groups shared between sessions (see :func:`shared_facts`).
-_SHARED_FACTS: dict[Any, dict[str, Any]] = {}
-
-
-def shared_facts(group: int, facts: dict[str, Any]) -> dict[str, Any]:
-    """``facts`` of ``group``, or an equal dict another session got before: do not change it."""
-    return _intern(_SHARED_FACTS, group, facts)
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in for a property value that tells apart ``1``, ``1.0`` and ``True``."""
-    kind = type(value)
-    if kind is list or kind is tuple:
-        return (kind, tuple(_frozen(item) for item in value))
-    if kind is dict:
-        return (kind, tuple((key, _frozen(item)) for key, item in value.items()))
-    hash(value)  # TypeError for values that cannot be shared safely
-    return (kind, value)
-
-
 #: The other facts fall in three groups that change at different moments; a session works out
-#: again only the groups that changed (see :class:`FactSet`). Group 0 is the content (the
+#: again only the groups that changed (see :mod:`vtrack.core.facts`). Group 0 is the content (the
 #: default).
 CONTENT_GROUP, AD_GROUP, QUALITY_GROUP = 0, 1, 2
 FACT_GROUPS: Final = {
@@ -242,29 +188,6 @@ def _is_dynamic(field: Field) -> bool:
     return field.fact in DYNAMIC_FACTS
 
 
-class FactSet:
-    """The slow-changing facts of sessions in one situation, and their cacheable layouts.
-
-    Sessions showing the same content at the same pod, in the same ad and at the same quality
-    share one fact set (:meth:`Profile.fact_set`): its layouts are worked out by the first of
-    them and stay in the CPU cache for the others. A session moves to another fact set when
-    one of its groups changes; nothing in a fact set ever changes but ``statics``, which only
-    grows.
-    """
-
-    __slots__ = ("facts", "groups", "statics")
-
-    def __init__(self, groups: tuple[dict[str, Any], ...]) -> None:
-        #: The content, ad and quality facts (shared dicts: do not change them).
-        self.groups = groups
-        #: The three groups merged (no :data:`SESSION_FACTS`: each event brings those).
-        self.facts: dict[str, Any] = {}
-        for group in groups:
-            self.facts.update(group)
-        #: The cacheable part of the properties, by :attr:`Plan.static_id`.
-        self.statics: dict[int, dict[str, Any]] = {}
-
-
 class Plan(NamedTuple):
     """How a profile sends one kind, worked out once so each event just follows it."""
 
@@ -276,7 +199,7 @@ class Plan(NamedTuple):
     groups: frozenset[int]
     #: ``(property, fact)`` for each :data:`SESSION_FACTS` property, filled in per event.
     session_fields: tuple[tuple[str, str], ...]
-    #: The same groups, in the order :meth:`Profile.static_for` takes them.
+    #: The same groups, in order (a cache of this kind's layouts is keyed by them).
     group_order: tuple[int, ...]
     #: Completes a copy of the cacheable part: the :data:`SESSION_FACTS` and
     #: :data:`DYNAMIC_FACTS` properties, and fresh copies of its lists.
@@ -304,11 +227,6 @@ class Profile:
     plans: Mapping[str, Plan] = attrs.field(init=False, eq=False, repr=False)
     _static: Mapping[str, Layout] = attrs.field(init=False, eq=False, repr=False)
     _dynamic_keys: Mapping[str, frozenset[str]] = attrs.field(init=False, eq=False, repr=False)
-    _shared: dict[Any, dict[str, Any]] = attrs.field(init=False, eq=False, repr=False)
-    _by_inputs: dict[tuple[int, ...], tuple[dict[str, Any], tuple[Mapping[str, Any], ...]]] = (
-        attrs.field(init=False, eq=False, repr=False)
-    )
-    _fact_sets: dict[tuple[int, ...], FactSet] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         missing = set(self.event_names) - set(self.layouts)
@@ -359,9 +277,6 @@ class Profile:
         object.__setattr__(self, "plans", plans)
         object.__setattr__(self, "_static", static)
         object.__setattr__(self, "_dynamic_keys", dynamic_keys)
-        object.__setattr__(self, "_shared", {})
-        object.__setattr__(self, "_by_inputs", {})
-        object.__setattr__(self, "_fact_sets", {})
 
     def event_name(self, kind: str, milestone: float | None = None) -> str | None:
         """The event name for ``kind``, or ``None`` when this profile does not send it."""
@@ -394,53 +309,7 @@ class Profile:
             return out
         for key, _ in plan.session_fields:
             out[key] = None
-        return self._share(plan.static_id, out)
-
-    def _share(self, static_id: int, out: dict[str, Any]) -> dict[str, Any]:
-        # Thousands of sessions showing the same content mostly hold equal layouts; one shared
-        # copy stays in the CPU cache where thousands of copies would not (measured: the
-        # interleaved benchmark runs 1.3x faster).
-        return _intern(self._shared, static_id, out)
-
-    def static_for(
-        self,
-        kind: str,
-        inputs: tuple[Mapping[str, Any], ...],
-        facts: Callable[[], Mapping[str, Any]],
-    ) -> dict[str, Any]:
-        """:meth:`static_properties` of ``kind`` for sessions whose fact groups are ``inputs``.
-
-        ``inputs`` are the dicts of the groups the kind's layout reads, in the order of
-        :attr:`Plan.group_order`, as :func:`shared_facts` gave them: sessions holding the same
-        ones share one result, worked out (from all of ``facts()``) by the first of them.
-        """
-        plan = self.plans[kind]
-        key = (plan.static_id, *map(id, inputs))
-        known = self._by_inputs.get(key)
-        if known is not None:
-            return known[0]
-        static = self.static_properties(kind, facts())
-        if len(self._by_inputs) >= SHARED_LAYOUTS_LIMIT:
-            self._by_inputs.clear()
-        # The inputs stay referenced by the entry, so no other dict can take their ids.
-        self._by_inputs[key] = (static, inputs)
-        return static
-
-    def fact_set(self, groups: tuple[dict[str, Any], ...]) -> FactSet:
-        """The :class:`FactSet` of sessions whose fact groups are ``groups``.
-
-        ``groups`` are the content, ad and quality facts as :func:`shared_facts` gave them, so
-        sessions in the same situation get the same fact set and share its layouts.
-        """
-        key = tuple(map(id, groups))
-        found = self._fact_sets.get(key)
-        if found is not None:
-            return found
-        if len(self._fact_sets) >= SHARED_LAYOUTS_LIMIT:
-            self._fact_sets.clear()
-        # The fact set holds its groups, so no other dict can take their ids while it lasts.
-        found = self._fact_sets[key] = FactSet(groups)
-        return found
+        return out
 
     def complete(
         self,

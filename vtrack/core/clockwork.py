@@ -1,0 +1,260 @@
+"""When something falls due: heartbeats, content milestones and ad quartiles.
+
+The one place that decides it. A :class:`Clockwork` owns the heartbeat schedule and the
+milestone trackers (the content item's, the ad's, and those of items played before, so a
+playlist coming back to an item never sends its milestones twice). The session tells it what
+played (:meth:`Clockwork.settle`, :meth:`Clockwork.observe_content`) and in which state it is
+(:meth:`Clockwork.update`); it answers with :attr:`Clockwork.deadline`: when the next thing
+falls due, and which (:attr:`Clockwork.due`, :attr:`Clockwork.due_index`).
+
+Its one shortcut, :meth:`Clockwork.steady_report`, takes a position report of a pod playing on
+short of its next milestone without the general path (most callbacks are such reports). It
+is switched off with ``Session.fast_path = False``; a differential property test checks the
+two give the same messages.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Final
+
+from vtrack.core.machine import AD_PLAYING, PLAYING, PLAYING_STATES
+from vtrack.core.schedule import HeartbeatSchedule, MilestoneBasis, MilestoneTracker, threshold
+
+if TYPE_CHECKING:
+    from vtrack.core.content import Content
+    from vtrack.core.playback import PlaybackState
+    from vtrack.core.playhead import Playhead
+
+#: What :attr:`Clockwork.due` names.
+DUE_HEARTBEAT: Final = 0
+DUE_MILESTONE: Final = 1
+DUE_QUARTILE: Final = 2
+NO_DEADLINE: Final = math.inf
+#: An ad's quartiles (VAST): Video Ad Playing with quartile 1, 2 and 3.
+AD_QUARTILES: Final = (25, 50, 75)
+
+
+class Clockwork:
+    """The heartbeat schedule, the milestone trackers and the deadline they make."""
+
+    __slots__ = (
+        "_basis",
+        "_by_asset",
+        "_percents",
+        "deadline",
+        "due",
+        "due_index",
+        "hb_due",
+        "heartbeat",
+        "milestones",
+        "quartiles",
+        "steady_head",
+        "steady_index",
+        "steady_kind",
+        "steady_limit",
+        "steady_target",
+    )
+
+    def __init__(self, heartbeat: int, milestones: tuple[float, ...], basis: MilestoneBasis):
+        self.heartbeat = HeartbeatSchedule(heartbeat)
+        self._percents = milestones
+        self._basis = basis
+        #: The milestones of the content item playing, and the quartiles of the ad playing.
+        self.milestones: MilestoneTracker | None = None
+        self.quartiles: MilestoneTracker | None = None
+        #: Trackers of items played before, by asset id (None until a second item loads).
+        self._by_asset: dict[str, MilestoneTracker] | None = None
+        self.deadline = NO_DEADLINE
+        self.due = DUE_HEARTBEAT
+        self.due_index = 0
+        #: When the next heartbeat is due (while a pod plays).
+        self.hb_due = NO_DEADLINE
+        #: The playing pod's playhead while :meth:`steady_report` may take its reports (None:
+        #: it may not); reports short of ``steady_limit`` cross nothing; ``steady_target`` is
+        #: the position of the next milestone or quartile (None: none pending).
+        self.steady_head: Playhead | None = None
+        self.steady_limit = NO_DEADLINE
+        self.steady_target: float | None = None
+        self.steady_index = 0
+        self.steady_kind = DUE_MILESTONE
+
+    # ------------------------------------------------------------------ trackers
+    def begin_item(self, previous: Content | None, content: Content) -> None:
+        """A content item starts (after ``previous``, if any): its milestones take over."""
+        if previous is not None and previous.asset_id is not None and self.milestones is not None:
+            if self._by_asset is None:
+                self._by_asset = {}
+            self._by_asset[previous.asset_id] = self.milestones
+        self.milestones = self.tracker_for(content)
+
+    def keep_milestones(self, content: Content) -> None:
+        """The item playing is ``content`` (updated): it gets milestones if it had none.
+
+        A live item keeps a tracker that fires nothing (it has no length); keeping it means
+        milestones already sent are never sent again if it turns out not live.
+        """
+        if self.milestones is None:
+            self.milestones = self.tracker_for(content)
+
+    def tracker_for(self, content: Content) -> MilestoneTracker | None:
+        """The milestones of ``content``: those it had if it played before, else fresh ones."""
+        if content.live or not self._percents:
+            return None
+        if self._by_asset is not None and content.asset_id is not None:
+            known = self._by_asset.get(content.asset_id)
+            if known is not None:
+                return known
+        return MilestoneTracker(self._percents, self._basis)
+
+    def start_ad(self, length: float | None) -> None:
+        """An ad of ``length`` seconds starts: its quartiles (if its length is known)."""
+        self.quartiles = MilestoneTracker(AD_QUARTILES) if length is not None else None
+
+    # ------------------------------------------------------------------ what played
+    def settle(self, t: float, state: str, playback: PlaybackState) -> None:
+        """Bring the playheads up to ``t``, recording the content played on the way."""
+        head = playback.head
+        start = head.settle(t, state == PLAYING)
+        if start is not None and self.milestones is not None:
+            self.milestones.record(start, head.pos)
+        ad = playback.ad
+        if ad is not None:
+            ad.head.settle(t, state == AD_PLAYING)  # quartiles go by position: nothing to record
+
+    def observe_content(
+        self, head: Playhead, position: float, t: float
+    ) -> list[tuple[float, float]]:
+        """Take a content position reported at ``t`` while playing.
+
+        Returns the milestones continuous playback crossed up to it that were not yet due by
+        interpolation, as ``(moment, percent)``, each marked done: the moment is interpolated
+        between the last settled point and this report. A report too far from the
+        interpolation is a jump: nothing in between counts as played.
+        """
+        start, start_at, observed, predicted, continuous = head.report(position, t)
+        tracker = self.milestones
+        crossed: list[tuple[float, float]] = []
+        if tracker is None:
+            return crossed
+        if not continuous:
+            tracker.record(start, predicted)
+        elif observed <= predicted:
+            # Milestones up to the predicted position were due by interpolation already.
+            tracker.record(start, observed)
+        elif head.length is not None:
+            at = start
+            while (target := tracker.next_target(at, head.length)) is not None:
+                index, reached = target
+                if reached > observed:
+                    break
+                reached = max(reached, at)
+                moment = start_at + (reached - start) / (observed - start) * (t - start_at)
+                tracker.record(at, reached)
+                crossed.append((moment, tracker.fire(index)))
+                at = reached
+            tracker.record(at, observed)
+        return crossed
+
+    def fire_due(self) -> tuple[int, float] | None:
+        """Mark what is due at :attr:`deadline` as sent: ``(what, its number)``, or None.
+
+        The number is the milestone's percent or the ad's quartile (1-3); None when the
+        milestone was already sent (a position report fired it).
+        """
+        due, index = self.due, self.due_index
+        if due == DUE_HEARTBEAT:
+            self.heartbeat.fire()
+            return due, 0
+        if due == DUE_MILESTONE:
+            tracker = self.milestones
+            assert tracker is not None
+            if index < tracker.done:
+                return None  # once only
+            return due, tracker.fire(index)
+        assert self.quartiles is not None
+        self.quartiles.fire(index)
+        return due, index + 1
+
+    # ------------------------------------------------------------------ deadlines
+    def update(self, t: float, state: str, playback: PlaybackState) -> None:
+        """After a callback at ``t``: playing time runs in a playing state; deadlines anew."""
+        if state in PLAYING_STATES:
+            self.heartbeat.start(t)
+        else:
+            self.heartbeat.stop(t)
+        self.recompute(state, playback)
+
+    def recompute(self, state: str, playback: PlaybackState) -> None:
+        """Work out the next deadline for a session in ``state``."""
+        deadline, due, index = NO_DEADLINE, DUE_HEARTBEAT, 0
+        self.steady_head = None
+        if state in PLAYING_STATES:
+            beat = self.heartbeat.deadline()
+            if beat is not None:
+                deadline = beat
+            self.hb_due = deadline
+            head: Playhead | None = playback.head
+            tracker, mark = self.milestones, DUE_MILESTONE
+            if state == AD_PLAYING:
+                ad = playback.ad
+                head = None if ad is None else ad.head
+                tracker, mark = self.quartiles, DUE_QUARTILE
+            if head is not None:
+                upcoming = self._next_target(head, tracker)
+                if upcoming is not None:
+                    moment = head.time_to_reach(upcoming[1])
+                    if moment < deadline:
+                        deadline, due, index = moment, mark, upcoming[0]
+                self._aim(head, tracker, mark)
+        self.deadline, self.due, self.due_index = deadline, due, index
+
+    def _next_target(
+        self, head: Playhead, tracker: MilestoneTracker | None
+    ) -> tuple[int, float] | None:
+        """The next milestone of ``tracker`` (its index) and where playing on reaches it."""
+        if tracker is None or head.length is None or head.rate <= 0.0:
+            return None
+        return tracker.next_target(head.pos, head.length)
+
+    def _aim(self, head: Playhead, tracker: MilestoneTracker | None, mark: int) -> None:
+        """Let :meth:`steady_report` take reports of ``head`` when they depend on position only.
+
+        The ``played`` and ``watched`` bases must record every stretch played: not for them.
+        """
+        length = head.length
+        if head.rate <= 0.0 or (tracker is not None and tracker.basis != "position"):
+            return
+        self.steady_head = head
+        self.steady_kind = mark
+        if tracker is None or length is None or tracker.done >= len(tracker.percents):
+            self.steady_target = None
+            self.steady_limit = NO_DEADLINE if length is None else length
+            return
+        self.steady_index = tracker.done
+        self.steady_target = self.steady_limit = threshold(tracker.percents[tracker.done], length)
+
+    def steady_report(self, position: float, at: float) -> bool:
+        """Take a report of the playing pod at ``position`` if it crosses nothing.
+
+        The caller checked that nothing fell due by ``at`` and that ``at`` is a valid time
+        no earlier than the last. Returns False (changing nothing) when the general path must
+        take it.
+        """
+        head = self.steady_head
+        if head is None or not 0.0 <= position < self.steady_limit:
+            return False
+        head.pos = position
+        head.at = at
+        target = self.steady_target
+        if target is not None:
+            moment = at + (target - position) / head.rate
+            if moment < self.hb_due:
+                self.deadline, self.due, self.due_index = (
+                    moment,
+                    self.steady_kind,
+                    self.steady_index,
+                )
+                return True
+        self.deadline, self.due, self.due_index = self.hb_due, DUE_HEARTBEAT, 0
+        return True

@@ -1,0 +1,156 @@
+"""Facts to messages: an event kind and a moment in, a Segment track message out.
+
+The :class:`Emitter` of a session reads the playback state, asks the session's settings'
+:class:`~vtrack.core.facts.FactCache` for the slow-changing facts, lets the profile lay them
+out, wraps them in the track envelope (identity, timestamp, a deterministic messageId) and
+keeps the message in :attr:`Emitter.outbox` until the session hands it to its sink.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vtrack.core.facts import FactSet, GroupKeys, group_keys
+from vtrack.core.messages import message_id_from, message_id_hasher, track_message
+from vtrack.core.schedule import threshold
+from vtrack.profiles import base as kind
+from vtrack.profiles.base import complete
+
+if TYPE_CHECKING:
+    from vtrack.core.playback import PlaybackState
+    from vtrack.core.settings import Settings
+
+
+class Emitter:
+    """Builds a session's messages; numbers them; keeps them until they are delivered."""
+
+    __slots__ = (
+        "_fact_set",
+        "_hasher",
+        "_keys",
+        "_playback",
+        "_session_id",
+        "_settings",
+        "identity",
+        "identity_key",
+        "outbox",
+        "sequence",
+        "started_at",
+    )
+
+    def __init__(
+        self,
+        settings: Settings,
+        playback: PlaybackState,
+        session_id: str,
+        identity: tuple[str, str],
+        first_sequence: int,
+    ) -> None:
+        self._settings = settings
+        self._playback = playback
+        self._session_id = session_id
+        #: ``userId`` or ``anonymousId``, and its value.
+        self.identity_key, self.identity = identity
+        #: The sequence number of the next message (part of its messageId).
+        self.sequence = first_sequence
+        #: When the session began (part of every messageId); set by its first callback.
+        self.started_at: float | None = None
+        #: Messages made but not yet taken by the sink; None when there are none.
+        self.outbox: list[dict[str, Any]] | None = None
+        self._hasher: Any = None
+        #: The fact set of the last message, and the keys it was found by.
+        self._fact_set: FactSet | None = None
+        self._keys: GroupKeys | None = None
+
+    def emit(self, event_kind: str, at: float, **overrides: Any) -> None:
+        """Make the message of ``event_kind`` at ``at`` (nothing if the profile has no such)."""
+        profile = self._settings.profile
+        plan = profile.plans.get(event_kind)
+        if plan is None:
+            return  # the profile does not send this kind
+        name = plan.name
+        if name is None:
+            name = profile.event_name(event_kind, overrides["milestone"])
+            assert name is not None
+        moment = self._moment(at, name)
+        if overrides:
+            moment.update(overrides)
+        fact_set = self._current_facts()
+        static = fact_set.statics.get(plan.static_id)
+        if static is None:
+            cache = self._settings.fact_cache
+            static = cache.static(profile, event_kind, plan, fact_set, self._session_id)
+        hasher = self._hasher
+        if hasher is None:
+            assert self.started_at is not None
+            hasher = message_id_hasher(self.identity, self._session_id, self.started_at)
+            self._hasher = hasher
+        message = track_message(
+            name,
+            self.identity_key,
+            self.identity,
+            complete(plan, static, moment, fact_set.facts if plan.nested else None),
+            at,
+            message_id_from(hasher, self.sequence),
+            self._settings.context,
+            self._settings.integrations,
+        )
+        self.sequence += 1
+        outbox = self.outbox
+        if outbox is None:
+            self.outbox = [message]
+        else:
+            outbox.append(message)
+
+    def heartbeat(self, at: float, in_ad: bool) -> None:
+        """Video Content Playing, or Video Ad Playing in an ad."""
+        self.emit(kind.AD_PLAYING if in_ad else kind.CONTENT_PLAYING, at)
+
+    def milestone(self, percent: float, at: float) -> None:
+        """A progress milestone of the content, reached at ``at``."""
+        length = self._playback.head.length
+        assert length is not None
+        position = threshold(percent, length)
+        self.emit(
+            kind.CONTENT_MILESTONE,
+            at,
+            milestone=percent,
+            content_position=position,
+            content_timecode=position,
+        )
+
+    def quartile(self, quartile: int, at: float) -> None:
+        """Quartile 1, 2 or 3 of the ad playing, reached at ``at``."""
+        ad = self._playback.ad
+        assert ad is not None and ad.head.length is not None
+        self.emit(
+            kind.AD_QUARTILE, at, quartile=quartile, ad_position=ad.head.length * quartile / 4
+        )
+
+    def _current_facts(self) -> FactSet:
+        """The fact set for the playback as it is now."""
+        keys = group_keys(self._playback)
+        fact_set = self._fact_set
+        if fact_set is None or keys != self._keys:
+            settings = self._settings
+            fact_set = settings.fact_cache.fact_set(keys, self._playback, settings.heartbeat)
+            self._fact_set, self._keys = fact_set, keys
+        return fact_set
+
+    def _moment(self, at: float, name: str) -> dict[str, Any]:
+        """The facts that change from event to event: time, name and positions."""
+        playback = self._playback
+        head, ad, content = playback.head, playback.ad, playback.content
+        position = head.pos
+        ad_position = ad.head.pos if ad is not None else 0.0
+        facts = {
+            "session_id": self._session_id,
+            "event_name": name,
+            "epoch": at,
+            "content_position": position,
+            "content_timecode": 0 if content is not None and content.live else position,
+            "playback_position": playback.prior_length + position + playback.ads_seen + ad_position,
+        }
+        if ad is not None:
+            facts["ad_position"] = ad_position
+        return facts
