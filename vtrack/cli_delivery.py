@@ -24,7 +24,7 @@ from typing import IO, Any
 import attrs
 import httpx
 
-from vtrack.core.errors import QueueFull
+from vtrack.core.errors import QueueFull, VtrackError
 from vtrack.delivery.destinations import DESTINATIONS, KEY_VARIABLES
 from vtrack.delivery.encoding import EncodingError, MessageTooLarge, encode
 from vtrack.sinks.http import HttpSink
@@ -96,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class SetupError(Exception):
+class SetupError(VtrackError):
     """The delivery cannot start (no write key, a bad URL ...); the message says why."""
 
 

@@ -14,9 +14,8 @@ import orjson
 from vtrack import cli_delivery, cli_options
 from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
-from vtrack.replay.engine import ReplayError, Where
+from vtrack.replay.engine import Where
 from vtrack.replay.run import ReplayRun
-from vtrack.replay.sources import SourceError
 
 EXAMPLES = """\
 examples:
@@ -123,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         status = 1
-    except (ReplayError, SourceError, VtrackError) as exc:
+    except VtrackError as exc:  # a strict replay's bad line, an unreadable log, ...
         print(f"vtrack replay: {exc}", file=sys.stderr)
         status = 2
     except KeyboardInterrupt:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
+from vtrack.core.errors import VtrackError
+
 #: The largest number an event may carry (whole seconds of it must fit JSON's 64-bit integers).
 MAX_NUMBER: Final = 1e12
 
@@ -12,7 +14,7 @@ MAX_NUMBER: Final = 1e12
 Emitted = tuple[float, str, dict[str, Any]]
 
 
-class UnreadableEvent(ValueError):
+class UnreadableEvent(VtrackError, ValueError):
     """A player event the translator cannot read; the message says why."""
 
 

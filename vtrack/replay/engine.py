@@ -16,14 +16,11 @@ from typing import Any, Final
 import attrs
 
 from vtrack.core.content import Content, ScheduledAd
-from vtrack.core.errors import InvalidCallback
-from vtrack.core.machine import CONTENT_IN_PROGRESS, STARTING, TERMINAL_STATES
+from vtrack.core.errors import InvalidCallback, VtrackError
+from vtrack.core.machine import METADATA_UPDATE_STATES, TERMINAL_STATES
 from vtrack.core.session import Session
 from vtrack.core.settings import Settings
 from vtrack.replay.log_format import BadRecord, Record
-
-#: States in which the core takes a ``load`` of the playing asset as a metadata update.
-_UPDATABLE: Final = frozenset({STARTING, *CONTENT_IN_PROGRESS})
 
 #: How many records of a session may wait for it to name its viewer.
 WAITING_LIMIT: Final = 10_000
@@ -52,7 +49,7 @@ class ReplayStats:
 Where = tuple[str, int]
 
 
-class ReplayError(Exception):
+class ReplayError(VtrackError):
     """A record that stops a strict replay: ``where`` is ``(source, line)``."""
 
     def __init__(self, where: Where, reason: str) -> None:
@@ -295,7 +292,7 @@ class Replayer:
         self.stats.callbacks += 1
         seen = len(session._anomalies or ())
         try:
-            if state.taken is not None and session.state in _UPDATABLE:
+            if state.taken is not None and session.state in METADATA_UPDATE_STATES:
                 assert state.item is not None
                 taken, state.taken = state.taken, None
                 if not self._load(session, state.item, record.at, seen):

@@ -25,6 +25,7 @@ import attrs
 
 from vtrack.core.callbacks import Callback
 from vtrack.core.content import Content
+from vtrack.core.errors import VtrackError
 
 #: The session of records that name none.
 DEFAULT_SESSION: Final = "default"
@@ -36,7 +37,7 @@ _LAST_TIME: Final = 253402300800.0
 MAX_NUMBER: Final = 1e12
 
 
-class BadRecord(ValueError):
+class BadRecord(VtrackError, ValueError):
     """A record that cannot be replayed; the message says why (the reader adds file:line)."""
 
 

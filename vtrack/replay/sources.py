@@ -9,11 +9,13 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Final
 
+from vtrack.core.errors import VtrackError
+
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BOM: Final = b"\xef\xbb\xbf"
 
 
-class SourceError(Exception):
+class SourceError(VtrackError):
     """A log that cannot be read at all: missing, unreadable, empty or a broken gzip file."""
 
 
