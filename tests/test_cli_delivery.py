@@ -120,7 +120,7 @@ def test_refused_batches_are_kept_too(
 def test_ctrl_c_still_delivers_what_the_sink_took(
     tmp_path: Path, collector: Collector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vtrack import cli_delivery
+    from vtrack.cli import delivery as cli_delivery
 
     taken: list[str] = []
     original = cli_delivery.Delivery.take
@@ -210,7 +210,7 @@ class TestReviewedEdges:
     def test_what_is_kept_after_giving_up_stays_in_order(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from vtrack import cli_delivery
+        from vtrack.cli import delivery as cli_delivery
         from vtrack.core.errors import QueueFull
 
         calls = {"n": 0}

@@ -232,7 +232,7 @@ class TestReviewedEdges:
     def test_the_progress_bar_never_reads_from_a_pipe(self, tmp_path: Path) -> None:
         import os
 
-        from vtrack.cli_replay import _total_bytes
+        from vtrack.cli.replay import _total_bytes
 
         fifo = tmp_path / "fifo"
         os.mkfifo(fifo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vtrack import InvalidCallback, MissingTime, QueueFull, SinkError, VtrackError
-from vtrack.cli_delivery import SetupError
+from vtrack.cli.delivery import SetupError
 from vtrack.delivery.encoding import EncodingError, MessageTooLarge
 from vtrack.players.base import UnreadableEvent
 from vtrack.replay.engine import ReplayError

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from vtrack import Callback, MemorySink, Session, Settings
-from vtrack.demo import demo_callbacks
+from vtrack.cli.demo import demo_callbacks
 from vtrack.replay import ReplayError, SourceError, replay
 from vtrack.replay.log_format import callback_record
 from vtrack.testing.schema import validate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from vtrack.live.schedule import DeadlineQueue
+from vtrack.live.deadline_queue import DeadlineQueue
 
 if TYPE_CHECKING:
     from vtrack.live.tracker import Tracker

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Final
 
-from vtrack.live.schedule import DeadlineQueue
+from vtrack.live.deadline_queue import DeadlineQueue
 
 if TYPE_CHECKING:
     from vtrack.live.tracker import Tracker

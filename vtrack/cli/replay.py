@@ -11,7 +11,8 @@ from typing import IO, Any
 
 import orjson
 
-from vtrack import cli_delivery, cli_options
+from vtrack.cli import delivery as cli_delivery
+from vtrack.cli import options as cli_options
 from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
 from vtrack.replay.engine import Where

@@ -1,4 +1,4 @@
-"""The built-in scripted session that ``vtrack demo`` plays.
+"""``vtrack demo``: the built-in scripted session, played and printed as JSON Lines.
 
 A 180 s episode with a 15 s pre-roll, a pause, a stall, a quality switch, a seek forward past
 two milestones and a 20 s mid-roll, played to its end; the viewer then leaves.
@@ -6,8 +6,15 @@ two milestones and a 20 s mid-roll, played to its end; the viewer then leaves.
 
 from __future__ import annotations
 
+import argparse
+import sys
+from typing import Any
+
+from vtrack.cli import options
 from vtrack.core.callbacks import Callback
 from vtrack.core.content import Content, ScheduledAd
+from vtrack.core.session import Session
+from vtrack.sinks import JsonLinesSink
 
 #: 2024-01-15T10:30:00Z, so the demo's timestamps are the same on every machine.
 DEMO_START = 1705314600.0
@@ -71,3 +78,28 @@ def _script() -> list[tuple[float, str, dict[str, object]]]:
 def demo_callbacks(start: float = DEMO_START) -> list[Callback]:
     """The demo session's callbacks, starting at ``start`` (seconds since the epoch)."""
     return [Callback(name, start + offset, args) for offset, name, args in _script()]
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``demo`` to the ``vtrack`` command's subcommands."""
+    parser = commands.add_parser(
+        "demo",
+        help="play a built-in scripted session and print its events as JSON Lines",
+        description=(
+            "Play a built-in session (pre-roll, pause, stall, seek, mid-roll, to the end) "
+            "and print the emitted messages as JSON Lines on stdout. "
+            "Example: vtrack demo --profile vimeo-ott --heartbeat 20"
+        ),
+    )
+    options.add_session_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``vtrack demo``; returns the exit status."""
+    sink = JsonLinesSink(sys.stdout)
+    settings = options.settings_from(args)
+    session = Session("demo-session-1", anonymous_id="demo-viewer", sink=sink, settings=settings)
+    for callback in demo_callbacks():
+        session.handle(callback)
+    sink.flush()
+    return 0

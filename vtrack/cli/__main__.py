@@ -1,0 +1,7 @@
+"""``python -m vtrack.cli``: the ``vtrack`` command."""
+
+import sys
+
+from vtrack.cli import main
+
+sys.exit(main())
