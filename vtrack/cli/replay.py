@@ -89,30 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"vtrack replay: {problem}", file=sys.stderr)
         return 2
-    settings = cli_options.settings_from(args)
-    out: IO[bytes] | None = None
-    delivery: cli_delivery.Delivery | None = None
-    try:
-        replay = ReplayRun(
-            args.logs,
-            settings,
-            keep_open=args.keep_open,
-            strict=args.strict,
-            on_bad_line=_report_bad_line,
-            dialect=args.dialect,
-        )
-        if args.sink is not None:
-            delivery = cli_delivery.Delivery(args)
-        if target == "-":
-            out = sys.stdout.buffer
-        elif target is not None:
-            out = open(target, "wb")  # noqa: SIM115 - closed below
-    except (ValueError, cli_delivery.SetupError) as exc:
-        print(f"vtrack replay: {exc}", file=sys.stderr)
+    started = _start(args, target)
+    if started is None:
         return 2
-    except OSError as exc:
-        print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    replay, delivery, out = started
     began = time.perf_counter()
     status = 0
     progress = _Progress(replay, delivery) if not args.quiet and sys.stderr.isatty() else None
@@ -142,6 +122,40 @@ def run(args: argparse.Namespace) -> int:
             progress.stop()
     if not args.quiet:
         _summary(replay, elapsed, outcome)
+    return _final_status(status, outcome, replay.bad_line_count)
+
+
+def _start(
+    args: argparse.Namespace, target: str | None
+) -> tuple[ReplayRun, cli_delivery.Delivery | None, IO[bytes] | None] | None:
+    """The replay, its delivery and its output; None (reported) when one cannot start."""
+    delivery: cli_delivery.Delivery | None = None
+    try:
+        replay = ReplayRun(
+            args.logs,
+            cli_options.settings_from(args),
+            keep_open=args.keep_open,
+            strict=args.strict,
+            on_bad_line=_report_bad_line,
+            dialect=args.dialect,
+        )
+        if args.sink is not None:
+            delivery = cli_delivery.Delivery(args)
+        if target == "-":
+            return replay, delivery, sys.stdout.buffer
+        if target is not None:
+            return replay, delivery, open(target, "wb")
+    except (ValueError, cli_delivery.SetupError) as exc:
+        print(f"vtrack replay: {exc}", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    return replay, delivery, None
+
+
+def _final_status(status: int, outcome: cli_delivery.Outcome | None, bad_lines: int) -> int:
+    """The exit status: a stop (2) or interrupt (130) before 3 (not delivered), 3 before 1."""
     if outcome is not None:
         if outcome.interrupted and status == 0:
             status = 130
@@ -151,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
             )
             if status == 0:
                 status = 3
-    if status == 0 and replay.bad_line_count:
+    if status == 0 and bad_lines:
         status = 1
     return status
 

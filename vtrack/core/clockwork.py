@@ -23,6 +23,7 @@ from vtrack.core.schedule import HeartbeatSchedule, MilestoneBasis, MilestoneTra
 
 if TYPE_CHECKING:
     from vtrack.core.content import Content
+    from vtrack.core.emitter import Emitter
     from vtrack.core.playback import PlaybackState
     from vtrack.core.playhead import Playhead
 
@@ -155,6 +156,22 @@ class Clockwork:
                 at = reached
             tracker.record(at, observed)
         return crossed
+
+    def advance(self, at: float, state: str, playback: PlaybackState, emitter: Emitter) -> None:
+        """Emit, in time order, everything due up to ``at`` (the state does not change)."""
+        while self.deadline <= at:
+            due_at = self.deadline
+            self.settle(due_at, state, playback)
+            fired = self.fire_due()
+            if fired is not None:
+                due, number = fired
+                if due == DUE_HEARTBEAT:
+                    emitter.heartbeat(due_at, in_ad=state == AD_PLAYING)
+                elif due == DUE_MILESTONE:
+                    emitter.milestone(number, due_at)
+                else:
+                    emitter.quartile(int(number), due_at)
+            self.recompute(state, playback)
 
     def fire_due(self) -> tuple[int, float] | None:
         """Mark what is due at :attr:`deadline` as sent: ``(what, its number)``, or None.

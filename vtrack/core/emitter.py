@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from vtrack.core.errors import SinkError
 from vtrack.core.facts import FactSet, GroupKeys, group_keys
 from vtrack.core.messages import message_id_from, message_id_hasher, track_message
 from vtrack.core.schedule import threshold
@@ -18,6 +19,7 @@ from vtrack.profiles.base import complete
 
 if TYPE_CHECKING:
     from vtrack.core.playback import PlaybackState
+    from vtrack.core.protocols import Sink
     from vtrack.core.settings import Settings
 
 
@@ -101,6 +103,20 @@ class Emitter:
             self.outbox = [message]
         else:
             outbox.append(message)
+
+    def deliver(self, sink: Sink) -> None:
+        """Hand the outbox to ``sink`` in order (a :class:`SinkError` keeps the rest)."""
+        outbox = self.outbox
+        if outbox is None:
+            return
+        emit = sink.emit
+        for index, message in enumerate(outbox):
+            try:
+                emit(message)
+            except Exception as exc:
+                del outbox[:index]
+                raise SinkError(message, exc) from exc
+        self.outbox = None  # None, not an empty list: the fast path tests it without a load
 
     def heartbeat(self, at: float, in_ad: bool) -> None:
         """Video Content Playing, or Video Ad Playing in an ad."""

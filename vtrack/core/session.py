@@ -16,22 +16,17 @@ through its collaborators: the :class:`~vtrack.core.playback.PlaybackState` (wha
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar
 
-from vtrack.core.actions import ACTIONS, GUARDS, Action
+from vtrack.core.actions import ACTIONS, GUARDS, Action, observe_position, set_duration
 from vtrack.core.callbacks import Anomaly, Callback
-from vtrack.core.clockwork import DUE_HEARTBEAT, DUE_MILESTONE, NO_DEADLINE, Clockwork
-from vtrack.core.content import Content, usable_length
+from vtrack.core.clockwork import NO_DEADLINE, Clockwork
+from vtrack.core.content import Content
 from vtrack.core.emitter import Emitter
-from vtrack.core.errors import InvalidCallback, MissingTime, SinkError
+from vtrack.core.errors import InvalidCallback, MissingTime
 from vtrack.core.machine import (
     ACCEPTED_WHEN_OVER,
-    AD_BREAK,
-    AD_PLAYING,
-    COMPLETED,
-    ENDED,
     IDLE,
-    IN_AD,
     PLAYING,
     QUALITY_REPORTED_IN,
     ROUTES,
@@ -40,12 +35,17 @@ from vtrack.core.machine import (
 from vtrack.core.playback import PlaybackState
 from vtrack.core.protocols import Sink
 from vtrack.core.settings import Settings
-from vtrack.core.validation import checked_args, is_number, is_position, position_arg
+from vtrack.core.validation import (
+    LAST_TIME,
+    checked_args,
+    is_number,
+    is_position,
+    position_arg,
+    quality_args,
+    session_identity,
+    time_problem,
+)
 from vtrack.profiles import base as kind
-
-_NO_ARGS: dict[str, Any] = {}
-#: 10000-01-01T00:00:00Z: timestamps must stay printable.
-LAST_TIME: Final = 253402300800.0
 
 
 class Session:
@@ -97,32 +97,16 @@ class Session:
     ) -> None:
         if settings is not None and options:
             raise TypeError("pass either settings= or individual options, not both")
-        if not isinstance(session_id, str) or not session_id:
-            raise ValueError(f"session_id must be a non-empty string; got {session_id!r}")
-        if (user_id is None) == (anonymous_id is None):
-            raise ValueError(
-                "a session needs exactly one of user_id or anonymous_id "
-                f"(got user_id={user_id!r}, anonymous_id={anonymous_id!r})"
-            )
-        identity = user_id if user_id is not None else anonymous_id
-        if not isinstance(identity, str) or not identity:
-            raise ValueError(f"the user id must be a non-empty string; got {identity!r}")
-        if isinstance(first_sequence, bool) or not isinstance(first_sequence, int):
-            raise TypeError(f"first_sequence must be an int; got {first_sequence!r}")
-        if first_sequence < 0:
-            raise ValueError(f"first_sequence must be >= 0; got {first_sequence!r}")
+        identity = session_identity(session_id, user_id, anonymous_id, first_sequence)
         self.settings = settings = settings if settings is not None else Settings(**options)
         self.session_id = session_id
         self.sink = sink
         self.state = IDLE
-        key = "userId" if user_id is not None else "anonymousId"
         self._playback = PlaybackState()
         self._clockwork = Clockwork(
             settings.heartbeat, settings.milestones, settings.milestone_basis
         )
-        self._emitter = Emitter(
-            settings, self._playback, session_id, (key, identity), first_sequence
-        )
+        self._emitter = Emitter(settings, self._playback, session_id, identity, first_sequence)
         self._last_at: float | None = None
         self._anomalies: list[Anomaly] | None = None
 
@@ -191,10 +175,12 @@ class Session:
 
     def load(self, content: Content, *, at: float | None = None) -> None:
         """The player loaded a content item (the first, or the next one of a playlist)."""
-        if not isinstance(content, Content):
-            self._reject("load", at, f"content must be a vtrack.Content; got {content!r}")
-            return
-        self._trigger("load", at, {"content": content})
+        if isinstance(content, Content):
+            self._trigger("load", at, {"content": content})
+        else:
+            self._trigger(
+                "load", at, {"invalid": f"content must be a vtrack.Content; got {content!r}"}
+            )
 
     def play(self, *, at: float | None = None) -> None:
         """The user asked for playback (first play, or resume after a pause)."""
@@ -252,14 +238,8 @@ class Session:
         at: float | None = None,
     ) -> None:
         """An ad of the current pod starts playing."""
-        args = {
-            "asset_id": asset_id,
-            "title": title,
-            "length": length,
-            "pod_position": pod_position,
-            "publisher": publisher,
-            "load_type": load_type,
-        }
+        args = {"asset_id": asset_id, "title": title, "length": length}
+        args |= {"pod_position": pod_position, "publisher": publisher, "load_type": load_type}
         self._trigger("ad_start", at, checked_args(args))
 
     def ad_click(self, *, at: float | None = None) -> None:
@@ -314,17 +294,7 @@ class Session:
                 "timeupdate", t, f"position must be a finite number >= 0; got {position!r}"
             )
             return
-        state, playback = self.state, self._playback
-        if state == PLAYING:
-            for moment, percent in self._clockwork.observe_content(playback.head, position, t):
-                self._emitter.milestone(percent, moment)
-        elif state in IN_AD:
-            ad = playback.ad
-            if ad is not None:
-                ad.head.settle(t, state == AD_PLAYING)
-                ad.head.jump(position, t)
-        elif state not in (AD_BREAK, ENDED, COMPLETED):
-            playback.head.jump(position, t)
+        observe_position(self, position, t)
         self._finish(t)
 
     def ratechange(self, rate: float, *, at: float | None = None) -> None:
@@ -344,13 +314,8 @@ class Session:
         t = self._begin("durationchange", at)
         if t is None:
             return
-        playback = self._playback
-        self._clockwork.settle(t, self.state, playback)
-        content = playback.content
-        if content is None or not content.live:
-            if content is not None:
-                self._clockwork.keep_milestones(content)
-            playback.set_length(usable_length(duration))
+        self._clockwork.settle(t, self.state, self._playback)
+        set_duration(self, duration)
         self._finish(t)
 
     def quality(
@@ -367,21 +332,13 @@ class Session:
         t = self._begin("quality", at)
         if t is None:
             return
-        numbers = {
-            "bitrate": bitrate,
-            "framerate": framerate,
-            "dropped_frames": dropped_frames,
-            "startup_time": startup_time,
-        }
-        for name, value in numbers.items():
-            if value is not None and (not is_number(value) or value < 0):
-                self._anomaly("quality", t, f"{name} must be a finite number >= 0; got {value!r}")
-                return
-        if quality is not None and not isinstance(quality, str):
-            self._anomaly("quality", t, f"quality must be a string; got {quality!r}")
+        numbers = {"bitrate": bitrate, "framerate": framerate}
+        numbers |= {"dropped_frames": dropped_frames, "startup_time": startup_time}
+        args = quality_args(numbers, quality)
+        if "invalid" in args:
+            self._anomaly("quality", t, args["invalid"])
             return
-        changed = self._playback.update_quality({**numbers, "quality": quality})
-        if changed and self.state in QUALITY_REPORTED_IN:
+        if self._playback.update_quality(args) and self.state in QUALITY_REPORTED_IN:
             self._emitter.emit(kind.QUALITY_UPDATED, t)
         self._finish(t)
 
@@ -444,13 +401,9 @@ class Session:
                 )
             at = clock()
         if type(at) is not float or not 0.0 <= at < LAST_TIME:
-            if not is_number(at) or not 0 <= at < LAST_TIME:
-                self._anomaly(
-                    name,
-                    None,
-                    "time must be seconds since the Unix epoch, from 0 to the year 9999 "
-                    f"(milliseconds by mistake?); got {at!r}",
-                )
+            problem = time_problem(at)
+            if problem is not None:
+                self._anomaly(name, None, problem)
                 return None
             at = float(at)
         last = self._last_at
@@ -466,32 +419,15 @@ class Session:
             self._emitter.started_at = at
         self._last_at = at
         if self._clockwork.deadline <= at:
-            self._advance(at)
+            self._clockwork.advance(at, self.state, self._playback, self._emitter)
         return at
 
     def _finish(self, t: float) -> None:
         self._clockwork.update(t, self.state, self._playback)
         if self._clockwork.deadline <= t:
-            self._advance(t)
+            self._clockwork.advance(t, self.state, self._playback, self._emitter)
         if self._emitter.outbox:
             self._deliver()
-
-    def _advance(self, at: float) -> None:
-        """Emit, in time order, everything due up to ``at``."""
-        clockwork, playback, emitter = self._clockwork, self._playback, self._emitter
-        while clockwork.deadline <= at:
-            due_at = clockwork.deadline
-            clockwork.settle(due_at, self.state, playback)
-            fired = clockwork.fire_due()
-            if fired is not None:
-                due, number = fired
-                if due == DUE_HEARTBEAT:
-                    emitter.heartbeat(due_at, in_ad=self.state == AD_PLAYING)
-                elif due == DUE_MILESTONE:
-                    emitter.milestone(number, due_at)
-                else:
-                    emitter.quartile(int(number), due_at)
-            clockwork.recompute(self.state, playback)
 
     # ------------------------------------------------------------------ anomalies
     def _anomaly(self, name: str, at: float | None, reason: str, state: str | None = None) -> None:
@@ -501,25 +437,10 @@ class Session:
             raise InvalidCallback(name, state, reason, at)  # what fell due waits in the outbox
         self._deliver()  # what fell due before this callback still goes out
 
-    def _reject(self, name: str, at: float | None, reason: str) -> None:
-        t = self._begin(name, at)
-        if t is not None:
-            self._anomaly(name, t, reason)
-
     # ------------------------------------------------------------------ delivery
     def _deliver(self) -> None:
-        emitter = self._emitter
-        outbox = emitter.outbox
-        if outbox is None:
-            return
-        emit = self.sink.emit
-        for index, message in enumerate(outbox):
-            try:
-                emit(message)
-            except Exception as exc:
-                del outbox[:index]
-                raise SinkError(message, exc) from exc
-        emitter.outbox = None  # None, not an empty list: the fast path tests it without a load
+        if self._emitter.outbox is not None:
+            self._emitter.deliver(self.sink)
 
 
 _Guard = tuple[Callable[[Session, dict[str, Any]], bool], bool]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 from vtrack.core.content import AD_TYPES
 
@@ -49,3 +49,48 @@ def is_number(value: Any) -> bool:
 
 def is_position(value: Any) -> bool:
     return is_number(value) and value >= 0
+
+
+#: 10000-01-01T00:00:00Z: timestamps must stay printable.
+LAST_TIME: Final = 253402300800.0
+
+
+def time_problem(at: Any) -> str | None:
+    """Why ``at`` is not a callback time (seconds since the epoch), or None if it is one."""
+    if is_number(at) and 0 <= at < LAST_TIME:
+        return None
+    return (
+        "time must be seconds since the Unix epoch, from 0 to the year 9999 "
+        f"(milliseconds by mistake?); got {at!r}"
+    )
+
+
+def quality_args(numbers: dict[str, Any], quality: Any) -> dict[str, Any]:
+    """The quality figures if valid (numbers >= 0, a string), else ``{"invalid": reason}``."""
+    for name, value in numbers.items():
+        if value is not None and (not is_number(value) or value < 0):
+            return {"invalid": f"{name} must be a finite number >= 0; got {value!r}"}
+    if quality is not None and not isinstance(quality, str):
+        return {"invalid": f"quality must be a string; got {quality!r}"}
+    return {**numbers, "quality": quality}
+
+
+def session_identity(
+    session_id: Any, user_id: Any, anonymous_id: Any, first_sequence: Any
+) -> tuple[str, str]:
+    """``(userId or anonymousId, its value)`` of a new session; raises if an argument is bad."""
+    if not isinstance(session_id, str) or not session_id:
+        raise ValueError(f"session_id must be a non-empty string; got {session_id!r}")
+    if (user_id is None) == (anonymous_id is None):
+        raise ValueError(
+            "a session needs exactly one of user_id or anonymous_id "
+            f"(got user_id={user_id!r}, anonymous_id={anonymous_id!r})"
+        )
+    identity = user_id if user_id is not None else anonymous_id
+    if not isinstance(identity, str) or not identity:
+        raise ValueError(f"the user id must be a non-empty string; got {identity!r}")
+    if isinstance(first_sequence, bool) or not isinstance(first_sequence, int):
+        raise TypeError(f"first_sequence must be an int; got {first_sequence!r}")
+    if first_sequence < 0:
+        raise ValueError(f"first_sequence must be >= 0; got {first_sequence!r}")
+    return ("userId" if user_id is not None else "anonymousId", identity)

@@ -175,3 +175,10 @@ _HANDLERS: Final = {
     "volumechange": Html5Translator._volumechange,
     "error": Html5Translator._error,
 }
+
+#: The media events whose ``currentTime`` (and ``duration``) the translator reads: a record of
+#: one of them without a number there is unreadable. ``pagehide`` and the ignored events carry
+#: none that matters.
+POSITION_EVENTS: Final = frozenset(_HANDLERS)
+#: Every event type the translator knows.
+KNOWN_EVENTS: Final = POSITION_EVENTS | _IGNORED | {"pagehide"}

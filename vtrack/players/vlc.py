@@ -38,6 +38,15 @@ STALL_MIN: Final = 0.25
 #: How far ``time`` may stray from the playback clock before it is a seek (s).
 JUMP: Final = 1.5
 
+#: The payload field of the events that carry one, as a number: ``time`` and ``length`` in
+#: milliseconds, ``cache`` in percent, ``rate`` (the integration's ``RateChanged``).
+PAYLOAD: Final = {
+    "MediaPlayerTimeChanged": "time",
+    "MediaPlayerLengthChanged": "length",
+    "MediaPlayerBuffering": "cache",
+    "RateChanged": "rate",
+}
+
 EVENTS: Final = (
     "MediaPlayerOpening",
     "MediaPlayerBuffering",
@@ -138,7 +147,7 @@ class VlcTranslator:
         return []
 
     def _length(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        length = number(event, "length")
+        length = number(event, PAYLOAD["MediaPlayerLengthChanged"])
         assert length is not None
         duration = length / 1000.0 if length > 0 else None
         if duration == self.duration:
@@ -180,7 +189,7 @@ class VlcTranslator:
         return [*out, (at, "pause", {})]
 
     def _buffering(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        cache = number(event, "cache")
+        cache = number(event, PAYLOAD["MediaPlayerBuffering"])
         assert cache is not None
         if not self.started or self.ended:
             return []
@@ -207,7 +216,7 @@ class VlcTranslator:
         return [playing] if told else [self._waiting(since), playing]
 
     def _time(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        time_ms = number(event, "time")
+        time_ms = number(event, PAYLOAD["MediaPlayerTimeChanged"])
         assert time_ms is not None
         position = time_ms / 1000.0
         since = self.burst_since
@@ -268,7 +277,7 @@ class VlcTranslator:
         return [*self._tell_stall(at), (at, "error", message)]
 
     def _rate(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
-        rate = number(event, "rate")
+        rate = number(event, PAYLOAD["RateChanged"])
         assert rate is not None
         if rate <= 0 or rate == self.rate:
             return []

@@ -105,6 +105,24 @@ def ad_breaks(max_ads: int = 3) -> st.SearchStrategy[AdBreak]:
     )
 
 
+def _draw_length(
+    draw: st.DrawFn, duration: float | st.SearchStrategy[float | None] | None, live: bool | None
+) -> tuple[bool, float | None]:
+    """Whether the viewing is live, and the content's length (None: live or never learnt)."""
+    if live is None:
+        fixed_length = duration is not None and not isinstance(duration, st.SearchStrategy)
+        is_live = False if fixed_length else draw(st.sampled_from([False, False, False, True]))
+    else:
+        is_live = live
+    if is_live:
+        return True, None
+    if isinstance(duration, st.SearchStrategy):
+        return False, draw(duration)
+    if duration is None:
+        return False, draw(quarter_seconds(10.0, 300.0))
+    return False, duration
+
+
 @st.composite
 def viewings(
     draw: st.DrawFn,
@@ -132,20 +150,7 @@ def viewings(
       to its end); ``min_actions`` / ``max_actions``: how many actions; ``ticks``: how often
       the player reports its position.
     """
-    if live is None:
-        fixed_length = duration is not None and not isinstance(duration, st.SearchStrategy)
-        is_live = False if fixed_length else draw(st.sampled_from([False, False, False, True]))
-    else:
-        is_live = live
-    length: float | None
-    if is_live:
-        length = None
-    elif isinstance(duration, st.SearchStrategy):
-        length = draw(duration)
-    elif duration is None:
-        length = draw(quarter_seconds(10.0, 300.0))
-    else:
-        length = duration
+    is_live, length = _draw_length(draw, duration, live)
     steps = draw(
         st.lists(
             actions(duration=length, rates=rates, ads=ads, playlists=playlists and not is_live),
