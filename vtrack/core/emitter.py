@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vtrack.core.errors import SinkError
-from vtrack.core.facts import FactSet, GroupKeys, group_keys
+from vtrack.core.facts import FactSet, group_keys
 from vtrack.core.messages import message_id_from, message_id_hasher, track_message
 from vtrack.core.schedule import threshold
 from vtrack.profiles import base as kind
@@ -29,7 +29,6 @@ class Emitter:
     __slots__ = (
         "_fact_set",
         "_hasher",
-        "_keys",
         "_playback",
         "_session_id",
         "_settings",
@@ -60,9 +59,8 @@ class Emitter:
         #: Messages made but not yet taken by the sink; None when there are none.
         self.outbox: list[dict[str, Any]] | None = None
         self._hasher: Any = None
-        #: The fact set of the last message, and the keys it was found by.
+        #: The fact set of the last message.
         self._fact_set: FactSet | None = None
-        self._keys: GroupKeys | None = None
 
     def emit(self, event_kind: str, at: float, **overrides: Any) -> None:
         """Make the message of ``event_kind`` at ``at`` (nothing if the profile has no such)."""
@@ -147,10 +145,10 @@ class Emitter:
         """The fact set for the playback as it is now."""
         keys = group_keys(self._playback)
         fact_set = self._fact_set
-        if fact_set is None or keys != self._keys:
+        if fact_set is None or keys != fact_set.keys:
             settings = self._settings
             fact_set = settings.fact_cache.fact_set(keys, self._playback, settings.heartbeat)
-            self._fact_set, self._keys = fact_set, keys
+            self._fact_set = fact_set
         return fact_set
 
     def _moment(self, at: float, name: str) -> dict[str, Any]:

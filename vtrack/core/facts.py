@@ -116,9 +116,11 @@ class FactSet:
     Nothing in a fact set ever changes but ``statics``, which only grows.
     """
 
-    __slots__ = ("facts", "groups", "statics")
+    __slots__ = ("facts", "groups", "keys", "statics")
 
-    def __init__(self, groups: tuple[dict[str, Any], ...]) -> None:
+    def __init__(self, keys: GroupKeys, groups: tuple[dict[str, Any], ...]) -> None:
+        #: What the groups are made of (sessions compare theirs with it, holding nothing more).
+        self.keys = keys
         #: The content, ad and quality facts (shared dicts: do not change them).
         self.groups = groups
         #: The three groups merged (no session id: each event brings it).
@@ -158,7 +160,7 @@ class FactCache:
         if found is None:
             if len(self._fact_sets) >= self.limit:
                 self._fact_sets.clear()
-            found = self._fact_sets[ids] = FactSet(groups)
+            found = self._fact_sets[ids] = FactSet(keys, groups)
         return found
 
     def _group(self, group: int, key: Any, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -63,6 +63,9 @@ def typed_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (values, tuple(map(type, values)))
 
 
+_NO_QUALITY_KEY: tuple[Any, ...] = typed_key(_NO_QUALITY)
+
+
 class PlaybackState:
     """The content, ad pod, ad and quality of one session, and the playback's bookkeeping."""
 
@@ -116,7 +119,7 @@ class PlaybackState:
         self.seek_resumes = False
         self.resumed_during_seek = False
         self.quality: tuple[Any, ...] = _NO_QUALITY
-        self.quality_key = typed_key(_NO_QUALITY)
+        self.quality_key = _NO_QUALITY_KEY
 
     # ------------------------------------------------------------------ derived facts
     def content_pod_id(self) -> str | None:
