@@ -380,7 +380,10 @@ class Session:
             self._anomaly(name, t, f"not allowed in state {state!r}", state)
             return
         for dest, guards, actions in routes:
-            if all(guard(self, args) is wanted for guard, wanted in guards):
+            for guard, wanted in guards:
+                if guard(self, args) is not wanted:
+                    break
+            else:
                 self._clockwork.settle(t, state, self._playback)
                 if dest is not None:
                     self.state = dest
