@@ -32,6 +32,7 @@ class TestOutput:
     def test_messages_go_to_stdout_as_json_lines(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """Messages go to stdout as valid JSON lines, the same ones replay() gives."""
         path = log_of_two(tmp_path)
         status, out, err = run(capsys, str(path), "--quiet")
         assert status == 0 and err == ""
@@ -43,16 +44,18 @@ class TestOutput:
     def test_the_same_input_gives_the_same_bytes(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """Two runs with --out on the same input write identical, non-empty files."""
         path = log_of_two(tmp_path)
         first = tmp_path / "first.jsonl"
         second = tmp_path / "second.jsonl"
-        assert run(capsys, str(path), "--out", str(first), "--quiet")[0] == 0
-        assert run(capsys, str(path), "--out", str(second), "--quiet")[0] == 0
+        assert 0 == run(capsys, str(path), "--out", str(first), "--quiet")[0]
+        assert 0 == run(capsys, str(path), "--out", str(second), "--quiet")[0]
         assert first.read_bytes() == second.read_bytes() and first.stat().st_size > 0
 
     def test_out_replaces_the_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """--out overwrites an existing file instead of appending to it."""
         path = log_of_two(tmp_path)
         target = tmp_path / "out.jsonl"
         target.write_text("old\n")
@@ -62,19 +65,21 @@ class TestOutput:
     def test_options_reach_the_sessions(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """--heartbeat 0 drops heartbeats; --milestones 10,20 adds a 10% milestone per session."""
         path = log_of_two(tmp_path)
         status, out, _ = run(
             capsys, str(path), "--quiet", "--heartbeat", "0", "--milestones", "10,20",
             "--profile", "vimeo-ott", "--keep-open",
         )  # fmt: skip
         names = [json.loads(line)["event"] for line in out.splitlines()]
-        assert status == 0
+        assert 0 == status
         assert "Video Content Playing" not in names
-        assert names.count("10% Content Completed") == 2
+        assert 2 == names.count("10% Content Completed")
 
     def test_the_summary_goes_to_stderr(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """The summary of sessions, speed and event counts is written to stderr."""
         _, _, err = run(capsys, str(log_of_two(tmp_path)), "--out", str(tmp_path / "o"))
         assert "sessions" in err and "callbacks per second" in err
         assert "Video Playback Started" in err
@@ -84,53 +89,59 @@ class TestBadInput:
     def test_bad_lines_are_reported_and_the_status_is_1(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """A bad line is reported on stderr as FILE:LINE, the rest replays, and the status is 1."""
         path = tmp_path / "bad.log"
         lines = [json.dumps(record) for record in viewing("s1", T)]
         lines.insert(2, "oops")
         path.write_text("\n".join(lines) + "\n")
         status, out, err = run(capsys, str(path), "--quiet")
-        assert status == 1
+        assert 1 == status
         reason = "not JSON: unexpected character, expected a JSON value: line 1 column 1 (char 0)"
-        assert err == f"{path}:3: {reason}\n"
-        assert len(out.splitlines()) == 7
+        assert f"{path}:3: {reason}\n" == err
+        assert 7 == len(out.splitlines())
 
     def test_strict_stops_with_status_2(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """With --strict an unknown event stops the replay with status 2 after earlier messages."""
         records: list[dict[str, Any]] = viewing("s1", T)
         records[6]["event"] = "fast_forward"
         status, out, err = run(capsys, str(write_log(tmp_path / "a.log", records)), "--strict",
                                "--quiet")  # fmt: skip
-        assert status == 2
+        assert 2 == status
         assert err.startswith(f"vtrack replay: {tmp_path / 'a.log'}:7: unknown event")
-        assert [json.loads(line)["event"] for line in out.splitlines()] == [
+        assert [
             "Video Playback Started",
             "Video Content Started",
-        ]
+        ] == [json.loads(line)["event"] for line in out.splitlines()]
 
     def test_a_missing_file_is_one_line(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """A missing file gives status 2, no output and a one-line error."""
         status, out, err = run(capsys, str(tmp_path / "gone.log"))
-        assert (status, out) == (2, "")
-        assert err == f"vtrack replay: {tmp_path / 'gone.log'}: no such file\n"
+        assert (2, "") == (status, out)
+        assert f"vtrack replay: {tmp_path / 'gone.log'}: no such file\n" == err
 
     def test_an_empty_file_is_one_line(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """An empty file gives status 2 and a one-line error saying the log is empty."""
         (tmp_path / "empty.log").write_text("")
         status, _, err = run(capsys, str(tmp_path / "empty.log"), "--quiet")
-        assert status == 2
-        assert err == f"vtrack replay: {tmp_path / 'empty.log'}: the log is empty\n"
+        assert 2 == status
+        assert f"vtrack replay: {tmp_path / 'empty.log'}: the log is empty\n" == err
 
     def test_a_bad_option_says_what_is_allowed(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """An invalid --heartbeat exits with status 2 and names the allowed values."""
         with pytest.raises(SystemExit) as exited:
             main(["replay", "x.log", "--heartbeat", "15"])
-        assert exited.value.code == 2
+        assert 2 == exited.value.code
         assert "heartbeat must be one of 0, 10, 20, ..., 600 seconds" in capsys.readouterr().err
 
 
 def test_the_installed_command_reads_standard_input(tmp_path: Path) -> None:
+    """python -m vtrack.cli replay - reads stdin and prints the same messages as replay()."""
     path = log_of_two(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "vtrack.cli", "replay", "-", "--quiet"],
@@ -139,7 +150,7 @@ def test_the_installed_command_reads_standard_input(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert 0 == done.returncode, done.stderr
     assert [json.loads(line) for line in done.stdout.splitlines()] == list(replay([path]))
 
 
@@ -173,7 +184,7 @@ def test_a_progress_bar_on_a_terminal_leaves_the_output_alone(tmp_path: Path) ->
         if follower != -1:
             os.close(follower)
         os.close(leader)
-    assert done.returncode == 0
+    assert 0 == done.returncode
     assert [json.loads(line) for line in done.stdout.splitlines()] == list(replay([path]))
     assert b"callbacks per second" in shown
 
@@ -182,10 +193,11 @@ class TestReviewedEdges:
     def test_a_number_too_large_for_a_message_is_a_bad_line(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """A position of 1e20 is a bad line, status 1, while the rest still replays."""
         records = viewing("s1", T)
         records[5]["position"] = 1e20
         status, out, err = run(capsys, str(write_log(tmp_path / "a.log", records)), "--quiet")
-        assert status == 1
+        assert 1 == status
         assert (
             ':6: timeupdate: "position" must be a finite number of at most 1e12; got 1e+20' in err
         )
@@ -194,16 +206,18 @@ class TestReviewedEdges:
     def test_out_may_not_be_a_directory_or_missing_its_folder(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """--out naming a directory, or a file in a missing folder, fails with status 2."""
         log = str(log_of_two(tmp_path))
         status, _, err = run(capsys, log, "--out", str(tmp_path))
-        assert (status, err) == (2, f"vtrack replay: --out {tmp_path}: is a directory\n")
+        assert (2, f"vtrack replay: --out {tmp_path}: is a directory\n") == (status, err)
         status, _, err = run(capsys, log, "--out", str(tmp_path / "no" / "x.jsonl"))
-        assert status == 2
+        assert 2 == status
         assert err.startswith(f"vtrack replay: cannot write {tmp_path / 'no' / 'x.jsonl'}: ")
 
     def test_out_may_not_be_an_input(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """--out naming an input file fails with status 2 and leaves that input unchanged."""
         log = log_of_two(tmp_path)
         before = log.read_bytes()
         status, _, err = run(capsys, str(log), "--out", str(log))
@@ -211,12 +225,14 @@ class TestReviewedEdges:
         assert log.read_bytes() == before
 
     def test_standard_input_only_once(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Giving - twice fails with status 2: standard input can be read only once."""
         status, _, err = run(capsys, "-", "-")
-        assert (status, err) == (2, "vtrack replay: standard input (-) can be read only once\n")
+        assert (2, "vtrack replay: standard input (-) can be read only once\n") == (status, err)
 
     def test_a_byte_order_mark_is_not_data(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """A UTF-8 byte order mark is skipped: same status and output as without it."""
         path = log_of_two(tmp_path)
         marked = tmp_path / "bom.log"
         marked.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
@@ -225,11 +241,13 @@ class TestReviewedEdges:
     def test_blank_lines_only_is_an_empty_log(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        """A file of blank lines only fails with status 2 as an empty log."""
         (tmp_path / "blank.log").write_text("\n  \n\n")
         status, _, err = run(capsys, str(tmp_path / "blank.log"), "--quiet")
         assert status == 2 and err.endswith("the log is empty (blank lines only)\n")
 
     def test_the_progress_bar_never_reads_from_a_pipe(self, tmp_path: Path) -> None:
+        """The progress bar sizes only regular files: a FIFO or a directory gives no total."""
         import os
 
         from vtrack.cli.replay import _total_bytes

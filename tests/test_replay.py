@@ -56,12 +56,13 @@ def events(messages: list[dict[str, Any]]) -> list[str]:
 
 class TestInterleavedSessions:
     def test_each_session_replays_as_if_alone(self, tmp_path: Path) -> None:
+        """Interleaved with another, a session yields the same messages as when replayed alone."""
         one, two = viewing("s1", T, "a"), viewing("s2", T + 0.05, "b")
         mixed = sorted(one + two, key=lambda record: record["t"])
         together = list(replay([write_log(tmp_path / "mixed.log", mixed)]))
         alone = list(replay([write_log(tmp_path / "one.log", one)]))
         assert [m for m in together if m["anonymousId"] == "a"] == alone
-        assert events(alone) == [
+        assert [
             "Video Playback Started",
             "Video Content Started",
             "Video Content Playing",
@@ -69,39 +70,44 @@ class TestInterleavedSessions:
             "25% Content Completed",
             "Video Playback Paused",
             "Video Playback Exited",
-        ]
+        ] == events(alone)
 
     def test_a_session_leaves_memory_when_it_exits(self, tmp_path: Path) -> None:
+        """Two sessions in turn: at most one is held open, both are counted, none left open."""
         run = replay([write_log(tmp_path / "a.log", viewing("s1", T) + viewing("s2", T + 40))])
         counts = []
         for _ in run:
             counts.append(run.replayer.open_sessions)
-        assert max(counts) == 1
+        assert 1 == max(counts)
         assert run.stats.sessions == 2 and run.stats.open_at_end == 0
 
     def test_a_session_id_used_again_after_exit_starts_a_new_session(self, tmp_path: Path) -> None:
+        """A session id reused after its exit starts a second playback; no message id repeats."""
         messages = list(replay([write_log(tmp_path / "a.log", viewing("s1", T) * 1)]))
         again = list(
             replay([write_log(tmp_path / "b.log", viewing("s1", T) + viewing("s1", T + 40))])
         )
         assert again[: len(messages)] == messages
-        assert events(again).count("Video Playback Started") == 2
+        assert 2 == events(again).count("Video Playback Started")
         assert len({m["messageId"] for m in again}) == len(again)
 
     def test_a_session_open_at_the_end_exits_at_its_last_time(self, tmp_path: Path) -> None:
+        """A session still open at the end of input is exited at the time of its last record."""
         records = viewing("s1", T)[:-2]  # no pause, no exit
         messages = list(replay([write_log(tmp_path / "a.log", records)]))
-        assert messages[-1]["event"] == "Video Playback Exited"
-        assert messages[-1]["timestamp"] == "2023-11-14T22:13:45.300Z"
+        assert "Video Playback Exited" == messages[-1]["event"]
+        assert "2023-11-14T22:13:45.300Z" == messages[-1]["timestamp"]
 
     def test_keep_open_leaves_it_as_it_is(self, tmp_path: Path) -> None:
+        """With keep_open a session open at the end is not exited and is counted as open."""
         records = viewing("s1", T)[:-2]
         run = replay([write_log(tmp_path / "a.log", records)], keep_open=True)
         messages = list(run)
         assert "Video Playback Exited" not in events(messages)
-        assert run.stats.open_at_end == 1
+        assert 1 == run.stats.open_at_end
 
     def test_records_from_several_files_continue_one_session(self, tmp_path: Path) -> None:
+        """A session split over a plain and a gzip file replays the same as from one file."""
         records = viewing("s1", T)
         whole = list(replay([write_log(tmp_path / "whole.log", records)]))
         first = write_log(tmp_path / "part1.log", records[:10])
@@ -111,6 +117,7 @@ class TestInterleavedSessions:
 
 class TestStickyFields:
     def test_records_before_the_viewer_is_named_wait_for_it(self, tmp_path: Path) -> None:
+        """Records before the one naming the viewer are held, then replayed as if it came first."""
         records = viewing("s1", T, "late")
         del records[0]["anonymous_id"]
         records[5]["anonymous_id"] = "late"
@@ -118,64 +125,71 @@ class TestStickyFields:
         assert messages == list(replay([write_log(tmp_path / "b.log", viewing("s1", T, "late"))]))
 
     def test_a_session_that_never_names_its_viewer_is_reported(self, tmp_path: Path) -> None:
+        """A session never naming its viewer sends nothing; its 30 lines are reported at line 1."""
         records = viewing("s1", T)
         del records[0]["anonymous_id"]
         run = replay([write_log(tmp_path / "a.log", records)])
-        assert list(run) == []
-        assert run.bad_line_count == 30  # every line of the session, reported once
+        assert [] == list(run)
+        assert 30 == run.bad_line_count  # every line of the session, reported once
         (where, reason) = run.bad_lines[0]
-        assert where == (str(tmp_path / "a.log"), 1)
+        assert (str(tmp_path / "a.log"), 1) == where
         assert "never named its viewer" in reason and "30 records" in reason
 
     def test_another_viewer_in_the_same_session_is_a_bad_line(self, tmp_path: Path) -> None:
+        """A record naming another viewer for a session already owned is a bad line at its line."""
         records = viewing("s1", T)
         records[3]["user_id"] = "someone-else"
         run = replay([write_log(tmp_path / "a.log", records)])
         list(run)
-        assert run.bad_lines == [
+        assert [
             (
                 (str(tmp_path / "a.log"), 4),
                 "session 's1' already belongs to anonymous_id 'v'; got user_id 'someone-else'",
             )
-        ]
+        ] == run.bad_lines
 
     def test_content_metadata_on_a_later_record_sticks(self, tmp_path: Path) -> None:
+        """A content object on a later record sets the title from then on, with no new playback."""
         records = viewing("s1", T)
         records[10]["content"] = {"title": "Named later"}
         messages = list(replay([write_log(tmp_path / "a.log", records)]))
         titles = [m["properties"].get("title") for m in messages if "Content" in m["event"]]
-        assert titles == [None, "Named later", "Named later", "Named later"]
+        assert [None, "Named later", "Named later", "Named later"] == titles
         assert "Video Playback Started" not in events(messages)[1:]  # an update, not an item
 
     def test_content_metadata_before_the_load_is_used_by_it(self, tmp_path: Path) -> None:
+        """Content metadata on a record before the load is used in the loaded content's messages."""
         records = viewing("s1", T)
         records.insert(0, {"t": T - 1, "session": "s1", "event": "volume", "level": 50,
                            "content": {"title": "Early", "program": "P"}})  # fmt: skip
         messages = list(replay([write_log(tmp_path / "a.log", records)]))
         started = messages[1]
-        assert started["event"] == "Video Content Started"
-        assert started["properties"]["title"] == "Early"
-        assert started["properties"]["program"] == "P"
+        assert "Video Content Started" == started["event"]
+        assert "Early" == started["properties"]["title"]
+        assert "P" == started["properties"]["program"]
 
     def test_a_content_object_may_not_switch_the_asset(self, tmp_path: Path) -> None:
+        """A content object changing the asset_id is a bad line: a new item needs a load record."""
         records = viewing("s1", T)
         records[10]["content"] = {"asset_id": "other"}
         run = replay([write_log(tmp_path / "a.log", records)])
         list(run)
-        assert run.bad_line_count == 1
+        assert 1 == run.bad_line_count
         assert "a new item starts with a load record" in run.bad_lines[0][1]
 
     def test_content_the_core_refuses_is_a_bad_line(self, tmp_path: Path) -> None:
+        """A load whose ad schedule the core refuses is reported as a bad line at line 1."""
         records = viewing("s1", T)
         records[0]["ad_schedule"] = [{"type": "sometimes"}]
         run = replay([write_log(tmp_path / "a.log", records)])
         list(run)
-        assert run.bad_lines[0][0][1] == 1
+        assert 1 == run.bad_lines[0][0][1]
         assert "type must be one of pre-roll, mid-roll, post-roll" in run.bad_lines[0][1]
 
 
 class TestBadInput:
     def test_bad_lines_are_skipped_counted_and_named(self, tmp_path: Path) -> None:
+        """Non-JSON, unknown event, NaN and non-UTF-8 lines are skipped and reported by line."""
         path = tmp_path / "a.log"
         lines = [json.dumps(r) for r in viewing("s1", T)]
         lines.insert(3, "{not json")
@@ -185,7 +199,7 @@ class TestBadInput:
         seen: list[tuple[tuple[str, int], str]] = []
         run = replay([path], on_bad_line=lambda where, reason: seen.append((where, reason)))
         messages = list(run)
-        assert [where[1] for where, _ in seen] == [4, 6, 8, 34]
+        assert [4, 6, 8, 34] == [where[1] for where, _ in seen]
         assert seen[0][1].startswith("not JSON: unexpected character, expected a string key")
         assert seen[1][1].startswith("unknown event 'rewind'")
         assert "(NaN and Infinity are not JSON numbers)" in seen[2][1]
@@ -194,55 +208,64 @@ class TestBadInput:
         assert messages == list(replay([write_log(tmp_path / "b.log", viewing("s1", T))]))
 
     def test_time_going_back_within_a_session_is_a_bad_line(self, tmp_path: Path) -> None:
+        """A record whose time goes backwards within its session is a bad line at its line."""
         records = viewing("s1", T)
         records[5]["t"] = T - 10
         run = replay([write_log(tmp_path / "a.log", records)])
         list(run)
-        assert run.bad_lines[0][0][1] == 6
+        assert 6 == run.bad_lines[0][0][1]
         assert run.bad_lines[0][1].startswith("time went backwards in session 's1'")
 
     def test_strict_stops_at_the_first_bad_line(self, tmp_path: Path) -> None:
+        """With strict the first bad line raises ReplayError as FILE:LINE after earlier messages."""
         records = viewing("s1", T)
         records[5]["position"] = "five"
         run = replay([write_log(tmp_path / "a.log", records)], strict=True)
         taken: list[dict[str, Any]] = []
         with pytest.raises(ReplayError) as caught:
             taken.extend(run)
-        assert str(caught.value) == (
+        assert (
             f"{tmp_path / 'a.log'}:6: timeupdate: \"position\" must be a number; got 'five'"
+            == str(caught.value)
         )
-        assert events(taken) == ["Video Playback Started", "Video Content Started"]
+        assert ["Video Playback Started", "Video Content Started"] == events(taken)
 
     def test_strict_stops_at_a_refused_callback(self, tmp_path: Path) -> None:
+        """With strict a callback refused in the session's state raises ReplayError at its line."""
         records = viewing("s1", T)
         records.insert(4, {"t": T + 1.35, "session": "s1", "event": "seeked"})
         with pytest.raises(ReplayError, match=r"a\.log:5: 'seeked' refused in state 'playing'"):
             list(replay([write_log(tmp_path / "a.log", records)], strict=True))
 
     def test_refused_callbacks_are_counted_when_lenient(self, tmp_path: Path) -> None:
+        """Without strict a refused callback is counted as an anomaly, not as a bad line."""
         records = viewing("s1", T)
         records.insert(4, {"t": T + 1.35, "session": "s1", "event": "seeked"})
         run = replay([write_log(tmp_path / "a.log", records)])
         list(run)
-        assert run.stats.anomalies == {"seeked in playing": 1}
-        assert run.bad_line_count == 0
+        assert {"seeked in playing": 1} == run.stats.anomalies
+        assert 0 == run.bad_line_count
 
     def test_an_empty_file(self, tmp_path: Path) -> None:
+        """An empty log file raises SourceError saying the log is empty."""
         (tmp_path / "empty.log").write_text("")
         with pytest.raises(SourceError, match=r"empty\.log: the log is empty"):
             list(replay([tmp_path / "empty.log"]))
 
     def test_a_missing_file(self, tmp_path: Path) -> None:
+        """A missing log file raises SourceError saying it cannot be read."""
         with pytest.raises(SourceError, match=r"nope\.log: cannot read: No such file"):
             list(replay([tmp_path / "nope.log"]))
 
     def test_a_broken_gzip_file(self, tmp_path: Path) -> None:
+        """A .gz file with a gzip header but no valid data raises SourceError: not valid gzip."""
         path = tmp_path / "broken.log.gz"
         path.write_bytes(b"\x1f\x8b" + b"\x00" * 30)
         with pytest.raises(SourceError, match=r"broken\.log\.gz: not a valid gzip file"):
             list(replay([path]))
 
     def test_a_truncated_gzip_file_fails_after_its_readable_lines(self, tmp_path: Path) -> None:
+        """A truncated gzip log raises SourceError naming the line where its data ends early."""
         data = gzip.compress("".join(json.dumps(r) + "\n" for r in viewing("s1", T)).encode())
         path = tmp_path / "cut.log.gz"
         path.write_bytes(data[: len(data) // 2])
@@ -250,24 +273,28 @@ class TestBadInput:
             list(replay([path]))
 
     def test_nothing_to_replay(self) -> None:
+        """Calling replay with no sources raises ValueError: nothing to replay."""
         with pytest.raises(ValueError, match="nothing to replay"):
             replay([])
 
 
 class TestSources:
     def test_gzip_and_plain_give_the_same_messages(self, tmp_path: Path) -> None:
+        """A gzip log and its plain-text copy replay to the same messages."""
         records = viewing("s1", T)
         plain = write_log(tmp_path / "a.log", records)
         packed = write_log(tmp_path / "a.log.gz", records, compress=True)
         assert list(replay([plain])) == list(replay([packed]))
 
     def test_standard_input(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The source - reads the log from standard input, giving the same messages as a file."""
         records = viewing("s1", T)
         data = "".join(json.dumps(r) + "\n" for r in records).encode()
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
         assert list(replay(["-"])) == list(replay([write_log(tmp_path / "a.log", records)]))
 
     def test_blank_lines_are_ignored(self, tmp_path: Path) -> None:
+        """Blank lines between records are skipped and not counted as bad lines."""
         path = tmp_path / "a.log"
         path.write_text("\n".join(json.dumps(r) for r in viewing("s1", T)).replace("\n", "\n\n"))
         run = replay([path])
@@ -276,12 +303,14 @@ class TestSources:
 
 class TestDeterminism:
     def test_the_same_input_gives_the_same_messages(self, tmp_path: Path) -> None:
+        """Replaying the same log twice gives identical messages, message ids included."""
         records = viewing("s1", T) + viewing("s2", T + 1)
         records.sort(key=lambda r: r["t"])
         path = write_log(tmp_path / "a.log", records)
         assert list(replay([path])) == list(replay([path]))
 
     def test_two_logs_calling_a_session_s1_do_not_collide(self, tmp_path: Path) -> None:
+        """Two logs each with a session s1 produce no message id in common."""
         one = list(replay([write_log(tmp_path / "a.log", viewing("s1", T, "a"))]))
         two = list(replay([write_log(tmp_path / "b.log", viewing("s1", T + 5, "a"))]))
         assert not {m["messageId"] for m in one} & {m["messageId"] for m in two}
@@ -387,13 +416,13 @@ def test_the_documented_example_replays_as_documented() -> None:
         validate(message)
     s1 = [m for m in messages if m.get("userId") == "u-42"]
     milestone = next(m for m in s1 if m["event"] == "25% Content Completed")
-    assert milestone["properties"]["position"] == 150
-    assert s1[-1]["event"] == "Video Playback Exited"
-    assert s1[-1]["properties"]["total_length"] == 645
+    assert 150 == milestone["properties"]["position"]
+    assert "Video Playback Exited" == s1[-1]["event"]
+    assert 645 == s1[-1]["properties"]["total_length"]
     s2 = [m for m in messages if m.get("anonymousId") == "anon-7"]
     assert all(m["properties"]["livestream"] is True for m in s2)
-    assert s2[-1]["event"] == "Video Playback Exited"
-    assert s2[-1]["timestamp"] == "2023-11-14T22:14:25.000Z"
+    assert "Video Playback Exited" == s2[-1]["event"]
+    assert "2023-11-14T22:14:25.000Z" == s2[-1]["timestamp"]
 
 
 def live_messages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -422,6 +451,7 @@ class TestRegressions:
     """Cases a review found, each checked against what a live session does."""
 
     def test_a_load_the_session_refused_is_not_taken_up_later(self, tmp_path: Path) -> None:
+        """A load refused mid-ad is an anomaly; later records keep asset a, as live sessions do."""
         records = [
             {"t": T, "user_id": "u", "event": "load", "asset_id": "a", "duration": 100},
             {"t": T + 1, "event": "play"},
@@ -437,14 +467,15 @@ class TestRegressions:
         ]  # fmt: skip
         run = replay([write_log(tmp_path / "a.log", records)])
         messages = list(run)
-        assert run.stats.anomalies == {"load in ad_playing": 1}
+        assert {"load in ad_playing": 1} == run.stats.anomalies
         untitled = {key: value for key, value in records[8].items() if key != "content"}
         live = live_messages([*records[:8], untitled, *records[9:]])
         assert [m["event"] for m in messages] == [m["event"] for m in live]
-        assert messages[-1]["properties"]["total_length"] == 105  # a's 100 s + the 5 s ad
+        assert 105 == messages[-1]["properties"]["total_length"]  # a's 100 s + the 5 s ad
         assert all(m["properties"].get("asset_id") in (None, "a", "ad1") for m in messages)
 
     def test_records_after_a_fatal_error_belong_to_the_same_viewer(self, tmp_path: Path) -> None:
+        """The exit after a fatal error is no bad line even with strict; the last is Interrupted."""
         records = [
             {"t": T, "user_id": "u", "event": "load", "duration": 100, "asset_id": "a"},
             {"t": T + 1, "event": "play"},
@@ -453,37 +484,40 @@ class TestRegressions:
             {"t": T + 6, "event": "exit"},
         ]
         run = replay([write_log(tmp_path / "a.log", records)], strict=True)
-        assert [m["event"] for m in run][-1] == "Video Playback Interrupted"
-        assert run.bad_line_count == 0
+        assert "Video Playback Interrupted" == [m["event"] for m in run][-1]
+        assert 0 == run.bad_line_count
 
     def test_a_session_started_again_at_the_same_moment_gets_new_message_ids(
         self, tmp_path: Path
     ) -> None:
+        """A session run twice at the same instant gives 4 messages with 4 distinct ids."""
         once = [
             {"t": T, "session": "s", "user_id": "u", "event": "load", "asset_id": "a"},
             {"t": T, "session": "s", "event": "play"},
             {"t": T, "session": "s", "event": "exit"},
         ]
         messages = list(replay([write_log(tmp_path / "a.log", once + once)]))
-        assert len(messages) == 4
-        assert len({m["messageId"] for m in messages}) == 4
+        assert 4 == len(messages)
+        assert 4 == len({m["messageId"] for m in messages})
 
     def test_strict_stops_at_the_line_where_a_waiting_record_is_refused(
         self, tmp_path: Path
     ) -> None:
+        """With strict a held record refused once its viewer is named fails at the naming line."""
         records = [{"t": T, "session": "a", "event": "pause"}, *viewing("b", T, "u")[:5],
                    {"t": T + 31, "session": "a", "user_id": "v", "event": "play"}]  # fmt: skip
         run = replay([write_log(tmp_path / "a.log", records)], strict=True)
         taken: list[dict[str, Any]] = []
         with pytest.raises(ReplayError) as caught:
             taken.extend(run)
-        assert caught.value.where[1] == 7
+        assert 7 == caught.value.where[1]
         assert caught.value.reason.startswith("the record of line 1, applied once the viewer")
-        assert events(taken) == ["Video Playback Started", "Video Content Started"]
+        assert ["Video Playback Started", "Video Content Started"] == events(taken)
 
     def test_strict_stops_for_a_session_without_viewer_before_the_end_of_input(
         self, tmp_path: Path
     ) -> None:
+        """With strict a session never naming its viewer raises before open sessions exit."""
         records = [{"t": T, "session": "z", "event": "play"}, *viewing("b", T, "u")[:5]]
         run = replay([write_log(tmp_path / "a.log", records)], strict=True)
         taken: list[dict[str, Any]] = []
@@ -494,17 +528,18 @@ class TestRegressions:
     def test_records_waiting_for_a_viewer_are_bounded(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """Past WAITING_LIMIT held records a viewerless session is dropped, every line reported."""
         from vtrack.replay import engine
 
         monkeypatch.setattr(engine, "WAITING_LIMIT", 5)
         records = [{"t": T + i, "session": "n", "event": "timeupdate", "position": float(i)}
                    for i in range(12)]  # fmt: skip
         run = replay([write_log(tmp_path / "a.log", records)])
-        assert list(run) == []
-        assert run.bad_line_count == 12
-        assert run.bad_lines[0] == (
+        assert [] == list(run)
+        assert 12 == run.bad_line_count
+        assert (
             (str(tmp_path / "a.log"), 1),
             "session 'n' never named its viewer (user_id or anonymous_id): its 5 records from "
             "this one on were not replayed",
-        )
-        assert run.replayer.open_sessions == 0
+        ) == run.bad_lines[0]
+        assert 0 == run.replayer.open_sessions
