@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,21 @@ def imported(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
     return names
+
+
+class TestImportingVtrack:
+    def test_import_vtrack_loads_no_edge(self) -> None:
+        """``import vtrack`` loads no HTTP client, database, terminal UI or vtrack edge."""
+        code = (
+            "import sys, vtrack; "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('httpx', 'sqlite3', 'rich', 'hypothesis') or m.startswith(('vtrack.cli', "
+            "'vtrack.live', 'vtrack.adapters', 'vtrack.replay', 'vtrack.testing')))))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert "" == done.stdout.strip()
 
 
 class TestCoreIsPure:

@@ -155,6 +155,7 @@ def player(request: pytest.FixtureRequest) -> Callable[[Path, float], list[dict[
 def test_a_real_player_at_speed_10(
     player: Callable[[Path, float], list[dict[str, Any]]], video: Path
 ) -> None:
+    """mpv and VLC playing a real video (pause, seek to 45 s, end) give the spec's events."""
     check_viewing(player(video, 10.0))
 
 
@@ -177,6 +178,7 @@ def test_speed_1_gives_the_same_viewing_as_speed_10(video: Path) -> None:
     ("vlc_player.py", "vlc", "--rate"),
 ])  # fmt: skip
 def test_the_examples_print_events_live(video: Path, example: str, module: str, fast: str) -> None:
+    """The mpv and VLC examples play a real video headless and print its events as they come."""
     import json
     import sys
 
