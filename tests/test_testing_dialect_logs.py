@@ -77,8 +77,8 @@ def replayed(folder: Path, dialect: str, text: str) -> tuple[list[dict[str, Any]
 def story(folder: Path, dialect: str, records: list[Record]) -> list[str]:
     """The event names a clean log replays to, heartbeats left out (they follow wall time)."""
     messages, run = replayed(folder, dialect, as_jsonl(records))
-    assert run.bad_lines == []
-    assert run.stats.anomaly_count == 0
+    assert [] == run.bad_lines
+    assert 0 == run.stats.anomaly_count
     return [m["event"] for m in messages if not is_heartbeat(m)]
 
 
@@ -91,39 +91,42 @@ def reported(run: ReplayRun) -> set[int]:
 @BOUNDED
 @given(data=st.data())
 def test_a_realistic_log_replays_cleanly(logs: Path, dialect: str, data: st.DataObject) -> None:
+    """A generated log runs forward in time and replays cleanly, keeping the invariants."""
     records = data.draw(dialect_logs(dialect, **SHORT), label="records")
     times = [record["t"] for record in records]
     assert times == sorted(times), "time went back"
-    assert set(records[0]) == {"t", "session", "anonymous_id", "content"}
+    assert {"t", "session", "anonymous_id", "content"} == set(records[0])
     messages, run = replayed(logs, dialect, as_jsonl(records, compact=dialect == "html5"))
-    assert run.bad_lines == []
-    assert run.stats.anomaly_count == 0
+    assert [] == run.bad_lines
+    assert 0 == run.stats.anomaly_count
     check_invariants(messages, heartbeat=10)  # the replay's default heartbeat
-    assert messages[0]["event"] == "Video Playback Started"
-    assert messages[-1]["event"] == "Video Playback Exited"
-    assert {m["anonymousId"] for m in messages} == {"viewer-1"}
+    assert "Video Playback Started" == messages[0]["event"]
+    assert "Video Playback Exited" == messages[-1]["event"]
+    assert {"viewer-1"} == {m["anonymousId"] for m in messages}
 
 
 @BOUNDED
 @given(records=html5_logs(**SHORT))
 def test_html5_events_carry_the_elements_state(records: list[Record]) -> None:
+    """html5 records carry the element's state; ended follows a pause, a playing seek a waiting."""
     for record in records[1:]:
         if record["type"] == "pagehide":
-            assert list(record) == ["t", "session", "type"]
+            assert ["t", "session", "type"] == list(record)
         else:
-            assert list(record) == ["t", "type", "currentTime", "duration", "paused", "ended",
-                                    "playbackRate", "session"]  # fmt: skip
+            assert ["t", "type", "currentTime", "duration", "paused", "ended",
+                    "playbackRate", "session"] == list(record)  # fmt: skip
     kinds = [record.get("type") for record in records]
     for index, kind in enumerate(kinds):
         if kind == "ended":  # the end's pause comes just before, with ended: true
             assert kinds[index - 1] == "pause" and records[index - 1]["ended"] is True
         if kind == "seeking" and not records[index]["paused"]:
-            assert kinds[index + 1] == "waiting"  # every seek's: not a stall
+            assert "waiting" == kinds[index + 1]  # every seek's: not a stall
 
 
 @BOUNDED
 @given(records=vlc_logs(**SHORT))
 def test_vlc_counts_milliseconds(records: list[Record]) -> None:
+    """VLC's time and length fields are integers (milliseconds)."""
     for record in records:
         for key in ("time", "length"):
             if key in record:
@@ -134,6 +137,7 @@ def test_vlc_counts_milliseconds(records: list[Record]) -> None:
 @BOUNDED
 @given(viewing=viewings(**SHORT))
 def test_html5_and_mpv_tell_the_same_story(logs: Path, viewing: Viewing) -> None:
+    """html5 and mpv logs (keep-open yes and no) of one viewing replay to the same events."""
     # mpv reports no time-pos for a seek to where it is (the property did not change): the
     # translator dates the seek from the ``seek`` event all the same.
     told = {name: story(logs, dialect, make(viewing)) for name, (dialect, make) in PLAYERS.items()}
@@ -190,6 +194,7 @@ def vlc_can_tell(viewing: Viewing) -> bool:
 @BOUNDED
 @given(viewing=viewings(**SHORT).map(instant_seeks))
 def test_vlc_tells_the_same_story(logs: Path, viewing: Viewing) -> None:
+    """A viewing libVLC's events can show replays to the same events from VLC as from html5."""
     assume(vlc_can_tell(viewing))
     assert story(logs, "vlc", vlc_records(viewing)) == story(logs, "html5", html5_records(viewing))
 
@@ -199,6 +204,7 @@ def test_vlc_tells_the_same_story(logs: Path, viewing: Viewing) -> None:
 @settings(BOUNDED, max_examples=15)
 @given(data=st.data())
 def test_the_ending_shows(logs: Path, player: str, ending: Ending, data: st.DataObject) -> None:
+    """Each ending shows: Exited last, Completed only if the end came, a leave at its time."""
     live = False if ending == "end" else None  # a livestream has no end
     viewing = data.draw(viewings(endings=(ending,), live=live, **SHORT), label="viewing")
     dialect, make = PLAYERS[player]
@@ -206,7 +212,7 @@ def test_the_ending_shows(logs: Path, player: str, ending: Ending, data: st.Data
     assert run.bad_lines == [] and run.stats.anomaly_count == 0
     events = [m["event"] for m in messages]
     ended = any(m.kind == "end" for m in moments(viewing))
-    assert events[-1] == "Video Playback Exited"
+    assert "Video Playback Exited" == events[-1]
     assert ("Video Playback Completed" in events) == ended
     if ending == "end":
         assert ended and events[-3:-1] == ["Video Content Completed", "Video Playback Completed"]
@@ -220,6 +226,7 @@ def test_the_ending_shows(logs: Path, player: str, ending: Ending, data: st.Data
 @BOUNDED
 @given(data=st.data())
 def test_damage_is_reported_never_raised(logs: Path, dialect: str, data: st.DataObject) -> None:
+    """Damaged logs replay without raising and report their unreadable lines; clean ones none."""
     records = data.draw(dialect_logs(dialect, **SHORT), label="records")
     damages = data.draw(damage_lists(len(records), 6), label="damages")
     damaged = damage(records, damages, dialect)
@@ -237,6 +244,7 @@ def test_damage_is_reported_never_raised(logs: Path, dialect: str, data: st.Data
 def test_garbled_lines_are_reported_with_their_number(
     logs: Path, dialect: str, data: st.DataObject
 ) -> None:
+    """Every line that is not a JSON object is reported by its number, and no line beyond."""
     lines = data.draw(raw_log_lines(dialect, hostile=True, garbage=4, **SHORT), label="lines")
     _, run = replayed(logs, dialect, "".join(line + "\n" for line in lines))
     undecodable = set()
@@ -255,16 +263,17 @@ def test_garbled_lines_are_reported_with_their_number(
 @pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("kind", DAMAGE_KINDS)
 def test_each_damage_on_its_own(logs: Path, dialect: str, kind: str) -> None:
+    """One damage at line 10: unreadable ones reported there, others only where time goes back."""
     records = PLAYERS["mpv keep-open=yes" if dialect == "mpv" else dialect][1](PINNED)
     damaged = damage(records, [(kind, 9)], dialect)
     assert damaged.records != records
     messages, run = replayed(logs, dialect, as_jsonl(damaged.records))
-    assert messages[-1]["event"] == "Video Playback Exited"
+    assert "Video Playback Exited" == messages[-1]["event"]
     if kind in ("wrong-type", "missing-field", "unknown-event"):
-        assert damaged.unreadable == (10,)
-        assert reported(run) == {10}
+        assert (10,) == damaged.unreadable
+        assert {10} == reported(run)
     else:  # readable lines, but one may now come before an earlier one's time
-        assert damaged.unreadable == ()
+        assert () == damaged.unreadable
         if kind == "time-back":
             assert damaged.records[9]["t"] == pytest.approx(max(r["t"] for r in records[:9]) - 1)
         times = [record["t"] for record in damaged.records]
@@ -272,11 +281,12 @@ def test_each_damage_on_its_own(logs: Path, dialect: str, kind: str) -> None:
                      if times[line - 1] < max(times[: line - 1])}  # fmt: skip
         assert reported(run) == backwards
         if kind == "time-back":
-            assert backwards == {10}
+            assert {10} == backwards
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_hostile_logs_shrink_to_the_clean_log(dialect: str) -> None:
+    """Hostile logs shrink to the clean log, or else to it with its header line doubled."""
     clean = {
         "html5": [html5_records(PINNED)],
         "mpv": [mpv_records(PINNED, keep_open=False), mpv_records(PINNED, keep_open=True)],
@@ -289,6 +299,7 @@ def test_hostile_logs_shrink_to_the_clean_log(dialect: str) -> None:
 
 
 def test_the_options() -> None:
+    """Bad options raise with clear messages, and compact as_jsonl writes no spaces."""
     with pytest.raises(ValueError, match="unknown log dialect 'flash'; the dialects are: html5, "
                                          "mpv, vlc"):  # fmt: skip
         dialect_logs("flash")
@@ -298,7 +309,7 @@ def test_the_options() -> None:
         mpv_logs(PINNED, max_actions=3)
     with pytest.raises(ValueError, match="hostility must be >= 0"):
         vlc_logs(hostility=-1)
-    assert as_jsonl([{"t": 1.5, "type": "play"}], compact=True) == '{"t":1.5,"type":"play"}\n'
+    assert '{"t":1.5,"type":"play"}\n' == as_jsonl([{"t": 1.5, "type": "play"}], compact=True)
 
 
 # ---------------------------------------------------------------------------- pinned shapes
@@ -341,8 +352,9 @@ HEADER = {"t": T, "session": "session-1", "anonymous_id": "viewer-1",
 
 
 def test_html5_pinned(logs: Path) -> None:
+    """The pinned viewing's html5 records, compact JSON lines and replayed story are pinned."""
     records = html5_records(PINNED)
-    assert records == [
+    assert [
         HEADER,
         state(T, "loadstart", 0, paused=True, duration=None),
         state(T + 0.04, "durationchange", 0, paused=True),
@@ -372,14 +384,14 @@ def test_html5_pinned(logs: Path) -> None:
         state(T + 3.85, "timeupdate", 7, paused=True, ended=True, rate=2),
         state(T + 3.85, "pause", 7, paused=True, ended=True, rate=2),  # the end's
         state(T + 3.85, "ended", 7, paused=True, ended=True, rate=2),
-    ]
-    assert as_jsonl(records[8:10], compact=True) == (
+    ] == records
+    assert (
         '{"t":1700000000.1,"type":"playing","currentTime":0,"duration":7,"paused":false,'
         '"ended":false,"playbackRate":1,"session":"session-1"}\n'
         '{"t":1700000001.1,"type":"timeupdate","currentTime":1,"duration":7,"paused":false,'
         '"ended":false,"playbackRate":1,"session":"session-1"}\n'
-    )
-    assert story(logs, "html5", records) == PINNED_STORY
+    ) == as_jsonl(records[8:10], compact=True)
+    assert PINNED_STORY == story(logs, "html5", records)
 
 
 def mpv(t: float, name: str, value: Any = None, **fields: Any) -> Record:
@@ -390,6 +402,7 @@ def mpv(t: float, name: str, value: Any = None, **fields: Any) -> Record:
 
 
 def test_mpv_pinned(logs: Path) -> None:
+    """The pinned viewing's mpv records, with and without keep-open, JSON and story are pinned."""
     load = [
         HEADER,
         mpv(T + 0.01, "pause", False),
@@ -422,14 +435,14 @@ def test_mpv_pinned(logs: Path) -> None:
         mpv(T + 3.35, "time-pos", 6.0),
     ]
     keep_open = mpv_records(PINNED, keep_open=True)
-    assert keep_open == [
+    assert [
         *load,
         mpv(T + 3.85, "time-pos", 7.0),
         mpv(T + 3.85, "eof-reached", True),
         mpv(T + 4.1, "pause", True),  # the end's: not the viewer's
-    ]
+    ] == keep_open
     closing = mpv_records(PINNED, keep_open=False)
-    assert closing == [
+    assert [
         *load,
         mpv(T + 3.85, "time-pos", None),  # eof-reached never becomes true
         mpv(T + 3.85, "event", "end-file", reason="eof"),
@@ -438,10 +451,10 @@ def test_mpv_pinned(logs: Path) -> None:
         mpv(T + 4.1, "paused-for-cache", None),
         mpv(T + 4.1, "eof-reached", None),
         mpv(T + 4.35, "event", "shutdown"),
-    ]
-    assert as_jsonl(keep_open[-1:]) == (
+    ] == closing
+    assert (
         '{"t": 1700000004.1, "session": "session-1", "property": "pause", "value": true}\n'
-    )
+    ) == as_jsonl(keep_open[-1:])
     assert story(logs, "mpv", keep_open) == story(logs, "mpv", closing) == PINNED_STORY
 
 
@@ -450,8 +463,9 @@ def vlc(t: float, event: str, **payload: Any) -> Record:
 
 
 def test_vlc_pinned(logs: Path) -> None:
+    """The pinned viewing's VLC records and replayed story are pinned."""
     records = vlc_records(PINNED)
-    assert records == [
+    assert [
         HEADER,
         vlc(T + 0.02, "MediaPlayerOpening"),
         vlc(T + 0.02, "MediaPlayerBuffering", cache=0.0),
@@ -482,44 +496,47 @@ def test_vlc_pinned(logs: Path) -> None:
         vlc(T + 3.85, "MediaPlayerEndReached"),
         vlc(T + 3.851, "MediaPlayerStopped"),
         vlc(T + 4.15, "MediaPlayerStopped"),
-    ]
-    assert story(logs, "vlc", records) == PINNED_STORY
+    ] == records
+    assert PINNED_STORY == story(logs, "vlc", records)
 
 
 def test_leaving_pinned(logs: Path) -> None:
+    """Leaving after 1 s ends each player's log as pinned, replaying to started, content, exited."""
     viewing = Viewing(duration=7.0, actions=(Watch(1.0),), ending="leave", tick=1.0)
-    assert html5_records(viewing)[-1] == {"t": T + 1.1, "session": "session-1", "type": "pagehide"}
+    assert {"t": T + 1.1, "session": "session-1", "type": "pagehide"} == html5_records(viewing)[-1]
     for keep_open in (True, False):
-        assert mpv_records(viewing, keep_open=keep_open)[-3:] == [
+        assert [
             mpv(T + 1.1, "time-pos", None),
             mpv(T + 1.1, "event", "end-file", reason="quit"),
             mpv(T + 1.101, "event", "shutdown"),
-        ]
-    assert vlc_records(viewing)[-2:] == [
+        ] == mpv_records(viewing, keep_open=keep_open)[-3:]
+    assert [
         vlc(T + 1.1, "MediaPlayerTimeChanged", time=1000),
         vlc(T + 1.1, "MediaPlayerStopped"),
-    ]
+    ] == vlc_records(viewing)[-2:]
     left = ["Video Playback Started", "Video Content Started", "Video Playback Exited"]
     for _, (dialect, make) in PLAYERS.items():
-        assert story(logs, dialect, make(viewing)) == left
+        assert left == story(logs, dialect, make(viewing))
 
 
 def test_the_start_position_is_where_the_player_opens_the_file(logs: Path) -> None:
+    """A viewing from 30 s replays from position 30 in every player and exits at 32."""
     viewing = Viewing(duration=70.0, actions=(Watch(2.0),), start_position=30.0)
     for _, (dialect, make) in PLAYERS.items():
         messages, _ = replayed(logs, dialect, as_jsonl(make(viewing)))
-        assert [m["event"] for m in messages if not is_heartbeat(m)] == [
+        assert [
             "Video Playback Started",
             "Video Content Started",
             "25% Content Completed",
             "Video Playback Exited",
-        ]
+        ] == [m["event"] for m in messages if not is_heartbeat(m)]
         started = next(m for m in messages if m["event"] == "Video Content Started")
-        assert started["properties"]["position"] == 30
-        assert messages[-1]["properties"]["position"] == 32
+        assert 30 == started["properties"]["position"]
+        assert 32 == messages[-1]["properties"]["position"]
 
 
 def test_ads_and_renditions_are_ignored_and_actions_after_the_end_too() -> None:
+    """Player logs leave out ads, quality changes and actions after the end."""
     from vtrack.testing.viewing import AdBreak, ChangeQuality
 
     plain = Viewing(duration=3.0, actions=(Watch(5.0),), ending="leave")
@@ -527,7 +544,7 @@ def test_ads_and_renditions_are_ignored_and_actions_after_the_end_too() -> None:
                                         Pause(1.0), Stall(1.0)), preroll=(10.0,))  # fmt: skip
     for _, (_, make) in PLAYERS.items():
         assert make(busy) == make(plain)
-    assert [m.kind for m in moments(plain)] == ["start", "tick", "tick", "end", "leave"]
+    assert ["start", "tick", "tick", "end", "leave"] == [m.kind for m in moments(plain)]
 
 
 # ---------------------------------------------------------------------------- translator bugs
@@ -552,16 +569,18 @@ VLC_PLAYING = (
 
 
 def test_vlc_playing_on_after_a_two_second_stall_is_no_seek(logs: Path) -> None:
+    """VLC: time going on from where a 2 s stall stood is no seek."""
     messages, _ = replayed(logs, "vlc", log(
         *VLC_PLAYING,
         {"t": 1.0, "event": "MediaPlayerBuffering", "cache": 0.0},
         {"t": 3.0, "event": "MediaPlayerBuffering", "cache": 100.0},
         {"t": 4.0, "event": "MediaPlayerTimeChanged", "time": 2000},
     ))  # fmt: skip
-    assert seeks(messages) == 0
+    assert 0 == seeks(messages)
 
 
 def test_vlc_playing_on_after_a_slow_seek_is_no_second_seek(logs: Path) -> None:
+    """VLC: time going on from a slow seek's target makes no second seek."""
     messages, _ = replayed(logs, "vlc", log(
         *VLC_PLAYING,
         {"t": 1.0, "event": "MediaPlayerTimeChanged", "time": 30000},
@@ -569,19 +588,21 @@ def test_vlc_playing_on_after_a_slow_seek_is_no_second_seek(logs: Path) -> None:
         {"t": 3.0, "event": "MediaPlayerBuffering", "cache": 100.0},
         {"t": 4.0, "event": "MediaPlayerTimeChanged", "time": 31000},
     ))  # fmt: skip
-    assert seeks(messages) == 1
+    assert 1 == seeks(messages)
 
 
 def test_vlc_a_rate_change_between_reports_is_no_seek(logs: Path) -> None:
+    """VLC: a rate change between time reports is counted at each rate, so no seek."""
     messages, _ = replayed(logs, "vlc", log(
         *VLC_PLAYING,
         {"t": 1.4, "event": "RateChanged", "rate": 8.0},
         {"t": 1.5, "event": "MediaPlayerTimeChanged", "time": 2200},  # 1 + 0.4 + 0.1 * 8
     ))  # fmt: skip
-    assert seeks(messages) == 0
+    assert 0 == seeks(messages)
 
 
 def test_vlc_playing_on_after_a_pause_at_8x_is_no_seek(logs: Path) -> None:
+    """VLC at 8x: time after a pause goes on from where the pause stopped it, so no seek."""
     messages, _ = replayed(logs, "vlc", log(
         {"t": 0.0, "event": "RateChanged", "rate": 8.0},
         *VLC_PLAYING[:4],
@@ -590,10 +611,11 @@ def test_vlc_playing_on_after_a_pause_at_8x_is_no_seek(logs: Path) -> None:
         {"t": 2.0, "event": "MediaPlayerPlaying"},
         {"t": 2.25, "event": "MediaPlayerTimeChanged", "time": 12000},
     ))  # fmt: skip
-    assert seeks(messages) == 0
+    assert 0 == seeks(messages)
 
 
 def test_mpv_a_seek_to_where_it_is_starts_when_asked(logs: Path) -> None:
+    """mpv: a seek to where it is starts at 9 s when asked, and 25% is reached at 12 s."""
     messages, _ = replayed(logs, "mpv", log(
         {"t": 0.0, "event": "start-file"},
         {"t": 0.0, "event": "file-loaded"},
@@ -608,18 +630,19 @@ def test_mpv_a_seek_to_where_it_is_starts_when_asked(logs: Path) -> None:
         {"t": 12.0, "property": "time-pos", "value": 10.0},
     ))  # fmt: skip
     started = next(m for m in messages if m["event"] == "Video Playback Seek Started")
-    assert started["properties"]["position"] == 9  # not 11: it played on through the seek
+    assert 9 == started["properties"]["position"]  # not 11: it played on through the seek
     # Playing stopped during the seek: 10 s (25 %) is reached at 12, not at 10.
     reached = [epoch_seconds(m) for m in messages if m["event"] == "25% Content Completed"]
     assert [12.0] == reached
 
 
 def test_html5_an_unreadable_first_event_keeps_the_duration(logs: Path) -> None:
+    """html5: an unreadable first event is reported at line 2, and the duration is still 30 s."""
     element = {"duration": 30, "paused": False, "ended": False}
     messages, run = replayed(logs, "html5", log(
         {"t": 0.1, "type": "ratechange", "currentTime": 0, "playbackRate": "2", **element},
         {"t": 0.2, "type": "play", "currentTime": 0, "playbackRate": 1, **element},
         {"t": 0.2, "type": "playing", "currentTime": 0, "playbackRate": 1, **element},
     ))  # fmt: skip
-    assert reported(run) == {2}
-    assert messages[0]["properties"].get("total_length") == 30
+    assert {2} == reported(run)
+    assert 30 == messages[0]["properties"].get("total_length")
