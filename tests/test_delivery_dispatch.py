@@ -28,10 +28,12 @@ def dispatch(**limits: float) -> Dispatch:
 
 
 def test_sent_at_is_24_characters_of_utc_milliseconds() -> None:
-    assert sent_at(T0 + 0.25) == "2023-11-14T22:13:20.250Z"
+    """sent_at() gives a Unix time as a 24-character UTC ISO timestamp with milliseconds."""
+    assert "2023-11-14T22:13:20.250Z" == sent_at(T0 + 0.25)
 
 
 def test_a_full_batch_goes_at_once_and_a_partial_one_after_the_interval() -> None:
+    """A full batch is sent at once, one request at a time; the rest goes after the interval."""
     d = dispatch(max_events=2, interval=5.0)
     for n in range(3):
         d.add(event(n), T0)
@@ -40,7 +42,7 @@ def test_a_full_batch_goes_at_once_and_a_partial_one_after_the_interval() -> Non
     assert d.next_request(T0) is None  # one request at a time
     assert d.answered(200, None, "", T0) is Outcome.DELIVERED
     assert d.next_request(T0 + 4.9) is None
-    assert d.wakeup(T0 + 4.9) == T0 + 5.0
+    assert T0 + 5.0 == d.wakeup(T0 + 4.9)
     request = d.next_request(T0 + 5.0)
     assert request is not None and numbers(request.body) == [2]
     assert json.loads(request.body)["sentAt"] == sent_at(T0 + 5.0)
@@ -49,22 +51,24 @@ def test_a_full_batch_goes_at_once_and_a_partial_one_after_the_interval() -> Non
 
 
 def test_flush_sends_without_waiting() -> None:
+    """After flush() a partial batch is due at once instead of after its 60 s interval."""
     d = dispatch(interval=60.0)
     d.add(event(0), T0)
     d.flush()
-    assert d.wakeup(T0) == T0
+    assert T0 == d.wakeup(T0)
     request = d.next_request(T0)
     assert request is not None and numbers(request.body) == [0]
 
 
 def test_a_retry_keeps_the_order_and_sets_a_new_sent_at() -> None:
+    """After a 503 the same batch is resent as attempt 1 once its backoff ends, before the next."""
     d = dispatch(max_events=1)
     d.add(event(0), T0)
     d.add(event(1), T0)
     first = d.next_request(T0)
     assert first is not None
     assert d.answered(503, None, "busy", T0) is Outcome.RETRY
-    assert d.counters.retried == 1
+    assert 1 == d.counters.retried
     wake = d.wakeup(T0)
     assert wake is not None and T0 <= wake <= T0 + 0.5
     if wake > T0:
@@ -78,15 +82,17 @@ def test_a_retry_keeps_the_order_and_sets_a_new_sent_at() -> None:
 
 @pytest.mark.parametrize("retry_after", ["7", "Tue, 14 Nov 2023 22:13:27 GMT"])
 def test_retry_after_in_both_forms(retry_after: str) -> None:
+    """A 429's Retry-After, in seconds or as an HTTP date, puts the retry exactly 7 s later."""
     d = dispatch()
     d.add(event(0), T0)
     d.flush()
     assert d.next_request(T0) is not None
     d.answered(429, retry_after, "", T0)
-    assert d.wakeup(T0) == T0 + 7.0
+    assert T0 + 7.0 == d.wakeup(T0)
 
 
 def test_a_network_error_is_retried() -> None:
+    """A request that got no answer is RETRY: the event stays pending and counts as retried."""
     d = dispatch()
     d.add(event(0), T0)
     d.flush()
@@ -96,6 +102,7 @@ def test_a_network_error_is_retried() -> None:
 
 
 def test_413_splits_the_batch_and_sends_the_halves_in_order() -> None:
+    """A 413 on four events resends them as two halves, [0, 1] then [2, 3]."""
     d = dispatch(max_events=4)
     for n in range(4):
         d.add(event(n), T0)
@@ -109,6 +116,7 @@ def test_413_splits_the_batch_and_sends_the_halves_in_order() -> None:
 
 
 def test_413_of_a_single_event_is_a_dead_letter() -> None:
+    """A 413 on a single event, which cannot be split, makes it a dead letter with status 413."""
     d = dispatch()
     d.add(event(0), T0)
     d.flush()
@@ -119,6 +127,7 @@ def test_413_of_a_single_event_is_a_dead_letter() -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 def test_refusals_become_dead_letters_with_status_and_answer(status: int) -> None:
+    """A 4xx dead-letters the whole batch with its status and the answer cut to 2,000 chars."""
     d = dispatch()
     d.add(event(0), T0)
     d.add(event(1), T0)
@@ -126,23 +135,25 @@ def test_refusals_become_dead_letters_with_status_and_answer(status: int) -> Non
     d.next_request(T0)
     assert d.answered(status, None, '{"error":"bad write key"}' * 200, T0) is Outcome.DEAD
     letter = d.dead_letters[0]
-    assert [json.loads(e)["n"] for e in letter.events] == [0, 1]
+    assert [0, 1] == [json.loads(e)["n"] for e in letter.events]
     assert letter.status == status and letter.answer.startswith('{"error"')
-    assert len(letter.answer) == 2_000
+    assert 2_000 == len(letter.answer)
     assert d.counters.dead == 2 and d.counters.pending == 0 and d.idle
 
 
 def test_an_answer_without_a_request_is_a_bug_in_the_driver() -> None:
+    """Reporting an answer while no request is in flight raises RuntimeError."""
     with pytest.raises(RuntimeError, match="no request is in flight"):
         dispatch().answered(200, None, "", T0)
 
 
 def test_pending_events_are_listed_in_order() -> None:
+    """pending_events() lists every undelivered event in order, the in-flight batch included."""
     d = dispatch(max_events=2)
     for n in range(5):
         d.add(event(n), T0)
     d.next_request(T0)
-    assert [json.loads(e)["n"] for e in d.pending_events()] == [0, 1, 2, 3, 4]
+    assert [0, 1, 2, 3, 4] == [json.loads(e)["n"] for e in d.pending_events()]
 
 
 ANSWERS = st.sampled_from([200, 202, 500, 503, 429, 408, 413, 400, 401, None])
@@ -187,7 +198,7 @@ def test_every_event_is_delivered_or_dead_once_and_in_order(
         if d.dead_letters and len(dead) < sum(len(x.events) for x in d.dead_letters):
             dead = [json.loads(e)["n"] for x in d.dead_letters for e in x.events]
     assert d.idle
-    assert sorted(delivered + dead) == list(range(count))
+    assert list(range(count)) == sorted(delivered + dead)
     assert delivered == sorted(delivered)
     assert d.counters.delivered == len(delivered) and d.counters.dead == len(dead)
-    assert d.counters.pending == 0
+    assert 0 == d.counters.pending

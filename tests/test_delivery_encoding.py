@@ -24,17 +24,16 @@ def message(**properties: Any) -> dict[str, Any]:
 
 
 def test_compact_utf8_json() -> None:
+    """A message encodes to compact JSON, keys in order and non-ASCII text as raw UTF-8."""
     data = encode(message(title="Café", position=3))
     assert (
-        data
-        == (
-            '{"type":"track","event":"Video Content Playing",'
-            '"properties":{"title":"Café","position":3}}'
-        ).encode()
-    )
+        '{"type":"track","event":"Video Content Playing",'
+        '"properties":{"title":"Café","position":3}}'
+    ).encode() == data
 
 
 def test_standard_forms() -> None:
+    """Datetimes, dates, Decimals, UUIDs, enums and tuples encode as their standard JSON forms."""
     when = dt.datetime(2024, 1, 15, 10, 30, tzinfo=dt.UTC)
     ident = uuid.UUID(int=1)
     decoded = json.loads(
@@ -49,14 +48,14 @@ def test_standard_forms() -> None:
             )
         )
     )["properties"]
-    assert decoded == {
+    assert {
         "when": "2024-01-15T10:30:00+00:00",
         "day": "2024-01-15",
         "price": 1.25,
         "id": str(ident),
         "colour": "red",
         "pair": [1, 2],
-    }
+    } == decoded
 
 
 @pytest.mark.parametrize(
@@ -75,14 +74,16 @@ def test_standard_forms() -> None:
 def test_values_json_cannot_carry_are_refused_with_their_path(
     value: object, path: str, words: str
 ) -> None:
+    """A value JSON cannot carry raises EncodingError naming its path, its kind and the event."""
     with pytest.raises(EncodingError) as caught:
         encode(message(bad=value))
-    assert caught.value.path == path
+    assert path == caught.value.path
     assert words in str(caught.value)
     assert "Video Content Playing" in str(caught.value)
 
 
 def test_a_message_over_32_kb_is_refused_with_its_size() -> None:
+    """A message over MAX_EVENT_BYTES raises MessageTooLarge giving its size and the event."""
     with pytest.raises(MessageTooLarge) as caught:
         encode(message(blob="x" * MAX_EVENT_BYTES))
     assert caught.value.size > MAX_EVENT_BYTES
@@ -91,18 +92,21 @@ def test_a_message_over_32_kb_is_refused_with_its_size() -> None:
 
 
 def test_the_limit_is_inclusive() -> None:
+    """A message of exactly MAX_EVENT_BYTES bytes is accepted."""
     empty = len(encode(message(blob="")))
-    assert len(encode(message(blob="x" * (MAX_EVENT_BYTES - empty)))) == MAX_EVENT_BYTES
+    assert MAX_EVENT_BYTES == len(encode(message(blob="x" * (MAX_EVENT_BYTES - empty))))
 
 
 def test_changing_the_message_afterwards_changes_nothing_sent() -> None:
+    """Changing the message after encode() leaves the encoded bytes as they were."""
     sent = message(tags=["a"])
     data = encode(sent)
     sent["properties"]["tags"].append("b")
-    assert json.loads(data)["properties"]["tags"] == ["a"]
+    assert ["a"] == json.loads(data)["properties"]["tags"]
 
 
 def test_a_message_that_holds_itself_is_refused_clearly() -> None:
+    """A message that contains itself raises EncodingError rather than recursing."""
     looped = message()
     looped["properties"]["self"] = looped
     with pytest.raises(EncodingError):
@@ -110,6 +114,7 @@ def test_a_message_that_holds_itself_is_refused_clearly() -> None:
 
 
 def test_deep_nesting_and_signalling_nan_are_refused_clearly() -> None:
+    """100,000 nested lists raise 'too deep'; a signalling-NaN Decimal raises with its path."""
     deep: list[object] = []
     for _ in range(100_000):
         deep = [deep]

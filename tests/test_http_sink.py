@@ -32,25 +32,27 @@ def send(sink: HttpSink, count: int) -> list[str]:
 
 
 def test_every_message_arrives_in_order_gzipped_with_basic_auth(collector: Collector) -> None:
+    """35 messages arrive in order, gzipped, with Basic auth, a 24-char sentAt, <= 10 per batch."""
     sink = sink_for(collector)
     ids = send(sink, 35)
     report = sink.close(timeout=5)
     assert report.complete and report.delivered == 35
-    assert collector.accepted_ids() == ids
+    assert ids == collector.accepted_ids()
     first = collector.requests[0]
-    assert first["headers"]["Content-Encoding"] == "gzip"
-    assert first["headers"]["Authorization"] == "Basic c2VjcmV0LWtleTo="  # "secret-key:"
+    assert "gzip" == first["headers"]["Content-Encoding"]
+    assert "Basic c2VjcmV0LWtleTo=" == first["headers"]["Authorization"]  # "secret-key:"
     assert first["payload"]["sentAt"].endswith("Z") and len(first["payload"]["sentAt"]) == 24
     assert all(len(request["payload"]["batch"]) <= 10 for request in collector.requests)
 
 
 def test_a_5xx_burst_then_recovery_loses_nothing(collector: Collector) -> None:
+    """After a 500, 503, 502 and a reset connection, every message still arrives, in order."""
     collector.script = [(500, {}), (503, {}), (502, {}), "reset"]
     sink = sink_for(collector)
     ids = send(sink, 25)
     report = sink.close(timeout=5)
     assert report.complete and report.retried > 0
-    assert collector.accepted_ids() == ids
+    assert ids == collector.accepted_ids()
 
 
 def test_a_timeout_after_the_server_accepted_is_retried_with_the_same_ids(
@@ -62,13 +64,14 @@ def test_a_timeout_after_the_server_accepted_is_retried_with_the_same_ids(
     ids = send(sink, 5)
     report = sink.close(timeout=5)
     assert report.complete and report.retried == 5
-    assert collector.accepted_ids() == ids + ids
+    assert ids + ids == collector.accepted_ids()
     first, second = (request["payload"] for request in collector.requests[:2])
     assert first["batch"] == second["batch"] and first["sentAt"] <= second["sentAt"]
 
 
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 def test_429_waits_as_retry_after_says(collector: Collector, form: str) -> None:
+    """A 429's Retry-After, seconds or HTTP date, delays the retry (capped at max_retry_after)."""
     value = (
         "1" if form == "seconds" else formatdate(time.time() + 2, usegmt=True)
     )  # whole seconds: >= 1 s ahead
@@ -83,18 +86,20 @@ def test_429_waits_as_retry_after_says(collector: Collector, form: str) -> None:
 
 
 def test_413_splits_until_the_halves_fit(collector: Collector) -> None:
+    """Two 413s split a batch of 8 into 4, then 2 and 2, and every message still arrives."""
     collector.script = [(413, {}), (413, {})]
     sink = sink_for(collector, limits=BatchLimits(max_events=8, interval=0.05))
     ids = send(sink, 8)
     assert sink.close(timeout=5).complete
-    assert collector.accepted_ids() == ids
-    assert [len(r["payload"]["batch"]) for r in collector.requests][:4] == [8, 4, 2, 2]
+    assert ids == collector.accepted_ids()
+    assert [8, 4, 2, 2] == [len(r["payload"]["batch"]) for r in collector.requests][:4]
 
 
 @pytest.mark.parametrize("status", [400, 401])
 def test_refused_batches_become_dead_letters_and_the_rest_goes_on(
     collector: Collector, status: int
 ) -> None:
+    """A 400/401 dead-letters its batch of 5 despite a raising on_error; the other 7 arrive."""
     letters: list[DeadLetter] = []
 
     def on_error(letter: DeadLetter) -> None:
@@ -106,11 +111,12 @@ def test_refused_batches_become_dead_letters_and_the_rest_goes_on(
     send(sink, 12)
     report = sink.close(timeout=5)
     assert report.complete and report.dead == 5 and report.delivered == 7
-    assert [letter.status for letter in letters] == [status]
-    assert collector.accepted_ids() == [f"id-{n}" for n in range(5, 12)]
+    assert [status] == [letter.status for letter in letters]
+    assert [f"id-{n}" for n in range(5, 12)] == collector.accepted_ids()
 
 
 def test_server_down_close_returns_in_time_with_everything_pending() -> None:
+    """With the server down, close() returns within its timeout and reports all 20 as pending."""
     url = f"http://127.0.0.1:{free_port()}/v1/batch"  # nothing listens there
     sink = HttpSink("endpoint", url=url, write_key="k", retry=FAST, timeout=0.5)
     ids = send(sink, 20)
@@ -118,11 +124,12 @@ def test_server_down_close_returns_in_time_with_everything_pending() -> None:
     report = sink.close(timeout=1.0)
     assert time.monotonic() - started < 4.0  # its timeout, with room for a busy machine
     assert not report.complete and report.delivered == 0 and report.retried > 0
-    assert len(report.pending) == 20
+    assert 20 == len(report.pending)
     assert all(f'"{i}"'.encode() in e for i, e in zip(ids, report.pending, strict=True))
 
 
 def test_a_full_budget_raises_queue_full_after_the_timeout() -> None:
+    """A full budget raises QueueFull after emit_timeout; every event taken is left pending."""
     url = f"http://127.0.0.1:{free_port()}/v1/batch"
     sink = HttpSink(
         "endpoint", url=url, write_key="k", retry=FAST, max_pending_bytes=1_000, emit_timeout=0.2
@@ -135,15 +142,17 @@ def test_a_full_budget_raises_queue_full_after_the_timeout() -> None:
 
 
 def test_bad_messages_are_refused_at_emit(collector: Collector) -> None:
+    """A message holding NaN raises EncodingError at emit() and is never counted as emitted."""
     sink = sink_for(collector)
     bad = message(1)
     bad["properties"]["position"] = math.nan
     with pytest.raises(EncodingError, match=r"\$\.properties\.position"):
         sink.emit(bad)
-    assert sink.close(timeout=2).emitted == 0
+    assert 0 == sink.close(timeout=2).emitted
 
 
 def test_the_write_key_never_shows() -> None:
+    """The write key shows in neither the sink's repr nor its destination's repr."""
     sink = HttpSink("segment", write_key="super-secret")
     try:
         assert "super-secret" not in repr(sink) and "super-secret" not in repr(sink.destination)
@@ -152,6 +161,7 @@ def test_the_write_key_never_shows() -> None:
 
 
 def test_a_missing_write_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without CUSTOMERIO_API_KEY set, a customerio sink raises ValueError naming that variable."""
     monkeypatch.delenv("CUSTOMERIO_API_KEY", raising=False)
     with pytest.raises(ValueError, match="CUSTOMERIO_API_KEY"):
         HttpSink("customerio")
@@ -160,15 +170,17 @@ def test_a_missing_write_key_names_the_variable(monkeypatch: pytest.MonkeyPatch)
 def test_customerio_is_strict_by_default(
     collector: Collector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A customerio sink takes its key from the environment and sends X-Strict-Mode: 1."""
     monkeypatch.setenv("CUSTOMERIO_API_KEY", "cio-key")
     sink = HttpSink("customerio", url=collector.url, retry=FAST)
-    assert sink.destination.url == collector.url
+    assert collector.url == sink.destination.url
     sink.emit(message(0))
     sink.close(timeout=5)
-    assert collector.requests[0]["headers"]["X-Strict-Mode"] == "1"
+    assert "1" == collector.requests[0]["headers"]["X-Strict-Mode"]
 
 
 def test_a_session_delivers_through_it(collector: Collector) -> None:
+    """A Session's events go through the sink, from Playback Started to Playback Exited."""
     sink = sink_for(collector)
     session = Session("s1", anonymous_id="viewer", sink=sink)
     session.load(Content(asset_id="c", duration=60.0), at=T0)
@@ -215,6 +227,7 @@ def test_events_emitted_while_closing_are_delivered_or_reported(collector: Colle
 
 
 def test_an_emit_waiting_for_room_is_refused_when_the_sink_closes(collector: Collector) -> None:
+    """An emit() blocked waiting for budget room raises 'HttpSink is closed' when close() runs."""
     collector.script = ["slow"]
     sink = sink_for(collector, max_pending_bytes=200, emit_timeout=5)
     sink.emit(message(0))
@@ -233,10 +246,11 @@ def test_an_emit_waiting_for_room_is_refused_when_the_sink_closes(collector: Col
     time.sleep(0.1)
     sink.close(timeout=0.3)
     producer.join(5)
-    assert outcome == ["HttpSink is closed"]
+    assert ["HttpSink is closed"] == outcome
 
 
 def test_the_sender_survives_errors_that_are_not_http_errors() -> None:
+    """A non-HTTP exception from the client is retried like a failed request; nothing is lost."""
     calls = 0
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -257,6 +271,7 @@ def test_the_sender_survives_errors_that_are_not_http_errors() -> None:
 
 
 def test_the_write_key_is_not_in_the_options_repr() -> None:
+    """The write key does not show in the repr of the sink's internal options."""
     sink = HttpSink("segment", write_key="super-secret")
     try:
         assert "super-secret" not in repr(sink._state.options)
@@ -274,7 +289,7 @@ def test_a_wall_clock_step_backwards_does_not_stall_delivery(collector: Collecto
         if collector.accepted_ids():
             break
         time.sleep(0.02)
-    assert collector.accepted_ids() == ["id-0"]
+    assert ["id-0"] == collector.accepted_ids()
     sent = collector.requests[0]["payload"]["sentAt"]
     assert sent.startswith(time.strftime("%Y-%m-%dT", time.gmtime(wall[0])))
     sink.close(timeout=2)

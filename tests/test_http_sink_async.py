@@ -19,6 +19,7 @@ def run(coroutine: object) -> object:
 
 
 def test_delivers_in_order_through_faults(collector: Collector) -> None:
+    """Through a 503, a reset, a 429 and a 413, all 40 messages arrive in order."""
     collector.script = [(503, {}), "reset", (429, {"Retry-After": "0"}), (413, {})]
 
     async def main() -> object:
@@ -35,10 +36,11 @@ def test_delivers_in_order_through_faults(collector: Collector) -> None:
 
     report = run(main())
     assert report.complete  # type: ignore[attr-defined]
-    assert collector.accepted_ids() == [f"id-{n}" for n in range(40)]
+    assert [f"id-{n}" for n in range(40)] == collector.accepted_ids()
 
 
 def test_dead_letters_and_a_raising_callback(collector: Collector) -> None:
+    """A 422 dead-letters one batch of 2 despite a raising on_error; the other 2 are delivered."""
     letters: list[DeadLetter] = []
 
     def on_error(letter: DeadLetter) -> None:
@@ -62,10 +64,11 @@ def test_dead_letters_and_a_raising_callback(collector: Collector) -> None:
 
     report = run(main())
     assert report.dead == 2 and report.delivered == 2  # type: ignore[attr-defined]
-    assert [letter.status for letter in letters] == [422]
+    assert [422] == [letter.status for letter in letters]
 
 
 def test_server_down_aclose_returns_in_time_with_everything_pending() -> None:
+    """With the server down, aclose() returns within its timeout with all 10 events pending."""
     url = f"http://127.0.0.1:{free_port()}/v1/batch"
 
     async def main() -> tuple[object, float]:
@@ -82,6 +85,7 @@ def test_server_down_aclose_returns_in_time_with_everything_pending() -> None:
 
 
 def test_a_full_budget_raises_at_once_and_wait_for_room_waits() -> None:
+    """QueueFull comes at once; wait_for_room() returns False on timeout; all taken stay pending."""
     url = f"http://127.0.0.1:{free_port()}/v1/batch"
 
     async def main() -> None:
@@ -96,6 +100,8 @@ def test_a_full_budget_raises_at_once_and_wait_for_room_waits() -> None:
 
 
 def test_the_write_key_never_shows() -> None:
+    """The write key does not show in the async sink's repr."""
+
     async def main() -> None:
         sink = AsyncHttpSink("segment", write_key="super-secret")
         assert "super-secret" not in repr(sink)
@@ -107,6 +113,7 @@ def test_the_write_key_never_shows() -> None:
 def test_a_timeout_after_the_server_accepted_is_retried_with_the_same_ids(
     collector: Collector,
 ) -> None:
+    """An answer later than the 0.3 s timeout is retried, so the server gets each id twice."""
     collector.script = ["slow"]
 
     async def main() -> object:
@@ -120,12 +127,13 @@ def test_a_timeout_after_the_server_accepted_is_retried_with_the_same_ids(
     report = run(main())
     ids = [f"id-{n}" for n in range(5)]
     assert report.complete and report.retried == 5  # type: ignore[attr-defined]
-    assert collector.accepted_ids() == ids + ids  # at least once, with the same messageIds
+    assert ids + ids == collector.accepted_ids()  # at least once, with the same messageIds
 
 
 def test_what_an_async_sink_left_in_the_outbox_is_sent_by_the_next_one(
     collector: Collector, tmp_path: Path
 ) -> None:
+    """The 20 events an async sink left in its outbox go out first, in order, from the next one."""
     path = tmp_path / "outbox.db"
     down = f"http://127.0.0.1:{free_port()}/v1/batch"
 
@@ -142,6 +150,6 @@ def test_what_an_async_sink_left_in_the_outbox_is_sent_by_the_next_one(
             sink.emit(message(20))
             return await sink.aflush(timeout=5)
 
-    assert len(run(first()).pending) == 20  # type: ignore[attr-defined]
+    assert 20 == len(run(first()).pending)  # type: ignore[attr-defined]
     assert run(second()).complete  # type: ignore[attr-defined]
-    assert collector.accepted_ids() == [f"id-{n}" for n in range(21)]
+    assert [f"id-{n}" for n in range(21)] == collector.accepted_ids()

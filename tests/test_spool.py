@@ -23,37 +23,40 @@ from vtrack.sinks.spool import Spool
 
 
 def test_spool_keeps_order_deletes_delivered_and_keeps_dead(tmp_path: Path) -> None:
+    """Pending rows keep their order, delivered ones go, dead ones are kept and requeued last."""
     spool = Spool(tmp_path / "outbox.db")
     rows = [spool.append(b'{"n":%d}' % n) for n in range(5)]
-    assert [data for _, data in spool.pending()] == [b'{"n":%d}' % n for n in range(5)]
+    assert [b'{"n":%d}' % n for n in range(5)] == [data for _, data in spool.pending()]
     spool.delivered(rows[:2])
     spool.dead(rows[2:3], 400, "bad")
     status = spool.status()
-    assert (status.pending, status.dead) == (2, 1)
+    assert (2, 1) == (status.pending, status.dead)
     assert status.oldest_pending_age is not None and status.oldest_pending_age >= 0
-    assert spool.dead_letters()[0][1:] == (b'{"n":2}', 400, "bad")
-    assert spool.requeue_dead() == 1
-    assert [data for _, data in spool.pending()] == [b'{"n":3}', b'{"n":4}', b'{"n":2}']
+    assert (b'{"n":2}', 400, "bad") == spool.dead_letters()[0][1:]
+    assert 1 == spool.requeue_dead()
+    assert [b'{"n":3}', b'{"n":4}', b'{"n":2}'] == [data for _, data in spool.pending()]
     spool.close()
 
 
 def test_what_a_closed_sink_left_is_sent_by_the_next_one(tmp_path: Path) -> None:
+    """30 events left pending at close stay in the outbox; the next sink sends them, in order."""
     path = tmp_path / "outbox.db"
     down = f"http://127.0.0.1:{free_port()}/v1/batch"
     first = HttpSink("endpoint", url=down, write_key="k", retry=FAST, spool=path)
     for number in range(30):
         first.emit(message(number))
-    assert len(first.close(timeout=0.5).pending) == 30
-    assert Spool(path).status().pending == 30
+    assert 30 == len(first.close(timeout=0.5).pending)
+    assert 30 == Spool(path).status().pending
     with running_collector() as collector:
         second = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
         second.emit(message(30))
         assert second.close(timeout=5).complete
-        assert collector.accepted_ids() == [f"id-{n}" for n in range(31)]
-    assert Spool(path).status().pending == 0
+        assert [f"id-{n}" for n in range(31)] == collector.accepted_ids()
+    assert 0 == Spool(path).status().pending
 
 
 def test_dead_letters_stay_in_the_spool(tmp_path: Path) -> None:
+    """Events refused with 401 stay in the outbox as dead letters with their status."""
     path = tmp_path / "outbox.db"
     with running_collector() as collector:
         collector.script = [(401, {})]
@@ -67,14 +70,13 @@ def test_dead_letters_stay_in_the_spool(tmp_path: Path) -> None:
         )
         for number in range(4):
             sink.emit(message(number))
-        assert sink.close(timeout=5).dead == 2
+        assert 2 == sink.close(timeout=5).dead
     spool = Spool(path)
-    assert spool.status().pending == 0
-    assert [json.loads(data)["messageId"] for _, data, _, _ in spool.dead_letters()] == [
-        "id-0",
-        "id-1",
+    assert 0 == spool.status().pending
+    assert ["id-0", "id-1"] == [
+        json.loads(data)["messageId"] for _, data, _, _ in spool.dead_letters()
     ]
-    assert {status for _, _, status, _ in spool.dead_letters()} == {401}
+    assert {401} == {status for _, _, status, _ in spool.dead_letters()}
 
 
 PRODUCER = textwrap.dedent(
@@ -116,7 +118,7 @@ def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path, collector: Collector)
     assert sink.close(timeout=10).complete
     delivered = set(collector.accepted_ids())
     assert {f"id-{n}" for n in range(accepted + 1)} <= delivered
-    assert Spool(path).status().pending == 0
+    assert 0 == Spool(path).status().pending
 
 
 class TestOutboxCommand:
@@ -129,25 +131,28 @@ class TestOutboxCommand:
         return path
 
     def test_status(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """`outbox status` prints the pending and dead counts and exits 0."""
         path = self.make(tmp_path)
-        assert main(["outbox", "status", str(path)]) == 0
+        assert 0 == main(["outbox", "status", str(path)])
         out = capsys.readouterr().out
         assert "2 pending" in out and "1 dead" in out
 
     def test_export_and_retry(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """`outbox export` writes dead letters as JSON lines; `outbox retry` makes them pending."""
         path = self.make(tmp_path)
         exported = tmp_path / "dead.jsonl"
-        assert main(["outbox", "export", str(path), "-o", str(exported)]) == 0
+        assert 0 == main(["outbox", "export", str(path), "-o", str(exported)])
         lines = [json.loads(line) for line in exported.read_text().splitlines()]
-        assert lines == [{"status": 400, "answer": '{"error":"bad"}', "message": message(0)}]
-        assert main(["outbox", "retry", str(path)]) == 0
+        assert [{"status": 400, "answer": '{"error":"bad"}', "message": message(0)}] == lines
+        assert 0 == main(["outbox", "retry", str(path)])
         assert "1 dead letter(s) put back" in capsys.readouterr().out
-        assert Spool(path).status().pending == 3
+        assert 3 == Spool(path).status().pending
 
     def test_a_missing_outbox_is_an_error_not_a_new_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        assert main(["outbox", "status", str(tmp_path / "nope.db")]) == 2
+        """`outbox status` on a missing file exits 2 with an error and does not create it."""
+        assert 2 == main(["outbox", "status", str(tmp_path / "nope.db")])
         assert "no outbox" in capsys.readouterr().err
         assert not (tmp_path / "nope.db").exists()
 
@@ -155,6 +160,7 @@ class TestOutboxCommand:
 def test_an_event_too_large_for_a_batch_is_refused_before_it_is_stored(
     tmp_path: Path, collector: Collector
 ) -> None:
+    """An event over what max_bytes allows raises MessageTooLarge; it is never stored or sent."""
     path = tmp_path / "outbox.db"
     limits = BatchLimits(max_events=10, max_bytes=1_000, interval=0.05)
     sink = HttpSink("endpoint", url=collector.url, write_key="k", limits=limits, spool=path)
@@ -165,13 +171,14 @@ def test_an_event_too_large_for_a_batch_is_refused_before_it_is_stored(
         sink.emit(big)
     sink.emit(message(2))
     assert sink.close(timeout=5).complete
-    assert collector.accepted_ids() == ["id-0", "id-2"]
-    assert Spool(path).status().pending == 0
+    assert ["id-0", "id-2"] == collector.accepted_ids()
+    assert 0 == Spool(path).status().pending
 
 
 def test_stored_events_too_large_for_new_limits_become_dead_letters(
     tmp_path: Path, collector: Collector
 ) -> None:
+    """A stored event too big for the new max_bytes becomes a 413 dead letter; the rest is sent."""
     path = tmp_path / "outbox.db"
     spool = Spool(path)
     spool.append(json.dumps(message(0)).encode())
@@ -180,13 +187,14 @@ def test_stored_events_too_large_for_new_limits_become_dead_letters(
     limits = BatchLimits(max_bytes=1_000, interval=0.05)
     sink = HttpSink("endpoint", url=collector.url, write_key="k", limits=limits, spool=path)
     assert sink.close(timeout=5).complete
-    assert collector.accepted_ids() == ["id-0"]
-    assert [status for _, _, status, _ in Spool(path).dead_letters()] == [413]
+    assert ["id-0"] == collector.accepted_ids()
+    assert [413] == [status for _, _, status, _ in Spool(path).dead_letters()]
 
 
 def test_a_second_sink_on_an_open_outbox_leaves_the_first_ones_events_alone(
     tmp_path: Path, collector: Collector
 ) -> None:
+    """A second sink on an open outbox sends only its own events; a lone third sends the rest."""
     path = tmp_path / "outbox.db"
     down = f"http://127.0.0.1:{free_port()}/v1/batch"
     first = HttpSink("endpoint", url=down, write_key="k", retry=FAST, spool=path)
@@ -195,11 +203,11 @@ def test_a_second_sink_on_an_open_outbox_leaves_the_first_ones_events_alone(
     second = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
     second.emit(message(10))
     assert second.close(timeout=5).complete
-    assert collector.accepted_ids() == ["id-10"]  # not the first sink's, still in its hands
-    assert len(first.close(timeout=0.5).pending) == 3
+    assert ["id-10"] == collector.accepted_ids()  # not the first sink's, still in its hands
+    assert 3 == len(first.close(timeout=0.5).pending)
     third = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
     assert third.close(timeout=5).complete  # alone on the file: it sends what was left
-    assert collector.accepted_ids() == ["id-10", "id-0", "id-1", "id-2"]
+    assert ["id-10", "id-0", "id-1", "id-2"] == collector.accepted_ids()
 
 
 def test_flush_keeps_its_timeout_while_the_outbox_is_busy(
@@ -228,6 +236,6 @@ def test_flush_keeps_its_timeout_while_the_outbox_is_busy(
     other.execute("ROLLBACK")
     other.close()
     producer.join(10)
-    assert outcome == ["taken"]
+    assert ["taken"] == outcome
     assert sink.close(timeout=5).complete
-    assert collector.accepted_ids() == ["id-0"]
+    assert ["id-0"] == collector.accepted_ids()

@@ -27,6 +27,7 @@ def largest_memory_use(sink: HttpSink | AsyncHttpSink) -> int:
 
 
 def test_a_long_outage_keeps_memory_within_the_budget(tmp_path: Path) -> None:
+    """In a long outage memory stays within budget plus one event; the outbox holds all events."""
     path = tmp_path / "outbox.db"
     down = f"http://127.0.0.1:{free_port()}/v1/batch"
     sink = HttpSink(
@@ -44,14 +45,15 @@ def test_a_long_outage_keeps_memory_within_the_budget(tmp_path: Path) -> None:
         assert largest_memory_use(sink) <= BUDGET + EVENT_SIZE
     report = sink.close(timeout=0.5)
     assert report.emitted == EVENTS and not report.complete
-    assert len(report.pending) + report.in_outbox == EVENTS
+    assert EVENTS == len(report.pending) + report.in_outbox
     assert report.in_outbox > EVENTS // 2
-    assert Spool(path).status().pending == EVENTS
+    assert EVENTS == Spool(path).status().pending
 
 
 def test_a_large_leftover_is_read_back_page_by_page_and_delivered_in_order(
     tmp_path: Path,
 ) -> None:
+    """A big leftover is read back only as far as the budget allows, then sent before new events."""
     path = tmp_path / "outbox.db"
     spool = Spool(path)
     for number in range(EVENTS):
@@ -63,18 +65,19 @@ def test_a_large_leftover_is_read_back_page_by_page_and_delivered_in_order(
     # Read back at start: what fits in the budget, not the whole file.
     assert waiting._state.pending_bytes <= BUDGET + EVENT_SIZE
     assert waiting.counters.in_outbox == EVENTS - len(waiting._state.rows) > EVENTS - PAGE_ROWS
-    assert waiting.close(timeout=0.3).emitted == EVENTS
+    assert EVENTS == waiting.close(timeout=0.3).emitted
     with running_collector() as collector:
         sink = HttpSink("endpoint", url=collector.url, limits=LIMITS, **options)  # type: ignore[arg-type]
         for number in range(EVENTS, EVENTS + 100):  # new events queue behind the leftovers
             sink.emit(message(number))
         report = sink.close(timeout=20)
         assert report.complete and report.delivered == EVENTS + 100
-        assert collector.accepted_ids() == [f"id-{n}" for n in range(EVENTS + 100)]
-    assert Spool(path).status().pending == 0
+        assert [f"id-{n}" for n in range(EVENTS + 100)] == collector.accepted_ids()
+    assert 0 == Spool(path).status().pending
 
 
 def test_rows_settled_by_hand_while_waiting_are_skipped(tmp_path: Path) -> None:
+    """Rows marked dead by hand in the outbox are skipped when the next sink sends the rest."""
     path = tmp_path / "outbox.db"
     down = f"http://127.0.0.1:{free_port()}/v1/batch"
     first = HttpSink(
@@ -99,10 +102,11 @@ def test_rows_settled_by_hand_while_waiting_are_skipped(tmp_path: Path) -> None:
         )
         assert second.close(timeout=20).complete
         expected = [f"id-{n}" for n in range(300) if not 200 <= n < 250]
-        assert collector.accepted_ids() == expected
+        assert expected == collector.accepted_ids()
 
 
 def test_the_async_sink_pages_too(tmp_path: Path) -> None:
+    """AsyncHttpSink also keeps memory within budget, spilling to the outbox, and sends all 600."""
     path = tmp_path / "outbox.db"
 
     async def run(url: str) -> None:
@@ -125,10 +129,11 @@ def test_the_async_sink_pages_too(tmp_path: Path) -> None:
 
     with running_collector() as collector:
         asyncio.run(run(collector.url))
-        assert collector.accepted_ids() == [f"id-{n}" for n in range(600)]
+        assert [f"id-{n}" for n in range(600)] == collector.accepted_ids()
 
 
 def test_the_budget_must_be_positive() -> None:
+    """A max_pending_bytes of 0 raises ValueError."""
     with pytest.raises(ValueError, match="max_pending_bytes must be a positive"):
         HttpSink("endpoint", url="http://127.0.0.1:9/v1/batch", write_key="k", max_pending_bytes=0)
 
@@ -136,6 +141,7 @@ def test_the_budget_must_be_positive() -> None:
 def test_an_outbox_that_cannot_be_read_for_a_moment_delays_nothing_for_good(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A one-off 'database is locked' reading the outbox is retried; all 300 events arrive."""
     failures = [sqlite3.OperationalError("database is locked")]
     real_load = Spool.load
 
@@ -166,6 +172,7 @@ def test_an_outbox_that_cannot_be_read_for_a_moment_delays_nothing_for_good(
 
 
 def test_only_a_sink_alone_on_the_outbox_adopts_its_rows(tmp_path: Path) -> None:
+    """Leftover rows are claimed only with no other Spool open on the file; load() fits the room."""
     path = tmp_path / "outbox.db"
     first = Spool(path)
     rows = [first.append(b"{}") for _ in range(3)]
@@ -176,7 +183,7 @@ def test_only_a_sink_alone_on_the_outbox_adopts_its_rows(tmp_path: Path) -> None
     first.close()
     third = Spool(path)
     assert third.claim_leftovers() == rows
-    assert third.load(rows, room=1) == []
+    assert [] == third.load(rows, room=1)
     assert [row for row, _ in third.load(rows, room=1, at_least_one=True)] == rows[:1]
     assert [row for row, _ in third.load(rows, room=10_000)] == rows
     third.delivered(rows[:1])
