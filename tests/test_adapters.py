@@ -56,6 +56,7 @@ class FakeMpv:
 
 
 def test_closing_from_a_sink_callback_on_the_player_thread_does_not_deadlock() -> None:
+    """A sink closing the adapter on mpv's thread lets it end; Exited last; mpv is never called."""
     player = FakeMpv()
     messages: list[str] = []
     box: list[Any] = []
@@ -72,11 +73,12 @@ def test_closing_from_a_sink_callback_on_the_player_thread_does_not_deadlock() -
     thread.start()
     thread.join(10)
     assert not thread.is_alive(), "the player's thread is stuck"
-    assert messages[-1] == "Video Playback Exited"
-    assert player.calls_after_attach == 0  # nothing called back into the player
+    assert "Video Playback Exited" == messages[-1]
+    assert 0 == player.calls_after_attach  # nothing called back into the player
 
 
 def test_a_playlist_is_one_session_per_file() -> None:
+    """Two files in one mpv make two sessions: Started, Completed, Exited twice; ids unique."""
     player = FakeMpv()
     messages: list[dict[str, Any]] = []
     adapter = attach_mpv(player, "m", sink=CallbackSink(messages.append), anonymous_id="v",
@@ -86,7 +88,7 @@ def test_a_playlist_is_one_session_per_file() -> None:
     player.event("shutdown")
     adapter.close()
     events = [m["event"] for m in messages]
-    assert events.count("Video Playback Started") == 2
-    assert events.count("Video Playback Completed") == 2
-    assert events.count("Video Playback Exited") == 2
+    assert 2 == events.count("Video Playback Started")
+    assert 2 == events.count("Video Playback Completed")
+    assert 2 == events.count("Video Playback Exited")
     assert len({m["messageId"] for m in messages}) == len(messages)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from vtrack import CallbackSink, Content, MemorySink
@@ -51,6 +52,22 @@ def beats(sink: MemorySink) -> list[float]:
     ]
 
 
+def beats_since(sink: MemorySink, index: int) -> list[float]:
+    """The positions of the heartbeats sent after the first ``index`` messages."""
+    return [
+        m["properties"]["position"]
+        for m in sink.messages[index:]
+        if m["event"] == "Video Content Playing"
+    ]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass (the test then asserts it)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 class TestWithAFakeClock:
     def start(self, clock: FakeClock, driver: ManualDriver) -> tuple[Tracker, MemorySink]:
         sink = MemorySink()
@@ -61,19 +78,21 @@ class TestWithAFakeClock:
         return tracker, sink
 
     def test_heartbeats_come_exactly_every_n_seconds_of_playing(self) -> None:
+        """Run to 35 s, ManualDriver ticks three heartbeats, stamped and placed at 10, 20, 30 s."""
         clock, driver = FakeClock(), ManualDriver()
         tracker, sink = self.start(clock, driver)
-        assert driver.run_until(T0 + 35.0, clock.set) == 3
+        assert 3 == driver.run_until(T0 + 35.0, clock.set)
         stamps = [m["timestamp"] for m in sink.messages if m["event"] == "Video Content Playing"]
-        assert stamps == [
+        assert [
             "2023-11-14T22:13:30.000Z",
             "2023-11-14T22:13:40.000Z",
             "2023-11-14T22:13:50.000Z",
-        ]
-        assert beats(sink) == [10, 20, 30]
+        ] == stamps
+        assert [10, 20, 30] == beats(sink)
         tracker.close()
 
     def test_a_pause_stops_them_and_resuming_sends_one_at_once(self) -> None:
+        """Paused, no deadline is left; resuming sends a heartbeat at once, the next 10 s on."""
         clock, driver = FakeClock(), ManualDriver()
         tracker, sink = self.start(clock, driver)
         driver.run_until(T0 + 12.0, clock.set)
@@ -82,17 +101,18 @@ class TestWithAFakeClock:
         driver.run_until(T0 + 100.0, clock.set)
         tracker.call("play")
         driver.run_until(T0 + 109.0, clock.set)
-        assert beats(sink) == [10, 12]  # the one at resume; the next is 10 s later
+        assert [10, 12] == beats(sink)  # the one at resume; the next is 10 s later
         driver.run_until(T0 + 110.0, clock.set)
-        assert beats(sink) == [10, 12, 22]
+        assert [10, 12, 22] == beats(sink)
         tracker.close()
 
     def test_close_sends_exited_and_nothing_after(self) -> None:
+        """close() sends Exited last; later callbacks, ticks and a second close send nothing."""
         clock, driver = FakeClock(), ManualDriver()
         tracker, sink = self.start(clock, driver)
         clock.set(T0 + 5.0)
         tracker.close()
-        assert sink.messages[-1]["event"] == "Video Playback Exited"
+        assert "Video Playback Exited" == sink.messages[-1]["event"]
         count = len(sink.messages)
         tracker.call("pause")
         driver.run_until(T0 + 100.0, clock.set)
@@ -101,29 +121,32 @@ class TestWithAFakeClock:
         assert driver.next_deadline() is None
 
     def test_a_time_before_the_last_is_taken_as_the_last(self) -> None:
+        """A call_at time before the last callback's is stamped as that time, with no anomaly."""
         clock, driver = FakeClock(), ManualDriver()
         tracker, sink = self.start(clock, driver)
         clock.set(T0 + 5.0)
         tracker.call("pause")
         tracker.call_at("play", T0 + 1.0)  # a late report from a player thread
         assert not tracker.session.anomalies
-        assert sink.messages[-2]["event"] == "Video Playback Resumed"
-        assert sink.messages[-2]["timestamp"] == "2023-11-14T22:13:25.000Z"
+        assert "Video Playback Resumed" == sink.messages[-2]["event"]
+        assert "2023-11-14T22:13:25.000Z" == sink.messages[-2]["timestamp"]
         tracker.close()
 
 
 class TestLiveClock:
     def test_a_system_clock_step_back_does_not_move_it_back(self) -> None:
+        """With the wall clock set back an hour, LiveClock still moves on by monotonic time."""
         wall = [T0]
         mono = [100.0]
         clock = LiveClock(wall=lambda: wall[0], monotonic=lambda: mono[0])
-        assert clock() == T0
+        assert T0 == clock()
         wall[0] = T0 - 3600  # someone sets the clock back an hour
         mono[0] = 101.0
-        assert clock() == T0 + 1.0
-        assert clock.seconds_until(T0 + 11.0) == 10.0
+        assert T0 + 1.0 == clock()
+        assert 10.0 == clock.seconds_until(T0 + 11.0)
 
     def test_readings_never_decrease(self) -> None:
+        """A thousand readings of a real LiveClock come in non-decreasing order."""
         clock = LiveClock()
         readings = [clock() for _ in range(1000)]
         assert readings == sorted(readings)
@@ -131,6 +154,7 @@ class TestLiveClock:
 
 class TestThreadDriver:
     def test_one_thread_times_many_trackers_on_deadline(self) -> None:
+        """One ThreadDriver beats five trackers at 10, 20, 30 s, with no thread per tracker."""
         driver = ThreadDriver()
         sinks = [MemorySink() for _ in range(5)]
         clock = FastClock()
@@ -143,11 +167,9 @@ class TestThreadDriver:
                 tracker.call("load", content=CONTENT)
                 tracker.call("play")
                 tracker.call("playing", position=0.0)
-            deadline = time.monotonic() + 10
-            while any(len(beats(sink)) < 3 for sink in sinks) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: all(len(beats(sink)) >= 3 for sink in sinks))
             for sink in sinks:
-                assert beats(sink)[:3] == [10, 20, 30]
+                assert [10, 20, 30] == beats(sink)[:3]
             assert threading.active_count() < 20  # one timer thread, not one per tracker
         finally:
             for tracker in trackers:
@@ -155,6 +177,7 @@ class TestThreadDriver:
             driver.stop()
 
     def test_a_callback_wakes_it_early(self) -> None:
+        """No heartbeat comes while paused; play wakes the idle timer thread to send the next."""
         driver = ThreadDriver()
         sink = MemorySink()
         clock = FastClock()
@@ -164,18 +187,19 @@ class TestThreadDriver:
             tracker.call("play")
             tracker.call("playing", position=0.0)
             tracker.call("pause")  # no heartbeats now...
+            paused = len(sink.messages)
+            # Thirty clock seconds, three heartbeats' time: a slow machine can only hide a bug.
             time.sleep(0.3)
-            assert beats(sink) == []
+            assert [] == beats_since(sink, paused)
             tracker.call("play")  # ...until resumed: one at once, the next 10 s later
-            wait_until = time.monotonic() + 5
-            while len(beats(sink)) < 2 and time.monotonic() < wait_until:
-                time.sleep(0.01)
-            assert len(beats(sink)) >= 2
+            wait_until(lambda: len(beats_since(sink, paused)) >= 2)
+            assert len(beats_since(sink, paused)) >= 2
         finally:
             tracker.close()
             driver.stop()
 
     def test_callbacks_from_many_threads_at_once(self) -> None:
+        """Four threads reporting at once raise nothing; ids stay unique and Exited comes last."""
         driver = ThreadDriver()
         sink = MemorySink()
         tracker = Tracker("t", anonymous_id="v", sink=sink, clock=FastClock(), driver=driver)
@@ -198,37 +222,46 @@ class TestThreadDriver:
             thread.join(30)
         tracker.close()
         driver.stop()
-        assert errors == []
-        assert sink.messages[-1]["event"] == "Video Playback Exited"
+        assert [] == errors
+        assert "Video Playback Exited" == sink.messages[-1]["event"]
         assert len({m["messageId"] for m in sink.messages}) == len(sink.messages)
 
 
 def test_the_async_driver_times_trackers_and_cancels_on_close() -> None:
-    async def scenario() -> tuple[list[float], int]:
+    """AsyncDriver beats at 10, 20, 30 s; after close nothing more is sent and no task is left."""
+
+    def timer_tasks() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == "vtrack-timer"]
+
+    async def scenario() -> tuple[list[float], int, int]:
         driver = AsyncDriver()
         sink = MemorySink()
         tracker = Tracker("a", anonymous_id="v", sink=sink, clock=FastClock(), driver=driver)
         tracker.call("load", content=CONTENT)
         tracker.call("play")
         tracker.call("playing", position=0.0)
-        for _ in range(500):
-            if len(beats(sink)) >= 3:
-                break
+        deadline = time.monotonic() + 10
+        while len(beats(sink)) < 3 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         tracker.close()
-        await asyncio.sleep(0.2)
         after_close = len(sink.messages)
+        # Twenty clock seconds, two heartbeats' time, for a task that outlived close to show.
+        await asyncio.sleep(0.2)
         await driver.aclose()
-        pending = [t for t in asyncio.all_tasks() if t.get_name() == "vtrack-timer"]
-        assert sink.messages[-1]["event"] == "Video Playback Exited"
-        return beats(sink)[:3], after_close - len(sink.messages) + len(pending)
+        deadline = time.monotonic() + 10
+        while timer_tasks() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert "Video Playback Exited" == sink.messages[-1]["event"]
+        return beats(sink)[:3], len(sink.messages) - after_close, len(timer_tasks())
 
-    first_beats, leftovers = asyncio.run(scenario())
-    assert first_beats == [10, 20, 30]
-    assert leftovers == 0
+    first_beats, sent_after_close, tasks_left = asyncio.run(scenario())
+    assert [10, 20, 30] == first_beats
+    assert 0 == sent_after_close
+    assert 0 == tasks_left
 
 
 def test_an_open_tracker_is_closed_at_interpreter_exit() -> None:
+    """A tracker still open when the interpreter exits sends Video Playback Exited last."""
     script = """
 import json, sys
 from vtrack import Content, CallbackSink
@@ -242,12 +275,14 @@ tracker.call("playing", position=0.0)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "Video Playback Exited"
+    assert 0 == done.returncode, done.stderr
+    assert "Video Playback Exited" == done.stdout.splitlines()[-1]
 
 
 class TestReviewedEdges:
     def test_trackers_with_different_clocks_are_each_on_time(self) -> None:
+        """Two trackers with clocks an hour apart, on one ThreadDriver, each beat at 10 and 20 s."""
+
         class Shifted(FastClock):
             def __init__(self, shift: float) -> None:
                 super().__init__()
@@ -270,16 +305,15 @@ class TestReviewedEdges:
                 tracker.call("load", content=CONTENT)
                 tracker.call("play")
                 tracker.call("playing", position=0.0)
-            deadline = time.monotonic() + 5
-            while any(len(beats(s)) < 2 for s in sinks) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert [beats(s)[:2] for s in sinks] == [[10, 20], [10, 20]]
+            wait_until(lambda: all(len(beats(s)) >= 2 for s in sinks))
+            assert [[10, 20], [10, 20]] == [beats(s)[:2] for s in sinks]
         finally:
             for tracker in trackers:
                 tracker.close()
             driver.stop()
 
     def test_closing_from_a_sink_callback_on_the_timer_thread(self) -> None:
+        """A sink that closes its tracker on the timer thread's heartbeat closes it; Exited last."""
         driver = ThreadDriver()
         messages: list[dict[str, Any]] = []
         box: list[Tracker] = []
@@ -295,15 +329,15 @@ class TestReviewedEdges:
         tracker.call("load", content=CONTENT)
         tracker.call("play")
         tracker.call("playing", position=0.0)
-        deadline = time.monotonic() + 5
-        while not tracker.closed and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: tracker.closed)
         driver.stop()
         assert tracker.closed
-        assert messages[-1]["event"] == "Video Playback Exited"
+        assert "Video Playback Exited" == messages[-1]["event"]
         assert len({m["messageId"] for m in messages}) == len(messages)
 
     def test_a_failing_sink_does_not_keep_close_from_closing(self) -> None:
+        """A sink failing on Exited still lets close() close; Exited stays in undelivered."""
+
         def refuse(message: dict[str, Any]) -> None:
             if message["event"] == "Video Playback Exited":
                 raise OSError("disk full")
@@ -315,9 +349,10 @@ class TestReviewedEdges:
         tracker.call("play")
         tracker.close()
         assert tracker.closed and driver.next_deadline() is None
-        assert [m["event"] for m in tracker.session.undelivered] == ["Video Playback Exited"]
+        assert ["Video Playback Exited"] == [m["event"] for m in tracker.session.undelivered]
 
     def test_a_failing_tick_is_retried_and_the_timer_lives_on(self) -> None:
+        """A tick that raises once is retried by the timer thread, and a heartbeat gets sent."""
         driver = ThreadDriver()
         sink = MemorySink()
         tracker = Tracker("r", anonymous_id="v", sink=sink, clock=FastClock(), driver=driver)
@@ -335,15 +370,14 @@ class TestReviewedEdges:
             tracker.call("load", content=CONTENT)
             tracker.call("play")
             tracker.call("playing", position=0.0)
-            deadline = time.monotonic() + 5
-            while not beats(sink) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: bool(beats(sink)))
             assert beats(sink)  # the second try, a second later, delivered it
         finally:
             tracker.close()
             driver.stop()
 
     def test_the_player_playing_on_after_exit_starts_the_next_session(self) -> None:
+        """Loading again after exit starts a second session: two Started, two Exited, ids unique."""
         clock, driver = FakeClock(), ManualDriver()
         sink = MemorySink()
         tracker = Tracker("p", anonymous_id="v", sink=sink, clock=clock, driver=driver)
@@ -354,7 +388,7 @@ class TestReviewedEdges:
             clock.set(clock.now + 1)
             tracker.call("exit")
         events = [m["event"] for m in sink.messages]
-        assert events.count("Video Playback Started") == 2
-        assert events.count("Video Playback Exited") == 2
+        assert 2 == events.count("Video Playback Started")
+        assert 2 == events.count("Video Playback Exited")
         assert len({m["messageId"] for m in sink.messages}) == len(sink.messages)
         tracker.close()

@@ -62,6 +62,7 @@ class TestVtrackKeepsThem:
         check_invariants(messages, heartbeat=10)
 
     def test_vimeo_ott_output_too(self, make_session: SessionFactory) -> None:
+        """A Vimeo OTT viewing to the end keeps its rules and sends Video Content Completed."""
         session, sink = make_session(profile="vimeo-ott")
         watch(session, MOVIE)
         session.timeupdate(95.0, at=T0 + 95)
@@ -74,6 +75,7 @@ class TestNoFalseAlarms:
     """Stops that no event marks must not read as missing heartbeats (review findings)."""
 
     def test_an_ad_that_takes_seconds_to_load(self, make_session: SessionFactory) -> None:
+        """A mid-roll ad starting 7 s after its pod breaks no rule, heartbeat spacing included."""
         session, sink = make_session(heartbeat=10)
         watch(session, MOVIE)
         session.ad_break_start("mid", "mid-roll", 1, at=T0 + 15)
@@ -101,6 +103,7 @@ class TestNoFalseAlarms:
         assert ("Video Playback Paused", "paused") in states  # content's pause, not the ad's
 
     def test_the_next_playlist_item_mid_play(self, make_session: SessionFactory) -> None:
+        """Loading the next item mid-play, its first frame 10 s later, breaks no rule."""
         session, sink = make_session(heartbeat=10)
         watch(session, MOVIE)
         session.timeupdate(12.0, at=T0 + 12)
@@ -124,11 +127,13 @@ class TestNoFalseAlarms:
         check_invariants(sink.messages, heartbeat=10)
 
     def test_a_whole_number_float_position(self) -> None:
+        """A position of 0.0, a whole-number float, is no position-range violation."""
         messages = full_viewing()
         messages[1]["properties"]["position"] = 0.0  # another tool's JSON
         assert "position-range" not in rules(messages, schema=False)
 
     def test_only_the_closest_schema_branch_is_reported(self) -> None:
+        """A message without 'type' gets one error, for that property, not every branch's."""
         message = full_viewing()[0]
         del message["type"]
         assert ["(message): 'type' is a required property"] == schema_errors(message)
@@ -136,20 +141,24 @@ class TestNoFalseAlarms:
 
 class TestEachRuleCatchesItsViolation:
     def test_unique_ids(self) -> None:
+        """A messageId used twice breaks unique-ids and nothing else."""
         messages = full_viewing()
         messages[5]["messageId"] = messages[4]["messageId"]
         assert {"unique-ids"} == rules(messages)
 
     def test_time_order(self) -> None:
+        """A timestamp earlier than the message before it breaks time-order."""
         messages = full_viewing()
         messages[6]["timestamp"] = messages[0]["timestamp"]
         assert "time-order" in rules(messages, schema=False)
 
     def test_started_first(self) -> None:
+        """Messages that lack the opening Video Playback Started break started-first alone."""
         messages = full_viewing()[1:]
         assert {"started-first"} == rules(messages)
 
     def test_only_exited_after_completed(self) -> None:
+        """An event other than Exited after Video Playback Completed breaks after-completed."""
         messages = full_viewing()
         late = copy.deepcopy(messages[-3])  # a heartbeat-free event before the end
         late["messageId"] = "another-id"
@@ -158,6 +167,7 @@ class TestEachRuleCatchesItsViolation:
         assert "after-completed" in rules(messages, schema=False)
 
     def test_nothing_after_exit(self) -> None:
+        """A message after Video Playback Exited breaks after-exit alone."""
         messages = full_viewing()
         late = copy.deepcopy(messages[3])
         late["messageId"] = "late"
@@ -165,6 +175,7 @@ class TestEachRuleCatchesItsViolation:
         assert {"after-exit"} == rules([*messages, late], schema=False)
 
     def test_a_new_session_under_the_same_id_may_follow_exit(self) -> None:
+        """A second whole session under the same id after Exited breaks no rule."""
         first = full_viewing()
         second = copy.deepcopy(first)
         for n, message in enumerate(second):
@@ -173,11 +184,13 @@ class TestEachRuleCatchesItsViolation:
 
     @pytest.mark.parametrize("bad", [-1, 1.5, "3", 1000])
     def test_position_range(self, bad: object) -> None:
+        """A negative, fractional, string or past-the-end position breaks position-range."""
         messages = full_viewing()
         messages[1]["properties"]["position"] = bad
         assert "position-range" in rules(messages, schema=False)
 
     def test_milestones_once(self) -> None:
+        """A milestone sent twice breaks milestones alone, and the detail says '25% twice'."""
         messages = full_viewing()
         index = next(i for i, m in enumerate(messages) if m["event"] == "25% Content Completed")
         again = copy.deepcopy(messages[index])
@@ -188,6 +201,7 @@ class TestEachRuleCatchesItsViolation:
         assert "25% twice" in found[0].detail
 
     def test_milestones_ascending(self) -> None:
+        """The 50 % milestone sent before the 25 % one breaks milestones."""
         messages = full_viewing()
         first = next(i for i, m in enumerate(messages) if m["event"] == "25% Content Completed")
         second = next(i for i, m in enumerate(messages) if m["event"] == "50% Content Completed")
@@ -195,6 +209,7 @@ class TestEachRuleCatchesItsViolation:
         assert "milestones" in rules(messages, schema=False)
 
     def test_heartbeat_while_paused(self) -> None:
+        """A heartbeat right after Paused breaks heartbeat-playing alone, said 'while paused'."""
         messages = full_viewing()
         paused = next(i for i, m in enumerate(messages) if m["event"] == "Video Playback Paused")
         beat = copy.deepcopy(next(m for m in messages if m["event"] == "Video Content Playing"))
@@ -206,6 +221,7 @@ class TestEachRuleCatchesItsViolation:
         assert "while paused" in found[0].detail
 
     def test_heartbeats_off(self) -> None:
+        """Heartbeats in messages checked with heartbeat=0 break heartbeat-playing."""
         assert "heartbeat-playing" in rules(full_viewing(), heartbeat=0)
 
     def test_heartbeat_spacing(self) -> None:
@@ -227,8 +243,7 @@ class TestEachRuleCatchesItsViolation:
         assert "20.000 s of playing time since the pod started, not 10" in found[0].detail
 
     def test_stricter_heartbeat_rules(self) -> None:
-        """The first beat comes n s after the start; a resume's beat at once; no twins; a
-        content beat is no ad beat."""
+        """A real pause and resume pass; a twin beat, a beat renamed an ad's, a 2nd Started fail."""
         session, sink = a_session()
         watch(session, MOVIE)
         session.pause(at=T0 + 15)
@@ -251,6 +266,7 @@ class TestEachRuleCatchesItsViolation:
         assert "again before the session ended" in found[0].detail
 
     def test_schema(self) -> None:
+        """A string total_length and a comma in a timestamp are schema errors at messages 2, 3."""
         messages = full_viewing()
         messages[2]["properties"]["total_length"] = "long"
         messages[3]["timestamp"] = messages[3]["timestamp"].replace(".", ",")
@@ -261,6 +277,7 @@ class TestEachRuleCatchesItsViolation:
 
 class TestUse:
     def test_the_error_lists_every_violation(self) -> None:
+        """InvariantViolation holds every broken rule and names each message by index and event."""
         messages = full_viewing()[1:]
         messages[3]["messageId"] = messages[2]["messageId"]
         with pytest.raises(InvariantViolation) as raised:
@@ -269,6 +286,7 @@ class TestUse:
         assert "message 0 (Video Ad Started): [started-first]" in str(raised.value)
 
     def test_streaming_equals_all_at_once(self) -> None:
+        """InvariantChecker fed message by message finds what find_violations finds at once."""
         messages = full_viewing()
         messages[9]["messageId"] = messages[1]["messageId"]
         checker = InvariantChecker(heartbeat=10)
@@ -277,6 +295,7 @@ class TestUse:
         assert find_violations(messages, heartbeat=10) == checker.violations
 
     def test_bad_options_are_explained(self) -> None:
+        """A 15 s heartbeat, an unknown profile or schema with vimeo-ott raise a ValueError."""
         with pytest.raises(ValueError, match=r"0, 10, 20, \.\.\., 600"):
             InvariantChecker(heartbeat=15)
         with pytest.raises(ValueError, match="segment, vimeo-ott"):
@@ -285,6 +304,7 @@ class TestUse:
             InvariantChecker(profile="vimeo-ott", schema=True)
 
     def test_exact_heartbeat_timing(self) -> None:
+        """check_heartbeat_timing accepts beats every 10 s of the playing spans, rejects 20 s."""
         session, sink = a_session()
         watch(session, MOVIE)
         session.pause(at=T0 + 25)
@@ -296,6 +316,7 @@ class TestUse:
             check_heartbeat_timing(sink.messages, interval=20, playing=playing)
 
     def test_schema_errors_say_where(self) -> None:
+        """A schema error names the property's path, and validate() fails citing seed 004."""
         message = full_viewing()[0]
         message["properties"]["position"] = "zero"
         assert any(e.startswith("properties/position:") for e in schema_errors(message))
@@ -303,6 +324,7 @@ class TestUse:
             validate(message)
 
     def test_timeline_reads_states(self) -> None:
+        """timeline() reads the paused, buffering, ad playing and exited states from messages."""
         states = [(row.event, row.state) for row in timeline(full_viewing())]
         assert ("Video Playback Paused", "paused") in states
         assert ("Video Playback Buffer Started", "buffering") in states

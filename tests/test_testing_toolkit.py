@@ -79,6 +79,7 @@ class TestSimulatedPlayer:
         ] == got[1:]
 
     def test_the_content_ends_inside_a_watch_and_later_actions_do_nothing(self) -> None:
+        """At 2x, 3 s of content ends 1.5 s into a 10 s watch; a later pause gives no callback."""
         player = SimulatedPlayer(Content(asset_id="c", duration=3.0), start_at=T0, tick=1.0)
         player.start()
         player.act(ChangeRate(2.0))
@@ -88,6 +89,7 @@ class TestSimulatedPlayer:
         assert [] == player.act(Pause(1.0))
 
     def test_ads_report_their_own_position(self) -> None:
+        """A 2 s ad, then a 4 s one skipped halfway: their callbacks in order, 4 s in all."""
         player = SimulatedPlayer(Content(asset_id="c", duration=60.0), start_at=T0, tick=1.0)
         player.start()
         calls = player.act(AdBreak((2.0, 4.0), (False, True)))
@@ -98,6 +100,7 @@ class TestSimulatedPlayer:
         assert T0 + 4.0 == player.now  # 2 s of the first ad, half of the skipped one
 
     def test_bad_input_is_explained(self) -> None:
+        """A zero tick, or ending live content with 'end', raises a ValueError saying why."""
         with pytest.raises(ValueError, match="tick must be > 0"):
             SimulatedPlayer(Content(asset_id="c"), start_at=T0, tick=0.0)
         live = SimulatedPlayer(Content(asset_id="c", live=True), start_at=T0)
@@ -118,6 +121,7 @@ class TestStrategies:
     @FAST
     @given(callback_sequences(duration=30.0, live=False, ads=False, endings=("end",)))
     def test_parameters_fix_what_a_test_cares_about(self, callbacks: list[Callback]) -> None:
+        """Fixed options hold in every draw: 30 s content, no ad, Playback Completed last."""
         session = run(callbacks)
         events = [m["event"] for m in sent(session)]
         assert "Video Ad Started" not in events
@@ -127,6 +131,7 @@ class TestStrategies:
     @FAST
     @given(callback_sequences(live=True))
     def test_live_viewings(self, callbacks: list[Callback]) -> None:
+        """Drawn live viewings have live content, send no milestone and raise no anomaly."""
         session = run(callbacks)
         assert callbacks[0].args["content"].live
         assert all("milestone" not in m["properties"] for m in sent(session))
@@ -140,8 +145,7 @@ class TestStrategies:
         check_invariants(sent(session))
 
     def test_hostile_streams_hold_each_damage(self) -> None:
-        """Across examples, every kind of damage shows up (a generator that never attacks
-        would pass the test above trivially)."""
+        """Over 150 hostile draws, NaN, time going back and at least five damage kinds show up."""
         seen: set[str] = set()
 
         @settings(max_examples=150, deadline=None, database=None)
@@ -161,6 +165,7 @@ class TestStrategies:
         assert len(seen) > 4
 
     def test_damage_is_pure_and_each_kind_does_its_harm(self) -> None:
+        """No harm returns the calls unchanged; each kind (drop, reorder, NaN...) does its harm."""
         calls = [Callback("play", T0), Callback("playing", T0 + 1, {"position": 0.0})]
         assert calls == damage(calls, [])
         assert 3 == len(damage(calls, [("duplicate", 0, 0)]))
@@ -177,6 +182,7 @@ class TestStrategies:
         assert math.isnan(damage(calls, [("bad-position", 1, 0)])[2].args["position"])
 
     def test_damage_without_times_happens_at_the_last_known_time(self) -> None:
+        """Damage at an untimed callback takes the last time before it (time-back: 0.5 s less)."""
         calls = [Callback("play", T0 + 5), Callback("pause")]
         damaged = damage(calls, [("time-back", 1, 0), ("impossible", 1, 0)])
         assert [T0 + 5, T0 + 5, None, T0 + 4.5] == [c.at for c in damaged]
@@ -184,6 +190,7 @@ class TestStrategies:
     @FAST
     @given(callback_sequences(duration=st.one_of(st.none(), st.just(60.0)), live=False))
     def test_content_whose_length_never_comes(self, callbacks: list[Callback]) -> None:
+        """Viewings of content with no duration (or 60 s) raise no anomaly and keep every rule."""
         session = run(callbacks)
         assert [] == session.anomalies
         check_invariants(sent(session), heartbeat=10)
@@ -203,6 +210,7 @@ class TestStrategies:
         assert len(callbacks) <= 12, callbacks
 
     def test_hostility_must_not_be_negative(self) -> None:
+        """callback_sequences(hostility=-1) raises a ValueError saying it must be >= 0."""
         with pytest.raises(ValueError, match="hostility must be >= 0"):
             callback_sequences(hostility=-1)
 
@@ -217,6 +225,7 @@ class TestAssertEvents:
         return sent(session)
 
     def test_names_tuples_and_messages(self) -> None:
+        """Expectations may be names, (name, seconds[, position]) tuples, a mix, or messages."""
         messages = self.messages()
         names = [m["event"] for m in messages]
         assert_events(messages, names)
@@ -224,6 +233,7 @@ class TestAssertEvents:
         assert_events(messages, messages)
 
     def test_the_diff_shows_both_timelines(self) -> None:
+        """The diff starts at the first change and shows each changed row both ways, with state."""
         messages = self.messages()
         expected = [
             "Video Playback Started",
@@ -243,12 +253,14 @@ class TestAssertEvents:
         assert "paused" in changed[1]  # the state column
 
     def test_missing_and_extra_rows(self) -> None:
+        """Expected events that the messages lack show as one ' - ' row each in the diff."""
         messages = self.messages()
         with pytest.raises(EventsDiffer) as raised:
             assert_events(messages[:2], [m["event"] for m in messages])
         assert 2 == sum(line.startswith(" - ") for line in str(raised.value).splitlines())
 
     def test_names_need_no_timestamps(self) -> None:
+        """Messages without timestamps match a list of their event names."""
         messages = [{"event": "Video Playback Started"}, {"event": "Video Content Started"}]
         assert_events(messages, ["Video Playback Started", "Video Content Started"])
 
@@ -261,10 +273,12 @@ class TestAssertEvents:
         assert_events(later, earlier)
 
     def test_start_applies_to_both_sides(self) -> None:
+        """start= sets time zero for the expected messages too, so a list matches itself."""
         messages = self.messages()[1:]
         assert_events(messages, messages, start=T0)
 
     def test_bad_expectations_are_explained(self) -> None:
+        """An expectation that is no name, or a 4-tuple, raises a TypeError saying so."""
         with pytest.raises(TypeError, match="expected an event name"):
             assert_events(self.messages(), [42])  # type: ignore[list-item]
         with pytest.raises(TypeError, match=r"\(event, seconds, position\)"):
@@ -297,6 +311,7 @@ class TestFixtures:
         )
 
     def test_factory_takes_options(self, make_vtrack_session: Callable[..., Session]) -> None:
+        """make_vtrack_session passes on the session id, user_id (keyed userId) and heartbeat."""
         session = make_vtrack_session("other", user_id="u1", heartbeat=0)
         assert ("other", "userId", 0) == (
             session.session_id,
@@ -307,12 +322,14 @@ class TestFixtures:
     def test_the_factory_keeps_the_fake_clock_with_settings(
         self, make_vtrack_session: Callable[..., Session], vtrack_clock: FakeClock
     ) -> None:
+        """Given settings=, the factory's session still reads the fake clock for untimed calls."""
         session = make_vtrack_session(settings=Settings(heartbeat=20))
         session.load(Content(asset_id="c", duration=60.0))
         session.play()
         assert vtrack_clock.now == session.last_at
 
     def test_the_clock_only_moves_forward(self, vtrack_clock: FakeClock) -> None:
+        """Advancing the fake clock by a negative amount raises a ValueError."""
         with pytest.raises(ValueError, match="only moves forward"):
             vtrack_clock.advance(-1)
 
@@ -329,6 +346,7 @@ class TestFixtures:
         assert "needs Hypothesis: pip install 'vtrack[testing]'" in out
 
     def test_the_plugin_is_registered_by_entry_point(self) -> None:
+        """vtrack's pytest plugin is registered as the pytest11 entry point 'vtrack'."""
         from importlib.metadata import entry_points
 
         plugins = {e.name: e.value for e in entry_points(group="pytest11")}
@@ -418,6 +436,8 @@ TestDequeWrapper = DequeWrapper.TestCase
 
 
 def test_an_action_the_model_cannot_play_is_refused() -> None:
+    """A model whose allowed_actions holds a class it cannot play raises TypeError when made."""
+
     class Dance:
         pass
 
