@@ -148,7 +148,8 @@ class TestStrategies:
         """Over 150 hostile draws, NaN, time going back and at least five damage kinds show up."""
         seen: set[str] = set()
 
-        @settings(max_examples=150, deadline=None, database=None)
+        # Derandomized: a coverage check of the generator must not depend on the draw's luck.
+        @settings(max_examples=150, deadline=None, database=None, derandomize=True)
         @given(hostile_callback_sequences(hostility=8))
         def collect(callbacks: list[Callback]) -> None:
             session = run(callbacks)
