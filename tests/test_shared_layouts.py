@@ -8,7 +8,7 @@ import attrs
 import pytest
 from conftest import T0
 
-from vtrack import SEGMENT, VIMEO_OTT, Content, MemorySink, Session, Settings
+from vtrack import SEGMENT, VIMEO_OTT, Content, MemorySink, ScheduledAd, Session, Settings
 from vtrack.core.facts import FactCache, ad_facts, content_facts, quality_facts, slow_facts
 from vtrack.profiles import base as kind
 
@@ -73,6 +73,13 @@ class TestContentIsImmutable:
             started += [m for m in messages(session) if m["event"] == "Video Content Started"]
         assert ["A", "B", "A"] == [m["properties"]["video_id"] for m in started]
 
+    @pytest.mark.parametrize("field", ["duration", "length"])
+    def test_a_bool_is_not_a_number_of_seconds(self, field: str) -> None:
+        """True as a duration or an ad length is refused (it would compare equal to 1)."""
+        build = Content if field == "duration" else ScheduledAd
+        with pytest.raises(TypeError, match=field):
+            build(**{field: True})
+
     def test_equal_values_of_other_types_differ(self) -> None:
         """Contents whose custom properties differ only in type (1, 1.0, True) are not equal."""
         contents = [Content(asset_id="c", extra={"flag": value}) for value in (1, 1.0, True)]
@@ -95,6 +102,16 @@ class TestSharing:
         first = heartbeat_of("one", Content(asset_id="eq", duration=60.0), settings)
         second = heartbeat_of("two", Content(asset_id="eq", duration=60.0), settings)
         assert first["_cached"] is second["_cached"]
+
+    def test_sessions_of_equal_contents_hold_one_content(self) -> None:
+        """Equal contents built apart (as a replay builds them) become one shared object."""
+        settings = Settings()
+        sessions = [
+            playing_session(f"c{i}", Content(asset_id="eq", duration=60.0), settings)
+            for i in range(3)
+        ]
+        first = sessions[0]._playback.content
+        assert [True, True] == [s._playback.content is first for s in sessions[1:]]
 
     def test_the_shared_layout_holds_no_session_id(self) -> None:
         """The cached layout leaves the session id to each message."""

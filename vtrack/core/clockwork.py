@@ -19,7 +19,7 @@ import math
 from typing import TYPE_CHECKING, Final
 
 from vtrack.core.machine import AD_PLAYING, PLAYING, PLAYING_STATES
-from vtrack.core.schedule import HeartbeatSchedule, MilestoneBasis, MilestoneTracker, threshold
+from vtrack.core.schedule import HeartbeatSchedule, MilestoneBasis, MilestoneTracker
 
 if TYPE_CHECKING:
     from vtrack.core.content import Content
@@ -220,38 +220,43 @@ class Clockwork:
                 head = None if ad is None else ad.head
                 tracker, mark = self.quartiles, DUE_QUARTILE
             if head is not None:
-                upcoming = self._next_target(head, tracker)
+                length = head.length
+                upcoming = (
+                    None
+                    if tracker is None or length is None or head.rate <= 0.0
+                    else tracker.next_target(head.pos, length)
+                )
                 if upcoming is not None:
                     moment = head.time_to_reach(upcoming[1])
                     if moment < deadline:
                         deadline, due, index = moment, mark, upcoming[0]
-                self._aim(head, tracker, mark)
+                self._aim(head, tracker, mark, upcoming)
         self.deadline, self.due, self.due_index = deadline, due, index
 
-    def _next_target(
-        self, head: Playhead, tracker: MilestoneTracker | None
-    ) -> tuple[int, float] | None:
-        """The next milestone of ``tracker`` (its index) and where playing on reaches it."""
-        if tracker is None or head.length is None or head.rate <= 0.0:
-            return None
-        return tracker.next_target(head.pos, head.length)
-
-    def _aim(self, head: Playhead, tracker: MilestoneTracker | None, mark: int) -> None:
+    def _aim(
+        self,
+        head: Playhead,
+        tracker: MilestoneTracker | None,
+        mark: int,
+        upcoming: tuple[int, float] | None,
+    ) -> None:
         """Let :meth:`steady_report` take reports of ``head`` when they depend on position only.
 
         The ``played`` and ``watched`` bases must record every stretch played: not for them.
+        On the ``position`` basis, ``upcoming`` (the next milestone and where it is reached)
+        depends on nothing else.
         """
-        length = head.length
         if head.rate <= 0.0 or (tracker is not None and tracker.basis != "position"):
             return
         self.steady_head = head
         self.steady_kind = mark
-        if tracker is None or length is None or tracker.done >= len(tracker.percents):
+        if upcoming is None:
+            length = head.length
             self.steady_target = None
             self.steady_limit = NO_DEADLINE if length is None else length
             return
-        self.steady_index = tracker.done
-        self.steady_target = self.steady_limit = threshold(tracker.percents[tracker.done], length)
+        self.steady_index, self.steady_target = upcoming
+        self.steady_limit = upcoming[1]
 
     def steady_report(self, position: float, at: float) -> bool:
         """Take a report of the playing pod at ``position`` if it crosses nothing.

@@ -48,7 +48,13 @@ def usable_length(value: float | None) -> float | None:
 
 _text = attrs.validators.optional(attrs.validators.instance_of(str))
 _flag = attrs.validators.optional(attrs.validators.instance_of(bool))
-_number = attrs.validators.optional(attrs.validators.instance_of((int, float)))
+
+
+def _number(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # A bool is an int to Python, but True seconds is a mistake (and True == 1 would let two
+    # different contents compare equal).
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise TypeError(f"{attribute.name} must be a number of seconds; got {value!r}")
 
 
 def _season(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

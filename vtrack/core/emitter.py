@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vtrack.core.errors import SinkError
-from vtrack.core.facts import FactSet, group_keys
+from vtrack.core.facts import FactSet, GroupKeys, group_keys
 from vtrack.core.messages import message_id_from, message_id_hasher, track_message
 from vtrack.core.schedule import threshold
 from vtrack.profiles import base as kind
@@ -76,7 +76,10 @@ class Emitter:
         moment = self._moment(at, name)
         if overrides:
             moment.update(overrides)
-        fact_set = self._current_facts()
+        keys = group_keys(self._playback)
+        fact_set = self._fact_set
+        if fact_set is None or keys != fact_set.keys:
+            fact_set = self._find_facts(keys)
         static = fact_set.statics.get(plan.static_id)
         if static is None:
             cache = self._settings.fact_cache
@@ -147,9 +150,14 @@ class Emitter:
         keys = group_keys(self._playback)
         fact_set = self._fact_set
         if fact_set is None or keys != fact_set.keys:
-            settings = self._settings
-            fact_set = settings.fact_cache.fact_set(keys, self._playback, settings.heartbeat)
-            self._fact_set = fact_set
+            fact_set = self._find_facts(keys)
+        return fact_set
+
+    def _find_facts(self, keys: GroupKeys) -> FactSet:
+        """The fact set made of ``keys``, from the settings' cache; kept for the next message."""
+        settings = self._settings
+        fact_set = settings.fact_cache.fact_set(keys, self._playback, settings.heartbeat)
+        self._fact_set = fact_set
         return fact_set
 
     def _moment(self, at: float, name: str) -> dict[str, Any]:

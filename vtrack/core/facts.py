@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from vtrack.core.playback import QUALITY_FIELDS, PlaybackState
 
 if TYPE_CHECKING:
+    from vtrack.core.content import Content
     from vtrack.profiles.base import Plan, Profile
 
 #: How many entries each table of a :class:`FactCache` keeps before it starts afresh.
@@ -29,11 +30,10 @@ GroupKeys = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
 
 def group_keys(playback: PlaybackState) -> GroupKeys:
     """What the content, ad and quality facts of ``playback`` are made of, now."""
-    length = playback.head.length
     ad = playback.ad
     return (
-        # The length's type in the key: 1, 1.0 and True are equal but are written apart.
-        (playback.content, playback.content_pod_id(), playback.playlist, type(length), length),
+        # The length is a float or None (vtrack.core.content.usable_length): no 1 / 1.0 / True.
+        (playback.content, playback.pod_index, playback.playlist, playback.head.length),
         (playback.total_length(), playback.brk, None if ad is None else ad.info),
         playback.quality_key,
     )
@@ -137,16 +137,32 @@ class FactCache:
     Every table is keyed by what its entries are made of, and bounded by ``limit``.
     """
 
-    __slots__ = ("_by_inputs", "_fact_sets", "_groups", "limit")
+    __slots__ = ("_by_inputs", "_contents", "_fact_sets", "_groups", "limit")
 
     def __init__(self, limit: int = SHARED_LAYOUTS_LIMIT) -> None:
         self.limit = limit
+        #: Contents by value: sessions showing equal contents hold one object, so the keys of
+        #: their facts compare by identity.
+        self._contents: dict[Content, Content] = {}
         #: Per group (content, ad, quality): its key -> its facts.
         self._groups: tuple[dict[Any, dict[str, Any]], ...] = ({}, {}, {})
         #: Ids of the three group dicts -> their fact set (which holds them: no id is reused).
         self._fact_sets: dict[tuple[int, ...], FactSet] = {}
         #: (plan, ids of the groups its layout reads) -> (the layout, those groups, held).
         self._by_inputs: dict[tuple[int, ...], tuple[dict[str, Any], tuple[Any, ...]]] = {}
+
+    def canonical(self, content: Content) -> Content:
+        """The content equal to ``content`` that sessions already hold (else ``content``)."""
+        contents = self._contents
+        try:
+            found = contents.get(content)
+        except TypeError:
+            return content  # an unhashable custom property: kept apart
+        if found is None:
+            if len(contents) >= self.limit:
+                contents.clear()
+            found = contents[content] = content
+        return found
 
     def fact_set(self, keys: GroupKeys, playback: PlaybackState, heartbeat: int) -> FactSet:
         """The fact set of a session whose groups are made of ``keys``."""
@@ -203,4 +219,4 @@ class FactCache:
     def __len__(self) -> int:
         """How many entries the tables hold in all."""
         groups = sum(len(table) for table in self._groups)
-        return groups + len(self._fact_sets) + len(self._by_inputs)
+        return groups + len(self._contents) + len(self._fact_sets) + len(self._by_inputs)

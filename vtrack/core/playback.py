@@ -271,8 +271,10 @@ class PlaybackState:
     def update_quality(self, changes: dict[str, Any]) -> bool:
         """Take the quality figures given (None: unchanged); whether one really changed."""
         new = tuple(
-            old if changes.get(name) is None else changes[name]
-            for name, old in zip(QUALITY_FIELDS, self.quality, strict=True)
+            [
+                old if changes.get(name) is None else changes[name]
+                for name, old in zip(QUALITY_FIELDS, self.quality, strict=True)
+            ]
         )
         if new == self.quality:
             return False

@@ -273,16 +273,16 @@ class Session:
     # ------------------------------------------------------------------ observations
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
         """The player reports its position (seconds into the content, or into the ad)."""
-        last = self._last_at
+        last, clockwork = self._last_at, self._clockwork
         if (
             self.fast_path
             and type(at) is float
             and type(position) is float
             and last is not None
-            and last <= at < self._clockwork.deadline
+            and last <= at < clockwork.deadline
             and at < LAST_TIME
             and self._emitter.outbox is None
-            and self._clockwork.steady_report(position, at)
+            and clockwork.steady_report(position, at)
         ):
             self._last_at = at
             return
@@ -430,7 +430,7 @@ class Session:
         if self._clockwork.deadline <= t:
             self._clockwork.advance(t, self.state, self._playback, self._emitter)
         if self._emitter.outbox:
-            self._deliver()
+            self._emitter.deliver(self.sink)
 
     # ------------------------------------------------------------------ anomalies
     def _anomaly(self, name: str, at: float | None, reason: str, state: str | None = None) -> None:
