@@ -9,7 +9,7 @@ import pytest
 from conftest import T0
 
 from vtrack import SEGMENT, VIMEO_OTT, Content, MemorySink, ScheduledAd, Session, Settings
-from vtrack.core.facts import FactCache, ad_facts, content_facts, quality_facts, slow_facts
+from vtrack.core.facts import ad_facts, content_facts, quality_facts, slow_facts
 from vtrack.profiles import base as kind
 
 CONTENT = Content(asset_id="shared", duration=600.0, title="Shared", extra={"tier": 1})
@@ -80,6 +80,17 @@ class TestContentIsImmutable:
         with pytest.raises(TypeError, match=field):
             build(**{field: True})
 
+    def test_what_is_read_from_extra_cannot_change_it(self) -> None:
+        """A list read from extra is a copy: changing it reaches no session."""
+        settings = Settings()
+        first = Content(asset_id="v", duration=60.0, extra={"tags": ["kids"]})
+        playing_session("one", first, settings)
+        first.extra["tags"].append("adult")
+        again = playing_session("two", Content(asset_id="v", duration=60.0,
+                                              extra={"tags": ["kids"]}), settings)  # fmt: skip
+        started = next(m for m in messages(again) if m["event"] == "Video Content Started")
+        assert (["kids"], ["kids"]) == (first.extra["tags"], started["properties"]["tags"])
+
     def test_equal_values_of_other_types_differ(self) -> None:
         """Contents whose custom properties differ only in type (1, 1.0, True) are not equal."""
         contents = [Content(asset_id="c", extra={"flag": value}) for value in (1, 1.0, True)]
@@ -102,6 +113,11 @@ class TestSharing:
         first = heartbeat_of("one", Content(asset_id="eq", duration=60.0), settings)
         second = heartbeat_of("two", Content(asset_id="eq", duration=60.0), settings)
         assert first["_cached"] is second["_cached"]
+
+    def test_sessions_of_separate_settings_share_the_profiles_facts(self) -> None:
+        """Settings made apart (as each live tracker makes its own) still share fact sets."""
+        sessions = [playing_session(f"p{i}", CONTENT, Settings(heartbeat=10)) for i in range(2)]
+        assert sessions[0]._emitter._fact_set is sessions[1]._emitter._fact_set
 
     def test_sessions_of_equal_contents_hold_one_content(self) -> None:
         """Equal contents built apart (as a replay builds them) become one shared object."""
@@ -233,11 +249,12 @@ class TestFacts:
 class TestBounds:
     def test_every_table_is_bounded(self) -> None:
         """However many contents pass, the cache holds at most its limit per table."""
-        settings = attrs.evolve(Settings())
-        object.__setattr__(settings, "fact_cache", FactCache(limit=50))
+        profile = attrs.evolve(SEGMENT)  # a profile of its own: its own cache
+        profile.fact_cache.limit = 50
+        settings = Settings(profile=profile)
         for index in range(120):
             session = playing_session(f"b{index}", Content(asset_id=f"b{index}"), settings)
             session.pause(at=T0 + 1)
-        assert len(settings.fact_cache) <= 5 * 50
-        for table in settings.fact_cache._groups:
+        assert len(profile.fact_cache) <= 5 * 50
+        for table in profile.fact_cache._groups:
             assert len(table) <= 50

@@ -63,19 +63,19 @@ def is_new_item(s: Session, args: Args) -> bool:
 
 # ---------------------------------------------------------------------- content
 def load_content(s: Session, args: Args, now: float) -> None:
-    content = s.settings.fact_cache.canonical(args["content"])
+    content = s.settings.profile.fact_cache.canonical(args["content"])
     s._clockwork.begin_item(None, content)
     s._playback.begin_item(content, first=True, now=now)
 
 
 def load_next_content(s: Session, args: Args, now: float) -> None:
-    content = s.settings.fact_cache.canonical(args["content"])
+    content = s.settings.profile.fact_cache.canonical(args["content"])
     s._clockwork.begin_item(s._playback.content, content)
     s._playback.begin_item(content, first=False, now=now)
 
 
 def update_content(s: Session, args: Args, now: float) -> None:
-    content = s.settings.fact_cache.canonical(args["content"])
+    content = s.settings.profile.fact_cache.canonical(args["content"])
     s._clockwork.keep_milestones(content)
     s._playback.update_content(content)
 

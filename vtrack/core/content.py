@@ -76,6 +76,9 @@ def _airdate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
 class FrozenMapping(Mapping[str, Any]):
     """A read-only mapping of custom properties, equal only to one of the same typed values.
 
+    It holds a deep copy of what it was built from and hands out copies of the lists and dicts
+    in it, so nothing read from it can change it.
+
     ``1``, ``1.0`` and ``True`` are equal in Python but are written differently in a message,
     so two frozen mappings are equal (and hash alike) only when their values have the same
     types too. It hashes only when its values are hashable once lists and dicts are read as
@@ -90,7 +93,9 @@ class FrozenMapping(Mapping[str, Any]):
         self._key: Any = None
 
     def __getitem__(self, key: str) -> Any:
-        return self._items[key]
+        value = self._items[key]
+        # A copy of a list or dict: changing what was read must not change the content.
+        return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -116,6 +121,9 @@ class FrozenMapping(Mapping[str, Any]):
 
     def __hash__(self) -> int:
         return hash(self.typed_items())
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def typed_value(value: Any) -> Any:

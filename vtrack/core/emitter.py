@@ -76,13 +76,13 @@ class Emitter:
         moment = self._moment(at, name)
         if overrides:
             moment.update(overrides)
-        keys = group_keys(self._playback)
+        keys = group_keys(self._playback, self._settings.heartbeat)
         fact_set = self._fact_set
         if fact_set is None or keys != fact_set.keys:
             fact_set = self._find_facts(keys)
         static = fact_set.statics.get(plan.static_id)
         if static is None:
-            cache = self._settings.fact_cache
+            cache = profile.fact_cache
             static = cache.static(profile, event_kind, plan, fact_set, self._session_id)
         hasher = self._hasher
         if hasher is None:
@@ -147,7 +147,7 @@ class Emitter:
 
     def _current_facts(self) -> FactSet:
         """The fact set for the playback as it is now."""
-        keys = group_keys(self._playback)
+        keys = group_keys(self._playback, self._settings.heartbeat)
         fact_set = self._fact_set
         if fact_set is None or keys != fact_set.keys:
             fact_set = self._find_facts(keys)
@@ -156,7 +156,8 @@ class Emitter:
     def _find_facts(self, keys: GroupKeys) -> FactSet:
         """The fact set made of ``keys``, from the settings' cache; kept for the next message."""
         settings = self._settings
-        fact_set = settings.fact_cache.fact_set(keys, self._playback, settings.heartbeat)
+        cache = settings.profile.fact_cache
+        fact_set = cache.fact_set(keys, self._playback, settings.heartbeat)
         self._fact_set = fact_set
         return fact_set
 

@@ -6,8 +6,8 @@ at different moments: the content (item, pod, playlist, length), the ad (pod, ad
 playback's total length) and the quality. Each group is looked up by *what it is made of*
 (its key, built from the playback state for every message), so nothing has to be told that a
 fact changed, and sessions in the same situation share one :class:`FactSet` with the layouts
-the profile made of it. Every cache lives in one :class:`FactCache`, held by the
-:class:`~vtrack.Settings` the sessions share, each table bounded.
+the profile made of it. Every cache lives in one :class:`FactCache` per profile (what the
+layouts are made of), each table bounded.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ SHARED_LAYOUTS_LIMIT: Final = 4096
 GroupKeys = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
 
 
-def group_keys(playback: PlaybackState) -> GroupKeys:
+def group_keys(playback: PlaybackState, heartbeat: int) -> GroupKeys:
     """What the content, ad and quality facts of ``playback`` are made of, now."""
     ad = playback.ad
+    head = playback.head
     return (
         # The length is a float or None (vtrack.core.content.usable_length): no 1 / 1.0 / True.
-        (playback.content, playback.pod_index, playback.playlist, playback.head.length),
+        (playback.content, playback.pod_index, playback.playlist, head.length, heartbeat),
         (playback.total_length(), playback.brk, None if ad is None else ad.info),
         playback.quality_key,
     )
@@ -132,7 +133,7 @@ class FactSet:
 
 
 class FactCache:
-    """Fact groups, fact sets and cacheable layouts, shared by the sessions of one Settings.
+    """Fact groups, fact sets and cacheable layouts, shared by the sessions of one profile.
 
     Every table is keyed by what its entries are made of, and bounded by ``limit``.
     """

@@ -7,7 +7,6 @@ from typing import Any
 
 import attrs
 
-from vtrack.core.facts import FactCache
 from vtrack.core.schedule import (
     DEFAULT_MILESTONES,
     MilestoneBasis,
@@ -34,9 +33,6 @@ class Settings:
     - ``strict``: raise :class:`~vtrack.InvalidCallback` instead of recording an anomaly.
     - ``clock``: called for the time when a callback comes without ``at``.
     - ``context`` / ``integrations``: copied into every message.
-
-    The sessions made with one instance share its :attr:`fact_cache`: the facts and property
-    layouts they work out once for all.
     """
 
     profile: Profile = attrs.field(default=SEGMENT, converter=get_profile)
@@ -49,5 +45,3 @@ class Settings:
     clock: Callable[[], float] | None = None
     context: Mapping[str, Any] | None = None
     integrations: Mapping[str, Any] | None = None
-    #: What sessions in the same situation share (see :mod:`vtrack.core.facts`).
-    fact_cache: FactCache = attrs.field(init=False, factory=FactCache, eq=False, repr=False)

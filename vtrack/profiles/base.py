@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple
 
 import attrs
 
+from vtrack.core.facts import FactCache
 from vtrack.profiles.layout import Fill, Layout, compile_fill, compile_layout
 
 # Event kinds: what happened, independent of how a tool names it.
@@ -225,6 +226,8 @@ class Profile:
     extra: frozenset[str] = frozenset()
     #: The :class:`Plan` of every kind this profile sends.
     plans: Mapping[str, Plan] = attrs.field(init=False, eq=False, repr=False)
+    #: The facts and layouts the sessions of this profile share (:mod:`vtrack.core.facts`).
+    fact_cache: FactCache = attrs.field(init=False, eq=False, repr=False)
     _static: Mapping[str, Layout] = attrs.field(init=False, eq=False, repr=False)
     _dynamic_keys: Mapping[str, frozenset[str]] = attrs.field(init=False, eq=False, repr=False)
 
@@ -275,6 +278,7 @@ class Profile:
                 ),
             )
         object.__setattr__(self, "plans", plans)
+        object.__setattr__(self, "fact_cache", FactCache())
         object.__setattr__(self, "_static", static)
         object.__setattr__(self, "_dynamic_keys", dynamic_keys)
 
