@@ -1,6 +1,6 @@
 """Facts to messages: an event kind and a moment in, a Segment track message out.
 
-The :class:`Emitter` of a session reads the playback state, asks the session's settings'
+The :class:`Emitter` of a session reads the playback state, asks the profile's
 :class:`~vtrack.core.facts.FactCache` for the slow-changing facts, lets the profile lay them
 out, wraps them in the track envelope (identity, timestamp, a deterministic messageId) and
 keeps the message in :attr:`Emitter.outbox` until the session hands it to its sink.
