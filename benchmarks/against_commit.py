@@ -71,7 +71,8 @@ def main() -> None:
                 for name in order:
                     tree = old if name == "old" else ROOT
                     results[name].append(run(tree, script, args, scratch))
-                    print(f"round {round_number + 1}: {name} done", file=sys.stderr)
+                    shown = ", ".join(f"{v:,.0f}" for v in results[name][-1].values())
+                    print(f"round {round_number + 1}, {name}: {shown}", file=sys.stderr)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)],
                            check=False)  # fmt: skip
