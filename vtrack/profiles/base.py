@@ -16,6 +16,7 @@ from typing import Any, Final, NamedTuple
 import attrs
 
 from vtrack.core.facts import FactCache
+from vtrack.core.playback import QUALITY_FIELDS
 from vtrack.profiles.layout import Fill, Layout, compile_fill, compile_layout
 
 # Event kinds: what happened, independent of how a tool names it.
@@ -158,18 +159,7 @@ FACT_GROUPS: Final = {
         ),
         AD_GROUP,
     ),
-    **dict.fromkeys(
-        (
-            "bitrate",
-            "framerate",
-            "quality",
-            "dropped_frames",
-            "startup_time",
-            "sound",
-            "full_screen",
-        ),
-        QUALITY_GROUP,
-    ),
+    **dict.fromkeys(QUALITY_FIELDS, QUALITY_GROUP),
 }
 
 
