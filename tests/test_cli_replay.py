@@ -132,6 +132,22 @@ class TestBadInput:
         assert 2 == status
         assert f"vtrack replay: {tmp_path / 'empty.log'}: the log is empty\n" == err
 
+    @pytest.mark.parametrize("kind", ["empty", "directory", "broken-gzip"])
+    def test_a_log_that_cannot_be_read_prints_only_its_error(
+        self, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An empty file, a directory or a broken gzip file: one error line, no summary."""
+        path = tmp_path / "day.log.gz"
+        if kind == "empty":
+            path.write_bytes(b"")
+        elif kind == "directory":
+            path.mkdir()
+        else:
+            path.write_bytes(b"\x1f\x8b\x08\x00garbage")
+        status, out, err = run(capsys, str(path))
+        assert (2, "", 1) == (status, out, len(err.splitlines()))
+        assert err.startswith(f"vtrack replay: {path}")
+
     def test_a_bad_option_says_what_is_allowed(self, capsys: pytest.CaptureFixture[str]) -> None:
         """An invalid --heartbeat exits with status 2 and names the allowed values."""
         with pytest.raises(SystemExit) as exited:

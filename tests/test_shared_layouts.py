@@ -73,6 +73,16 @@ class TestContentIsImmutable:
             started += [m for m in messages(session) if m["event"] == "Video Content Started"]
         assert ["A", "B", "A"] == [m["properties"]["video_id"] for m in started]
 
+    @pytest.mark.parametrize("duration", [-3, -0.5, float("nan")])
+    def test_a_negative_or_nan_duration_is_refused(self, duration: float) -> None:
+        """A duration below zero, or NaN, is an error when the content is built."""
+        with pytest.raises(ValueError, match="duration must be a number of seconds >= 0"):
+            Content(asset_id="x", duration=duration)
+
+    def test_an_infinite_duration_is_a_livestream_length(self) -> None:
+        """Infinity (a browser's duration of a livestream) is taken, as no usable length."""
+        assert Content(asset_id="x", duration=float("inf")).length is None
+
     @pytest.mark.parametrize("field", ["duration", "length"])
     def test_a_bool_is_not_a_number_of_seconds(self, field: str) -> None:
         """True as a duration or an ad length is refused (it would compare equal to 1)."""

@@ -120,7 +120,10 @@ def run(args: argparse.Namespace) -> int:
         outcome = delivery.finish(progress.update if progress else None) if delivery else None
         if progress is not None:
             progress.stop()
-    if not args.quiet:
+    # A run stopped before it read anything (an empty file, a directory, a broken gzip file)
+    # has nothing to sum up: its one-line error says it all.
+    read_nothing = replay.stats.callbacks == 0 and replay.bad_line_count == 0
+    if not args.quiet and not (status == 2 and read_nothing and outcome is None):
         _summary(replay, elapsed, outcome)
     return _final_status(status, outcome, replay.bad_line_count)
 

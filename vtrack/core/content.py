@@ -57,6 +57,14 @@ def _number(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
         raise TypeError(f"{attribute.name} must be a number of seconds; got {value!r}")
 
 
+def _seconds(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not value >= 0:  # NaN fails the comparison too
+        raise ValueError(
+            f"{attribute.name} must be a number of seconds >= 0 (inf for a livestream); "
+            f"got {value!r}"
+        )
+
+
 def _season(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
         raise TypeError(f"{attribute.name} must be a string or an int; got {value!r}")
@@ -158,9 +166,10 @@ class ScheduledAd:
 class Content:
     """A content item: the ``load`` callback carries one. It is immutable.
 
-    ``duration`` may be unknown (``None``), or infinite/NaN for a livestream; milestones need
-    a finite positive duration. ``playlist`` lists the asset ids of every content item the
-    session will play (default: just this one), ``ad_schedule`` the ads it will show.
+    ``duration`` may be unknown (``None``), or infinite for a livestream (as a browser reports
+    it); milestones need a finite positive duration; a negative or NaN one is refused.
+    ``playlist`` lists the asset ids of every content item the session will play (default:
+    just this one), ``ad_schedule`` the ads it will show.
     ``extra`` holds any further properties (custom ones, or a profile's own, such as Vimeo
     OTT's ``video_id``, ``device`` or ``platform``); it is copied when the content is built and
     cannot be changed afterwards (``attrs.evolve(content, extra=...)`` makes a changed copy).
@@ -168,7 +177,7 @@ class Content:
 
     asset_id: str | None = attrs.field(default=None, validator=_text)
     pod_ids: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    duration: float | None = attrs.field(default=None, validator=_number)
+    duration: float | None = attrs.field(default=None, validator=[_number, _seconds])
     live: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     title: str | None = attrs.field(default=None, validator=_text)
     program: str | None = attrs.field(default=None, validator=_text)
