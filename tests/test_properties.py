@@ -45,7 +45,8 @@ def contents(draw: st.DrawFn) -> Content:
     return Content(
         asset_id=draw(st.sampled_from(["c1", "c2"])),
         pod_ids=draw(st.sampled_from([(), ("a",), ("a", "b")])),
-        duration=draw(durations),
+        # A content's duration is refused when negative or NaN; the player may still report one.
+        duration=draw(durations.filter(lambda d: d is None or d >= 0)),
         live=draw(st.sampled_from([False, False, False, True])),
         title="T",
         ad_schedule=schedule,
