@@ -15,6 +15,7 @@ CORE = [
     "core/machine.py",
     "core/session.py",
     "core/actions.py",
+    "core/observations.py",
     "core/clockwork.py",
     "core/playback.py",
     "core/facts.py",

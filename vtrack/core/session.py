@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from vtrack.core.actions import ACTIONS, GUARDS, Action, observe_position, set_duration
+from vtrack.core.actions import ACTIONS, GUARDS, Action
 from vtrack.core.callbacks import Anomaly, Callback
 from vtrack.core.clockwork import NO_DEADLINE, Clockwork
 from vtrack.core.content import Content
@@ -28,24 +28,21 @@ from vtrack.core.machine import (
     ACCEPTED_WHEN_OVER,
     IDLE,
     PLAYING,
-    QUALITY_REPORTED_IN,
     ROUTES,
     TERMINAL_STATES,
 )
+from vtrack.core.observations import OBSERVERS
 from vtrack.core.playback import PlaybackState
 from vtrack.core.protocols import Sink
 from vtrack.core.settings import Settings
 from vtrack.core.validation import (
     LAST_TIME,
     checked_args,
-    is_number,
-    is_position,
     position_arg,
-    quality_args,
     session_identity,
+    takes_playhead,
     time_problem,
 )
-from vtrack.profiles import base as kind
 
 
 class Session:
@@ -173,30 +170,30 @@ class Session:
         """Apply a :class:`~vtrack.Callback` (the same as calling its method)."""
         getattr(self, callback.name)(**callback.args, at=callback.at)
 
-    def load(self, content: Content, *, at: float | None = None) -> None:
+    def load(
+        self, content: Content, *, position: float | None = None, at: float | None = None
+    ) -> None:
         """The player loaded a content item (the first, or the next one of a playlist)."""
-        if isinstance(content, Content):
-            self._trigger("load", at, {"content": content})
-        else:
-            self._trigger(
-                "load", at, {"invalid": f"content must be a vtrack.Content; got {content!r}"}
-            )
+        args: dict[str, Any] = {"content": content}
+        if not isinstance(content, Content):
+            args = {"invalid": f"content must be a vtrack.Content; got {content!r}"}
+        self._trigger("load", at, args, position)
 
-    def play(self, *, at: float | None = None) -> None:
+    def play(self, *, position: float | None = None, at: float | None = None) -> None:
         """The user asked for playback (first play, or resume after a pause)."""
-        self._trigger("play", at, {})
+        self._trigger("play", at, {}, position)
 
     def playing(self, position: float | None = None, *, at: float | None = None) -> None:
         """Frames are rendering (first frame, or again after a stall, seek or pause)."""
         self._trigger("playing", at, position_arg(position, optional=True))
 
-    def pause(self, *, at: float | None = None) -> None:
+    def pause(self, *, position: float | None = None, at: float | None = None) -> None:
         """The user paused."""
-        self._trigger("pause", at, {})
+        self._trigger("pause", at, {}, position)
 
-    def waiting(self, *, at: float | None = None) -> None:
+    def waiting(self, *, position: float | None = None, at: float | None = None) -> None:
         """Playback stalled for lack of data."""
-        self._trigger("waiting", at, {})
+        self._trigger("waiting", at, {}, position)
 
     def seeking(self, position: float, *, at: float | None = None) -> None:
         """A seek to ``position`` began (repeated seeking before seeked collapses into one)."""
@@ -206,13 +203,21 @@ class Session:
         """The seek finished (at ``position``, or at the last seeking target)."""
         self._trigger("seeked", at, position_arg(position, optional=True))
 
-    def ended(self, *, at: float | None = None) -> None:
+    def ended(self, *, position: float | None = None, at: float | None = None) -> None:
         """The content reached its end."""
-        self._trigger("ended", at, {})
+        self._trigger("ended", at, {}, position)
 
-    def error(self, message: str = "", *, fatal: bool = False, at: float | None = None) -> None:
+    def error(
+        self,
+        message: str = "",
+        *,
+        fatal: bool = False,
+        position: float | None = None,
+        at: float | None = None,
+    ) -> None:
         """The player reported an error; a fatal one interrupts playback."""
-        self._trigger("error", at, checked_args({"message": message, "fatal": bool(fatal)}))
+        args = checked_args({"message": message, "fatal": bool(fatal)})
+        self._trigger("error", at, args, position)
 
     def ad_break_start(
         self,
@@ -220,11 +225,12 @@ class Session:
         type: str | None = None,
         ad_count: int | None = None,
         *,
+        position: float | None = None,
         at: float | None = None,
     ) -> None:
         """An ad pod (break) begins; ``type`` is pre-roll, mid-roll or post-roll."""
         args = {"pod_id": pod_id, "type": type, "ad_count": ad_count}
-        self._trigger("ad_break_start", at, checked_args(args))
+        self._trigger("ad_break_start", at, checked_args(args), position)
 
     def ad_start(
         self,
@@ -235,40 +241,45 @@ class Session:
         pod_position: int | None = None,
         publisher: str | None = None,
         load_type: str | None = None,
+        position: float | None = None,
         at: float | None = None,
     ) -> None:
         """An ad of the current pod starts playing."""
         args = {"asset_id": asset_id, "title": title, "length": length}
         args |= {"pod_position": pod_position, "publisher": publisher, "load_type": load_type}
-        self._trigger("ad_start", at, checked_args(args))
+        self._trigger("ad_start", at, checked_args(args), position)
 
-    def ad_click(self, *, at: float | None = None) -> None:
+    def ad_click(self, *, position: float | None = None, at: float | None = None) -> None:
         """The viewer clicked the ad."""
-        self._trigger("ad_click", at, {})
+        self._trigger("ad_click", at, {}, position)
 
-    def ad_end(self, *, at: float | None = None) -> None:
+    def ad_end(self, *, position: float | None = None, at: float | None = None) -> None:
         """The ad played to its end."""
-        self._trigger("ad_end", at, {})
+        self._trigger("ad_end", at, {}, position)
 
-    def ad_skip(self, *, at: float | None = None) -> None:
+    def ad_skip(self, *, position: float | None = None, at: float | None = None) -> None:
         """The viewer skipped the ad."""
-        self._trigger("ad_skip", at, {})
+        self._trigger("ad_skip", at, {}, position)
 
-    def ad_error(self, message: str = "", *, at: float | None = None) -> None:
+    def ad_error(
+        self, message: str = "", *, position: float | None = None, at: float | None = None
+    ) -> None:
         """The ad failed to play."""
-        self._trigger("ad_error", at, checked_args({"message": message}))
+        self._trigger("ad_error", at, checked_args({"message": message}), position)
 
-    def ad_break_end(self, *, at: float | None = None) -> None:
+    def ad_break_end(self, *, position: float | None = None, at: float | None = None) -> None:
         """The ad pod is over; content resumes (or playback completes after a post-roll)."""
-        self._trigger("ad_break_end", at, {})
+        self._trigger("ad_break_end", at, {}, position)
 
-    def interrupt(self, method: str | None = None, *, at: float | None = None) -> None:
+    def interrupt(
+        self, method: str | None = None, *, position: float | None = None, at: float | None = None
+    ) -> None:
         """Playback stopped unintentionally (``method``: network loss, app crash, ...)."""
-        self._trigger("interrupt", at, checked_args({"method": method}))
+        self._trigger("interrupt", at, checked_args({"method": method}), position)
 
-    def exit(self, *, at: float | None = None) -> None:
+    def exit(self, *, position: float | None = None, at: float | None = None) -> None:
         """The viewer left the player."""
-        self._trigger("exit", at, {})
+        self._trigger("exit", at, {}, position)
 
     # ------------------------------------------------------------------ observations
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
@@ -286,37 +297,19 @@ class Session:
         ):
             self._last_at = at
             return
-        t = self._begin("timeupdate", at)
-        if t is None:
-            return
-        if not is_position(position):
-            self._anomaly(
-                "timeupdate", t, f"position must be a finite number >= 0; got {position!r}"
-            )
-            return
-        observe_position(self, position, t)
-        self._finish(t)
+        self._observe("timeupdate", at, {"position": position}, None)
 
-    def ratechange(self, rate: float, *, at: float | None = None) -> None:
+    def ratechange(
+        self, rate: float, *, position: float | None = None, at: float | None = None
+    ) -> None:
         """The playback rate changed (1.0 is normal speed)."""
-        t = self._begin("ratechange", at)
-        if t is None:
-            return
-        if not is_number(rate) or rate <= 0:
-            self._anomaly("ratechange", t, f"rate must be a finite number > 0; got {rate!r}")
-            return
-        self._clockwork.settle(t, self.state, self._playback)
-        self._playback.set_rate(float(rate))
-        self._finish(t)
+        self._observe("ratechange", at, {"rate": rate}, position)
 
-    def durationchange(self, duration: float | None, *, at: float | None = None) -> None:
+    def durationchange(
+        self, duration: float | None, *, position: float | None = None, at: float | None = None
+    ) -> None:
         """The content's duration became known or changed."""
-        t = self._begin("durationchange", at)
-        if t is None:
-            return
-        self._clockwork.settle(t, self.state, self._playback)
-        set_duration(self, duration)
-        self._finish(t)
+        self._observe("durationchange", at, {"duration": duration}, position)
 
     def quality(
         self,
@@ -326,48 +319,35 @@ class Session:
         quality: str | None = None,
         dropped_frames: int | None = None,
         startup_time: float | None = None,
+        position: float | None = None,
         at: float | None = None,
     ) -> None:
         """Quality values changed; Video Quality Updated is sent only if one really changed."""
-        t = self._begin("quality", at)
-        if t is None:
-            return
-        numbers = {"bitrate": bitrate, "framerate": framerate}
-        numbers |= {"dropped_frames": dropped_frames, "startup_time": startup_time}
-        args = quality_args(numbers, quality)
-        if "invalid" in args:
-            self._anomaly("quality", t, args["invalid"])
-            return
-        if self._playback.update_quality(args) and self.state in QUALITY_REPORTED_IN:
-            self._emitter.emit(kind.QUALITY_UPDATED, t)
-        self._finish(t)
+        args: dict[str, Any] = {"bitrate": bitrate, "framerate": framerate}
+        args |= {"dropped_frames": dropped_frames, "startup_time": startup_time, "quality": quality}
+        self._observe("quality", at, args, position)
 
-    def volume(self, level: float, *, at: float | None = None) -> None:
+    def volume(
+        self, level: float, *, position: float | None = None, at: float | None = None
+    ) -> None:
         """The volume changed (0-100)."""
-        t = self._begin("volume", at)
-        if t is None:
-            return
-        if not is_number(level) or not 0 <= level <= 100:
-            self._anomaly("volume", t, f"level must be a number from 0 to 100; got {level!r}")
-            return
-        self._playback.set_quality_fact("sound", level)
-        self._finish(t)
+        self._observe("volume", at, {"level": level}, position)
 
-    def fullscreen(self, on: bool, *, at: float | None = None) -> None:
+    def fullscreen(
+        self, on: bool, *, position: float | None = None, at: float | None = None
+    ) -> None:
         """Full screen was entered (``on=True``) or left."""
-        t = self._begin("fullscreen", at)
-        if t is None:
-            return
-        self._playback.set_quality_fact("full_screen", bool(on))
-        self._finish(t)
+        self._observe("fullscreen", at, {"on": on}, position)
 
     def retry_delivery(self) -> None:
         """Offer the sink what it failed to take before (raises SinkError if it fails again)."""
         self._deliver()
 
     # ------------------------------------------------------------------ dispatch
-    def _trigger(self, name: str, at: float | None, args: dict[str, Any]) -> None:
-        t = self._begin(name, at)
+    def _trigger(
+        self, name: str, at: float | None, args: dict[str, Any], position: float | None = None
+    ) -> None:
+        t = self._begin(name, at, position)
         if t is None:
             return
         invalid = args.get("invalid")
@@ -393,8 +373,24 @@ class Session:
                 return
         self._anomaly(name, t, "no transition's guard holds", state)
 
-    def _begin(self, name: str, at: float | None) -> float | None:
-        """Check the callback's time, then emit what fell due before it."""
+    def _observe(
+        self, name: str, at: float | None, args: dict[str, Any], position: float | None
+    ) -> None:
+        t = self._begin(name, at, position)
+        if t is None:
+            return
+        problem = OBSERVERS[name](self, args, t)
+        if problem is not None:
+            self._anomaly(name, t, problem)
+            return
+        self._finish(t)
+
+    def _begin(self, name: str, at: float | None, position: float | None = None) -> float | None:
+        """Check the callback's time, then emit what fell due before it.
+
+        A ``position`` the callback carries is the playhead at that instant: it is taken first,
+        exactly as a ``timeupdate`` at the same time, unless that would be an anomaly.
+        """
         if at is None:
             clock = self.settings.clock
             if clock is None:
@@ -403,6 +399,9 @@ class Session:
                     "Settings(clock=...))"
                 )
             at = clock()
+        over = self.state in TERMINAL_STATES
+        if position is not None and takes_playhead(position, at, self._last_at, over):
+            self.timeupdate(float(position), at=float(at))
         if type(at) is not float or not 0.0 <= at < LAST_TIME:
             problem = time_problem(at)
             if problem is not None:

@@ -94,3 +94,17 @@ def session_identity(
     if first_sequence < 0:
         raise ValueError(f"first_sequence must be >= 0; got {first_sequence!r}")
     return ("userId" if user_id is not None else "anonymousId", identity)
+
+
+def takes_playhead(position: Any, at: Any, last: float | None, over: bool) -> bool:
+    """Whether a playhead ``position`` a callback carries is taken as a timeupdate at ``at``.
+
+    Only when that timeupdate would be no anomaly (a valid position and time, time not going
+    back, the session not over): the playhead a callback carries is never an anomaly of its own.
+    """
+    return (
+        is_position(position)
+        and time_problem(at) is None
+        and (last is None or at >= last)
+        and not over
+    )

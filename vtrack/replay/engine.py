@@ -268,7 +268,7 @@ class Replayer:
         if record.content is not None:
             sticky = {**sticky, **record.content}
         if record.event == "load":
-            item = {**sticky, **record.args}
+            item = {**sticky, **_content_args(record.args)}
         elif state.item is not None and record.content is not None:
             item = {**state.item, **record.content}
             if item.get("asset_id") != state.item.get("asset_id"):
@@ -302,8 +302,8 @@ class Replayer:
             if event == "timeupdate":
                 session.timeupdate(args["position"], at=record.at)
             elif event == "load":
-                item = {**state.sticky, **args}
-                if self._load(session, item, record.at, seen):
+                item = {**state.sticky, **_content_args(args)}
+                if self._load(session, item, record.at, seen, args.get("position")):
                     state.item, state.taken = item, None
             else:
                 getattr(session, event)(**args, at=record.at)
@@ -319,9 +319,16 @@ class Replayer:
         if session.state in TERMINAL_STATES:
             self._close(state)
 
-    def _load(self, session: Session, item: dict[str, Any], at: float, seen: int) -> bool:
+    def _load(
+        self,
+        session: Session,
+        item: dict[str, Any],
+        at: float,
+        seen: int,
+        position: float | None = None,
+    ) -> bool:
         """Load ``item``; whether the session took it (a refused load is an anomaly)."""
-        session.load(_content(item), at=at)
+        session.load(_content(item), at=at, position=position)
         return len(session._anomalies or ()) == seen
 
     def _count_anomalies(self, session: Session) -> None:
@@ -345,6 +352,11 @@ class _Collector:
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def _content_args(args: dict[str, Any]) -> dict[str, Any]:
+    """A load record's content fields (without the playhead it may carry)."""
+    return {key: value for key, value in args.items() if key != "position"}
 
 
 def _content(fields: dict[str, Any]) -> Content:

@@ -117,9 +117,8 @@ CONTENT_FIELDS: Final[Mapping[str, str]] = {
     "extra": "object",
 }
 
-#: Each callback's fields (the keyword arguments of the :class:`vtrack.Session` method of the
-#: same name) and their kinds.
-EVENT_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
+#: Each callback's own fields and their kinds.
+_OWN_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
     "load": CONTENT_FIELDS,
     "play": {},
     "playing": {"position": "number"},
@@ -157,6 +156,15 @@ EVENT_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
     "ad_break_end": {},
     "interrupt": {"method": "text"},
     "exit": {},
+}
+
+#: Each callback's fields (the keyword arguments of the :class:`vtrack.Session` method of the
+#: same name; a ``load`` record's are the content's) and their kinds. Every record may carry
+#: ``position``: the playhead at that instant, taken as a ``timeupdate`` at the record's time
+#: before the callback (``playing``, ``seeking``, ``seeked`` and ``timeupdate`` take it as their
+#: own argument, as before).
+EVENT_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
+    event: {**fields, "position": "number"} for event, fields in _OWN_FIELDS.items()
 }
 
 #: Fields a record of that event must have (``null`` is allowed only for a duration: unknown).
