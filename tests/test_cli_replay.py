@@ -148,6 +148,36 @@ class TestBadInput:
         assert (2, "", 1) == (status, out, len(err.splitlines()))
         assert err.startswith(f"vtrack replay: {path}")
 
+    def test_a_raw_player_log_without_its_dialect_is_one_hint(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A VLC log replayed as the vtrack format stops at once, naming the --dialect to use."""
+        log = str(Path(__file__).parent / "data" / "vlc.log")
+        status, out, err = run(capsys, log)
+        assert (2, "", 1) == (status, out, len(err.splitlines()))
+        assert "this looks like a raw vlc log" in err and "--dialect vlc" in err
+
+    def test_a_binary_file_is_one_line_saying_it_is_no_log(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A file of binary junk stops after its first 20 lines, with one line, not hundreds."""
+        path = tmp_path / "video.mp4"
+        path.write_bytes(bytes(range(256)) * 40 + b"\n" * 5 + bytes(range(200, 256)) * 300)
+        status, out, err = run(capsys, str(path))
+        assert (2, "", 1) == (status, out, len(err.splitlines()))
+        assert f"vtrack replay: {path}: not a log: its first 20 lines are not records" in err
+
+    def test_bad_lines_before_good_ones_are_all_reported_in_order(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A few bad lines at the start are held, then reported in order once good lines come."""
+        good = '{"t": 1700000000.0, "session": "s", "anonymous_id": "a", "event": "play"}'
+        path = tmp_path / "day.log"
+        path.write_text("not json\n[1]\n" + good + "\n")
+        status, _, err = run(capsys, str(path), "--quiet")
+        assert 1 == status
+        assert [f"{path}:1:", f"{path}:2:"] == [line.split(" ")[0] for line in err.splitlines()]
+
     def test_a_bad_option_says_what_is_allowed(self, capsys: pytest.CaptureFixture[str]) -> None:
         """An invalid --heartbeat exits with status 2 and names the allowed values."""
         with pytest.raises(SystemExit) as exited:

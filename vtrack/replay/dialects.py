@@ -12,10 +12,24 @@ from __future__ import annotations
 from typing import Any, Final
 
 from vtrack.players import TRANSLATORS, Translator, UnreadableEvent
+from vtrack.players.mpv import EVENTS as MPV_EVENTS
+from vtrack.players.vlc import EVENTS as VLC_EVENTS
 from vtrack.replay.log_format import BadRecord, Record, parse_envelope
 
 #: The log dialects: vtrack's own format, and one per player translator.
 DIALECTS: Final = ("vtrack", *TRANSLATORS)
+
+
+def guess_dialect(obj: dict[str, Any]) -> str | None:
+    """The player whose raw log ``obj`` looks like a record of (for a hint), or None."""
+    event = obj.get("event")
+    if "type" in obj and "currentTime" in obj:
+        return "html5"
+    if "property" in obj or event in MPV_EVENTS:
+        return "mpv"
+    if event in VLC_EVENTS:
+        return "vlc"
+    return None
 
 
 class DialectReader:

@@ -9,16 +9,29 @@ from typing import Any, Final
 import orjson
 
 from vtrack.core.settings import Settings
-from vtrack.replay.dialects import DialectReader
+from vtrack.replay.dialects import DialectReader, guess_dialect
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
-from vtrack.replay.sources import read_lines, source_name
+from vtrack.replay.sources import SourceError, read_lines, source_name
 
 #: Called with ``(where, reason)`` for each line skipped.
 BadLineHandler = Callable[[Where, str], None]
 
 #: How many skipped lines a run keeps for its summary (all are counted and reported).
 KEPT_BAD_LINES: Final = 1000
+#: A source whose first this many lines are all bad is no log: the run stops, saying so once.
+NOT_A_LOG_LINES: Final = 20
+
+
+class _Opening:
+    """The bad lines at the start of one source, held until it shows a good line."""
+
+    __slots__ = ("held", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        #: None once the source showed a good line.
+        self.held: list[tuple[Where, str]] | None = []
 
 
 class ReplayRun:
@@ -69,27 +82,32 @@ class ReplayRun:
         reader = self.reader
         loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
         for path in self.inputs:
-            name = source_name(path)
+            opening = _Opening(source_name(path))
             for number, line in read_lines(path):
                 self.bytes_read += len(line)
-                where = (name, number)
+                where = (opening.name, number)
                 try:
                     obj = loads(line)
                 except orjson.JSONDecodeError as exc:
                     if not line.strip():
                         continue  # a blank line holds nothing
-                    self._bad(where, _not_json(line, exc))
+                    self._bad_line(opening, where, _not_json(line, exc), None)
                     continue
                 if reader is not None:
+                    if opening.held is not None:
+                        self._good_line(opening)
                     yield from self._dialect_line(reader, obj, where)
                     continue
                 try:
                     messages = feed(parse_record(obj), where)
                 except BadRecord as exc:
                     self._report_unnamed()
-                    self._bad(where, str(exc))
+                    self._bad_line(opening, where, str(exc), obj)
                     continue
+                if opening.held is not None:
+                    self._good_line(opening)
                 yield from messages
+            self._good_line(opening)  # a short run of bad lines only: reported as they are
         # The sessions that never named their viewer come first: a strict replay stops before
         # the messages of the end of the input.
         messages = replayer.finish()
@@ -125,6 +143,31 @@ class ReplayRun:
             where, reason, count = unnamed[self._unnamed_reported]
             self._unnamed_reported += 1
             self._bad(where, reason, count)
+
+    def _bad_line(self, opening: _Opening, where: Where, reason: str, obj: Any) -> None:
+        """A bad line; at the start of a source it is held, to tell a source that is no log."""
+        if self.strict or opening.held is None:
+            self._bad(where, reason)
+            return
+        dialect = guess_dialect(obj) if self.reader is None and type(obj) is dict else None
+        if dialect is not None:
+            raise SourceError(
+                f"{opening.name}: this looks like a raw {dialect} log, not the vtrack format: "
+                f"replay it with --dialect {dialect} (line {where[1]}: {reason})"
+            )
+        opening.held.append((where, reason))
+        if len(opening.held) >= NOT_A_LOG_LINES:
+            (_, first), first_reason = opening.held[0]
+            raise SourceError(
+                f"{opening.name}: not a log: its first {NOT_A_LOG_LINES} lines are not records "
+                f"(line {first}: {first_reason})"
+            )
+
+    def _good_line(self, opening: _Opening) -> None:
+        """The source showed a good line: the bad lines held before it are reported."""
+        held, opening.held = opening.held, None
+        for where, reason in held or ():
+            self._bad(where, reason)
 
     def _bad(self, where: Where, reason: str, count: int = 1) -> None:
         if self.strict:
