@@ -21,6 +21,7 @@ import mpv  # type: ignore[import-untyped]
 
 from vtrack import CallbackSink, Content
 from vtrack.adapters.mpv import attach_mpv
+from vtrack.core.machine import INTERRUPTED
 
 
 def main() -> None:
@@ -30,9 +31,12 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--heartbeat", type=int, default=10)
     args = parser.parse_args()
+    if "://" not in args.media and not Path(args.media).is_file():
+        sys.exit(f"{Path(__file__).name}: {args.media}: no such file")
     options = {"vo": "null", "ao": "null"} if args.headless else {"input_default_bindings": True}
     player = mpv.MPV(keep_open="no", speed=args.speed, **options)
     printed = threading.Lock()
+    failed = False
 
     def show(message: dict[str, object]) -> None:
         with printed:
@@ -48,14 +52,20 @@ def main() -> None:
     )
     try:
         player.play(args.media)
-        # Until the end, or until the window is closed (mpv shuts down: the session exits).
+        # Until the end, until the window is closed (mpv shuts down: the session exits), or
+        # until the player gives up on the file (a fatal error interrupts the session).
         while not adapter.translator.ended and not adapter.tracker.closed:
+            if adapter.tracker.session.state == INTERRUPTED:
+                failed = True
+                break
             time.sleep(0.1)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     finally:
         adapter.close()
         player.terminate()
+    if failed:
+        sys.exit(f"{Path(__file__).name}: mpv could not play {args.media}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ import vlc  # type: ignore[import-untyped]
 
 from vtrack import CallbackSink, Content
 from vtrack.adapters.vlc import attach_vlc
+from vtrack.core.machine import INTERRUPTED
 
 
 def main() -> None:
@@ -28,10 +30,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0)
     parser.add_argument("--heartbeat", type=int, default=10)
     args = parser.parse_args()
+    if "://" not in args.media and not Path(args.media).is_file():
+        sys.exit(f"{Path(__file__).name}: {args.media}: no such file")
     flags = ["--intf=dummy", "--vout=dummy", "--aout=dummy"] if args.headless else []
     instance = vlc.Instance([*flags, "--quiet"])
     player = instance.media_player_new()
     printed = threading.Lock()
+    failed = False
 
     def show(message: dict[str, object]) -> None:
         with printed:
@@ -50,8 +55,13 @@ def main() -> None:
         if args.rate != 1.0:
             adapter.set_rate(args.rate)
         player.play()
+        # The main thread only waits (libVLC calls the adapter): until the end, or until the
+        # player gives up on the file (a fatal error interrupts the session).
         while not adapter.translator.ended and not adapter.tracker.closed:
-            time.sleep(0.1)  # the main thread only waits; libVLC calls the adapter
+            if adapter.tracker.session.state == INTERRUPTED:
+                failed = True
+                break
+            time.sleep(0.1)
     except KeyboardInterrupt:
         pass
     finally:
@@ -59,6 +69,8 @@ def main() -> None:
         player.stop()
         player.release()
         instance.release()
+    if failed:
+        sys.exit(f"{Path(__file__).name}: VLC could not play {args.media}")
 
 
 if __name__ == "__main__":

@@ -199,3 +199,32 @@ def test_the_examples_print_events_live(video: Path, example: str, module: str, 
         "Video Playback Completed",
         "Video Playback Exited",
     ]
+
+
+@pytest.mark.parametrize(
+    ("example", "module"), [("mpv_player.py", "mpv"), ("vlc_player.py", "vlc")]
+)
+def test_the_examples_refuse_a_missing_file(example: str, module: str, tmp_path: Path) -> None:
+    """A file that is not there: one clear line and a non-zero exit, at once, not a hang."""
+    import sys
+
+    _load(module)
+    script = Path(__file__).parent.parent / "examples" / example
+    missing = tmp_path / "missing.mp4"
+    done = subprocess.run([sys.executable, str(script), str(missing), "--headless"],
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert (1, f"{example}: {missing}: no such file\n") == (done.returncode, done.stderr)
+
+
+def test_the_mpv_example_says_when_mpv_cannot_play(tmp_path: Path) -> None:
+    """mpv given 100 bytes of garbage: the example says it could not play and exits 1."""
+    import sys
+
+    _load("mpv")
+    script = Path(__file__).parent.parent / "examples" / "mpv_player.py"
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(bytes(range(100)))
+    done = subprocess.run([sys.executable, str(script), str(garbage), "--headless"],
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert 1 == done.returncode
+    assert f"mpv_player.py: mpv could not play {garbage}" in done.stderr
