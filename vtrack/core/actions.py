@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from vtrack.core import machine as m
-from vtrack.core.content import usable_length
 from vtrack.profiles import base as kind
 
 if TYPE_CHECKING:
@@ -240,32 +239,6 @@ def end_ad_break(s: Session, args: Args, now: float) -> None:
         # (Segment spec example, step 7: the first one is 10 s after the ad).
         playback.pod_index += 1
         restart_heartbeats(s, now, beat_now=False)
-
-
-# ---------------------------------------------------------------------- observations
-def observe_position(s: Session, position: float, now: float) -> None:
-    """The player reported its position: of the content playing, of the ad, or paused."""
-    state, playback = s.state, s._playback
-    if state == m.PLAYING:
-        for moment, percent in s._clockwork.observe_content(playback.head, position, now):
-            s._emitter.milestone(percent, moment)
-    elif state in m.IN_AD:
-        ad = playback.ad
-        if ad is not None:
-            ad.head.settle(now, state == m.AD_PLAYING)
-            ad.head.jump(position, now)
-    elif state not in (m.AD_BREAK, m.ENDED, m.COMPLETED):
-        playback.head.jump(position, now)
-
-
-def set_duration(s: Session, duration: float | None) -> None:
-    """The content's duration became known or changed (a livestream has none)."""
-    content = s._playback.content
-    if content is not None and content.live:
-        return
-    if content is not None:
-        s._clockwork.keep_milestones(content)
-    s._playback.set_length(usable_length(duration))
 
 
 # ---------------------------------------------------------------------- shared steps

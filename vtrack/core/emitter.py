@@ -76,10 +76,7 @@ class Emitter:
         moment = self._moment(at, name)
         if overrides:
             moment.update(overrides)
-        keys = group_keys(self._playback, self._settings.heartbeat)
-        fact_set = self._fact_set
-        if fact_set is None or keys != fact_set.keys:
-            fact_set = self._find_facts(keys)
+        fact_set = self._current_facts()
         static = fact_set.statics.get(plan.static_id)
         if static is None:
             cache = profile.fact_cache

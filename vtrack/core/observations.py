@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from vtrack.core import machine as m
-from vtrack.core.actions import observe_position, set_duration
+from vtrack.core.content import usable_length
 from vtrack.core.validation import is_number, is_position, quality_args
 from vtrack.profiles import base as kind
 
@@ -28,7 +28,18 @@ def timeupdate(s: Session, args: Args, now: float) -> str | None:
     position = args["position"]
     if not is_position(position):
         return f"position must be a finite number >= 0; got {position!r}"
-    observe_position(s, position, now)
+    # Of the content playing, of the ad (in an ad), or of the content standing still.
+    state, playback = s.state, s._playback
+    if state == m.PLAYING:
+        for moment, percent in s._clockwork.observe_content(playback.head, position, now):
+            s._emitter.milestone(percent, moment)
+    elif state in m.IN_AD:
+        ad = playback.ad
+        if ad is not None:
+            ad.head.settle(now, state == m.AD_PLAYING)
+            ad.head.jump(position, now)
+    elif state not in (m.AD_BREAK, m.ENDED, m.COMPLETED):
+        playback.head.jump(position, now)
     return None
 
 
@@ -43,7 +54,12 @@ def ratechange(s: Session, args: Args, now: float) -> str | None:
 
 def durationchange(s: Session, args: Args, now: float) -> str | None:
     s._clockwork.settle(now, s.state, s._playback)
-    set_duration(s, args["duration"])
+    content = s._playback.content
+    if content is not None and content.live:
+        return None  # a livestream has no duration
+    if content is not None:
+        s._clockwork.keep_milestones(content)
+    s._playback.set_length(usable_length(args["duration"]))
     return None
 
 
