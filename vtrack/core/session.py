@@ -399,9 +399,10 @@ class Session:
                     "Settings(clock=...))"
                 )
             at = clock()
-        over = self.state in TERMINAL_STATES
-        if position is not None and takes_playhead(position, at, self._last_at, over):
-            self.timeupdate(float(position), at=float(at))
+        if position is not None:
+            over = self.state in TERMINAL_STATES
+            if takes_playhead(position, at, self._last_at, over):
+                self.timeupdate(float(position), at=float(at))
         if type(at) is not float or not 0.0 <= at < LAST_TIME:
             problem = time_problem(at)
             if problem is not None:
