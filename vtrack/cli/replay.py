@@ -25,6 +25,7 @@ examples:
   cat player.log | vtrack replay - --heartbeat 20 --milestones 10,50,90
   vtrack replay player.log --profile vimeo-ott --milestone-basis watched --strict
   vtrack replay mpv-session.log --dialect mpv    a raw log of python-mpv observations
+  vtrack replay export.jsonl --schema export.toml  a log with its own field names and units
 
 exit status: 0 all lines replayed (and delivered); 1 some lines were skipped (each reported as
 FILE:LINE: reason on stderr); 2 stopped: a bad line with --strict, a log that cannot be read,
@@ -55,6 +56,13 @@ def add_parser(commands: Any) -> None:
         default="vtrack",
         help="the log's format: vtrack's own (default; see docs/log-format.md), or a player's "
         "raw events as its recorder writes them (html5, mpv, vlc; see docs/dialects.md)",
+    )
+    parser.add_argument(
+        "--schema",
+        default=None,
+        metavar="FILE",
+        help="a TOML file mapping the log's own field names, event names, time units and "
+        "constant fields onto the dialect's (see docs/log-format.md)",
     )
     cli_options.add_session_options(parser)
     parser.add_argument(
@@ -141,6 +149,7 @@ def _start(
             strict=args.strict,
             on_bad_line=_report_bad_line,
             dialect=args.dialect,
+            schema=args.schema,
         )
         if args.sink is not None:
             delivery = cli_delivery.Delivery(args)
@@ -297,6 +306,9 @@ def _summary(
     table.add_row("callbacks absorbed (anomalies)", f"{stats.anomaly_count:,}")
     for reason, count in stats.anomalies.most_common(10):
         table.add_row(f"  {reason}", f"{count:,}")
+    if replay.ignored_line_count:
+        ignored = f"{replay.ignored_line_count:,}"
+        table.add_row("lines ignored (the schema's ignore_events)", ignored)
     table.add_row("lines skipped", f"{replay.bad_line_count:,}")
     for (source, line), reason in replay.bad_lines[:10]:
         table.add_row(f"  {source}:{line}", reason if len(reason) < 60 else reason[:57] + "...")

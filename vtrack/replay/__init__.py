@@ -7,15 +7,18 @@ messages their sessions make, exactly as live sessions given the same callbacks 
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats
 from vtrack.replay.log_format import BadRecord, Record, parse_record
 from vtrack.replay.run import ReplayRun, replay
+from vtrack.replay.schema import LogSchema, SchemaError
 from vtrack.replay.sources import SourceError
 
 __all__ = [
     "BadRecord",
+    "LogSchema",
     "Record",
     "ReplayError",
     "ReplayRun",
     "ReplayStats",
     "Replayer",
+    "SchemaError",
     "SourceError",
     "parse_record",
     "replay",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 import orjson
@@ -12,6 +12,7 @@ from vtrack.core.settings import Settings
 from vtrack.replay.dialects import DialectReader, guess_dialect
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
+from vtrack.replay.schema import LogSchema, Mapper, load_schema
 from vtrack.replay.sources import SourceError, read_lines, source_name
 
 #: Called with ``(where, reason)`` for each line skipped.
@@ -53,10 +54,13 @@ class ReplayRun:
         strict: bool = False,
         on_bad_line: BadLineHandler | None = None,
         dialect: str = "vtrack",
+        schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     ) -> None:
         self.inputs = list(inputs)
         #: Reads a player's raw log (None for the vtrack format).
         self.reader = None if dialect == "vtrack" else DialectReader(dialect)
+        #: Maps the log's own names onto the dialect's (None: the log uses the dialect's).
+        self.mapper: Mapper | None = None if schema is None else load_schema(schema).mapper(dialect)
         if not self.inputs:
             raise ValueError("nothing to replay: give at least one log (or - for stdin)")
         if sum(os.fspath(path) == "-" for path in self.inputs) > 1:
@@ -68,6 +72,8 @@ class ReplayRun:
         #: Lines skipped (a session given up for want of a viewer counts all its lines).
         self.bad_line_count = 0
         self._unnamed_reported = 0
+        #: Lines skipped on purpose: their event is one of the schema's ``ignore_events``.
+        self.ignored_line_count = 0
         #: Bytes read so far (for progress reports).
         self.bytes_read = 0
 
@@ -79,7 +85,7 @@ class ReplayRun:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         replayer = self.replayer
         feed = replayer.feed
-        reader = self.reader
+        reader, mapper = self.reader, self.mapper
         loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
         for path in self.inputs:
             opening = _Opening(source_name(path))
@@ -93,6 +99,15 @@ class ReplayRun:
                         continue  # a blank line holds nothing
                     self._bad_line(opening, where, _not_json(line, exc), None)
                     continue
+                if mapper is not None:
+                    try:
+                        obj = mapper(obj)
+                    except BadRecord as exc:
+                        self._bad_line(opening, where, f"schema: {exc}", None)
+                        continue
+                    if obj is None:
+                        self.ignored_line_count += 1
+                        continue
                 if reader is not None:
                     if opening.held is not None:
                         self._good_line(opening)
@@ -187,12 +202,16 @@ def replay(
     strict: bool = False,
     on_bad_line: BadLineHandler | None = None,
     dialect: str = "vtrack",
+    schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> ReplayRun:
     """Replay vtrack player logs (paths, ``.gz`` or not, ``-`` for stdin) into messages.
 
     ``dialect`` is the log's format: ``"vtrack"`` (default), or a player's raw log
-    (``"html5"``, ``"mpv"``, ``"vlc"``: see :mod:`vtrack.players`). ``options`` are
+    (``"html5"``, ``"mpv"``, ``"vlc"``: see :mod:`vtrack.players`). ``schema`` maps a log's
+    own field names, event names and units onto the dialect's: a
+    :class:`~vtrack.replay.schema.LogSchema`, the path of a TOML schema file, or a dict of its
+    keys (see :mod:`vtrack.replay.schema`). ``options`` are
     :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
     ``milestones``, ``milestone_basis``, ``context``, ...), or pass ``settings``. The same
     input always gives the same messages, messageIds included::
@@ -209,6 +228,7 @@ def replay(
         strict=strict,
         on_bad_line=on_bad_line,
         dialect=dialect,
+        schema=schema,
     )
 
 
