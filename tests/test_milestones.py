@@ -276,3 +276,84 @@ class TestPlayedBasisLearningTheDuration:
         session.seeked(at=T0 + 5)
         session.durationchange(100.0, at=T0 + 10)
         assert [] == milestones(sink)
+
+
+class TestTheEnd:
+    @pytest.mark.parametrize("profile", ["segment", "vimeo-ott"])
+    def test_ended_after_a_seek_to_the_last_second_fires_every_milestone_first(
+        self, make_session: SessionFactory, profile: str
+    ) -> None:
+        """Position basis: a seek to the last second then ended fires every milestone, then ends."""
+        session, sink = make_session(heartbeat=0, profile=profile)
+        watch(session, Content(asset_id="c", duration=60.0))
+        session.seeking(59.0, at=T0 + 2)
+        session.ended(at=T0 + 2.1)
+        names = events(sink)
+        if profile == "vimeo-ott":  # its 90 % milestone is named Video Content Completed
+            expected = [f"{p}% Content Completed" for p in (25, 50, 75)]
+            expected.append("Video Content Completed")
+            end = "Video Content Ended"
+        else:
+            expected = [f"{p}% Content Completed" for p in (25, 50, 75, 90)]
+            end = "Video Content Completed"
+        fired = [name for name in names if name in expected]
+        assert (expected, True) == (fired, names.index(expected[-1]) < names.index(end))
+
+    def test_ended_with_a_stale_position_fires_the_rest_at_the_end(
+        self, make_session: SessionFactory
+    ) -> None:
+        """Position basis: an ended whose last report was stale fires what is left at its time."""
+        session, sink = make_session(heartbeat=0)
+        watch(session, Content(asset_id="c", duration=100.0))
+        session.pause(at=T0 + 30)  # 25 % fired at 25 s; the playhead stays at 30
+        session.ended(at=T0 + 31)
+        expected = [
+            ("25% Content Completed", 25.0, 25),
+            ("50% Content Completed", 31.0, 50),
+            ("75% Content Completed", 31.0, 75),
+            ("90% Content Completed", 31.0, 90),
+        ]
+        assert expected == milestones(sink)
+
+    @pytest.mark.parametrize("basis", ["played", "watched"])
+    def test_ended_plays_nothing_on_the_played_bases(
+        self, make_session: SessionFactory, basis: str
+    ) -> None:
+        """Played and watched bases: an ended after a seek to the end fires nothing new."""
+        session, sink = make_session(heartbeat=0, milestone_basis=basis)
+        watch(session, Content(asset_id="c", duration=60.0))
+        session.seeking(59.0, at=T0 + 2)
+        session.ended(at=T0 + 2.1)
+        assert [] == milestones(sink)
+
+
+class TestPlayedBoundary:
+    @pytest.mark.parametrize(
+        ("landing", "expected"), [(44.999, [45, 54]), (45.0, [45, 54]), (45.001, [54])]
+    )
+    def test_a_stretch_starting_on_the_threshold_plays_it(
+        self, make_session: SessionFactory, landing: float, expected: list[int]
+    ) -> None:
+        """Played basis: a seek landing on 45.000 of 60 s, then playing, plays 75 % (at 45)."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="c", duration=60.0))
+        session.seeking(landing, at=T0 + 5)
+        session.seeked(at=T0 + 5.2)
+        session.playing(at=T0 + 5.3)
+        session.advance(T0 + 30)
+        assert expected == [position for _, _, position in milestones(sink)]
+
+    def test_landing_on_the_threshold_while_paused_plays_nothing_yet(
+        self, make_session: SessionFactory
+    ) -> None:
+        """Played basis: landing on 45.000 paused fires 75 % only once playback resumes."""
+        session, sink = make_session(heartbeat=0, milestone_basis="played")
+        watch(session, Content(asset_id="c", duration=60.0))
+        session.pause(at=T0 + 5)
+        session.seeking(45.0, at=T0 + 6)
+        session.seeked(at=T0 + 6.5)
+        session.advance(T0 + 20)
+        before = milestones(sink)
+        session.play(at=T0 + 20)
+        session.advance(T0 + 20.5)
+        assert ([], [("75% Content Completed", 20.0, 45)]) == (before, milestones(sink))

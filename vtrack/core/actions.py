@@ -165,8 +165,11 @@ def resume_during_seek(s: Session, args: Args, now: float) -> None:
 def end_content(s: Session, args: Args, now: float) -> None:
     playback = s._playback
     playback.item_ended = True
-    if playback.head.length is not None:
-        playback.head.jump(playback.head.length, now)
+    length = playback.head.length
+    if length is not None:
+        playback.head.jump(length, now)
+        for percent in s._clockwork.reach_end(length):
+            s._emitter.milestone(percent, now)
     s._emitter.emit(kind.CONTENT_COMPLETED, now)
     s._emitter.emit(kind.PLAYBACK_PAUSED_AT_END, now)
 

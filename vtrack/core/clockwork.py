@@ -159,6 +159,22 @@ class Clockwork:
             tracker.record(at, observed)
         return crossed
 
+    def reach_end(self, length: float) -> list[float]:
+        """The content ended (the playhead reached ``length``): the milestones that makes due.
+
+        On the ``position`` basis, an end means every milestone is reached: those not sent
+        yet are due, in ascending order (a seek to the last second then ``ended``, or a stale
+        last report, still gets them). On the ``played`` and ``watched`` bases only what was
+        played counts, and the end plays nothing more.
+        """
+        tracker = self.milestones
+        if tracker is None or tracker.basis != "position":
+            return []
+        percents = []
+        while (target := tracker.next_target(length, length)) is not None:
+            percents.append(tracker.fire(target[0]))
+        return percents
+
     def advance(self, at: float, state: str, playback: PlaybackState, emitter: Emitter) -> None:
         """Emit, in time order, everything due up to ``at`` (the state does not change)."""
         while self.deadline <= at:
@@ -268,17 +284,16 @@ class Clockwork:
         head = self.steady_head
         if head is None or not 0.0 <= position < self.steady_limit:
             return False
-        head.pos = position
-        head.at = at
         target = self.steady_target
+        moment = NO_DEADLINE
         if target is not None:
             moment = at + (target - position) / head.rate
-            if moment < self.hb_due:
-                self.deadline, self.due, self.due_index = (
-                    moment,
-                    self.steady_kind,
-                    self.steady_index,
-                )
-                return True
+            if moment <= at:
+                return False  # a hair short of the target: due now in floats; fired there
+        head.pos = position
+        head.at = at
+        if moment < self.hb_due:
+            self.deadline, self.due, self.due_index = moment, self.steady_kind, self.steady_index
+            return True
         self.deadline, self.due, self.due_index = self.hb_due, DUE_HEARTBEAT, 0
         return True

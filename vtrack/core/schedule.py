@@ -144,8 +144,8 @@ class MilestoneTracker:
                 reached = threshold(percents[index], duration)
                 if self._crossed(reached):
                     return index, position  # played through before it could be known
-                if reached > position:
-                    return index, reached
+                if reached >= position:
+                    return index, reached  # playing from the very point plays it
             return None
         needed = threshold(percents[self.done], duration) - self.watched()
         reached_at = self._playhead_after_gaining(position, needed, duration)
@@ -176,9 +176,10 @@ class MilestoneTracker:
         self.ranges = merged
 
     def _crossed(self, position: float) -> bool:
-        # Within a merged range, every point but its start was crossed by some stretch of
-        # continuous playback (overlapping stretches only merge where they overlap).
-        return any(a < position <= b for a, b in self.ranges or ())
+        # Every point of a merged range was played, its ends included: a stretch that starts
+        # exactly on a point (a seek landing on 45.000 of 60 s, then playing) plays it, as
+        # one that stops exactly on it does. Ranges are never empty (see record).
+        return any(a <= position <= b for a, b in self.ranges or ())
 
     def watched(self) -> float:
         """Seconds of unique content played so far."""
