@@ -92,10 +92,12 @@ def test_a_looping_video_goes_back_as_a_seek_and_fires_no_milestone_twice() -> N
 
 
 class TestHtml5Traps:
-    def feed(self, translator: Html5Translator, kind: str, **state: Any) -> list[str]:
+    def feed(
+        self, translator: Html5Translator, kind: str, at: float = 100.0, **state: Any
+    ) -> list[str]:
         event = {"type": kind, "currentTime": 5.0, "duration": 30.0, "paused": False,
                  "ended": False, "playbackRate": 1, **state}  # fmt: skip
-        return [name for _, name, _ in translator.feed(100.0, event)]
+        return [name for _, name, _ in translator.feed(at, event)]
 
     def test_the_pause_at_the_end_is_not_a_user_pause(self) -> None:
         """A pause with ended: true just before ended is the end of the media, not a user pause."""
@@ -111,14 +113,15 @@ class TestHtml5Traps:
         assert ["pause"] == self.feed(translator, "pause", paused=True)
 
     def test_the_wait_of_a_seek_is_not_a_stall(self) -> None:
-        """The waiting between seeking and seeked is dropped; one once playing again is a stall."""
+        """The waiting between seeking and seeked is dropped; a lasting one after it is a stall."""
         translator = Html5Translator()
         self.feed(translator, "playing")
         assert ["seeking"] == self.feed(translator, "seeking", currentTime=20.0)
         assert [] == self.feed(translator, "waiting", currentTime=20.0)
         assert ["seeked"] == self.feed(translator, "seeked", currentTime=20.0)
         assert ["playing"] == self.feed(translator, "playing", currentTime=20.0)
-        assert ["waiting"] == self.feed(translator, "waiting", currentTime=21.0)
+        assert [] == self.feed(translator, "waiting", 101.0, currentTime=21.0)
+        assert ["waiting", "playing"] == self.feed(translator, "playing", 102.0, currentTime=21.0)
 
     def test_a_jump_back_without_seek_events_is_a_seek(self) -> None:
         """A timeupdate jumping back from 29.9 s to 0.1 s with no seek events is a seek."""
@@ -162,13 +165,11 @@ class TestMpvTraps:
         assert [(2.0, "ended", {})] == translator.feed(2.0, {"event": "end-file", "reason": "eof"})
 
     def test_paused_for_cache_is_buffering(self) -> None:
-        """paused-for-cache true is waiting; false is playing again at the last time-pos."""
+        """paused-for-cache lasting is a stall, told at its end from its start; false plays."""
         translator = self.playing()
         translator.feed(2.0, {"property": "time-pos", "value": 3.0})
-        assert [(2.1, "waiting", {})] == translator.feed(
-            2.1, {"property": "paused-for-cache", "value": True}
-        )
-        assert [(4.0, "playing", {"position": 3.0})] == translator.feed(
+        assert [] == translator.feed(2.1, {"property": "paused-for-cache", "value": True})
+        assert [(2.1, "waiting", {}), (4.0, "playing", {"position": 3.0})] == translator.feed(
             4.0, {"property": "paused-for-cache", "value": False}
         )
 
@@ -239,6 +240,7 @@ class TestVlcTraps:
         """At rate 4, time moving 4 s in 1 s is a timeupdate, not a seek."""
         translator = VlcTranslator()
         translator.feed(1.0, {"event": "RateChanged", "rate": 4.0})
+        translator.feed(1.0, {"event": "MediaPlayerLengthChanged", "length": 30000})
         translator.feed(1.0, {"event": "MediaPlayerPlaying"})
         emitted = translator.feed(2.0, {"event": "MediaPlayerTimeChanged", "time": 4000})
         assert ["timeupdate"] == [name for _, name, _ in emitted]
@@ -258,6 +260,8 @@ class TestDialectReader:
         assert [] == reader.records({"t": 1.0, "session": "v", "anonymous_id": "a",
                                      "content": {"title": "T"}})  # fmt: skip
         assert [] == reader.records({"t": 1.1, "session": "v", "event": "MediaPlayerOpening"})
+        length = {"t": 1.15, "session": "v", "event": "MediaPlayerLengthChanged", "length": 9000}
+        assert [] == reader.records(length)
         first = reader.records({"t": 1.2, "session": "v", "event": "MediaPlayerPlaying"})
         assert ["load", "play", "playing"] == [r.event for r in first]
         assert first[0].identity == ("anonymous_id", "a") and first[0].content == {"title": "T"}
@@ -458,6 +462,7 @@ class TestVlcPlaybackClock:
     def test_a_long_start_up_burst_is_no_seek(self) -> None:
         """A 2 s buffering burst at start-up is no stall, and the first time report no seek."""
         translator = VlcTranslator()
+        self.feed(translator, 1.0, "LengthChanged", length=30000)
         self.feed(translator, 1.0, "Playing")
         self.feed(translator, 1.0, "Buffering", cache=0.0)
         assert [] == self.feed(translator, 3.0, "Buffering", cache=100.0)

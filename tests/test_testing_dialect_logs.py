@@ -7,6 +7,7 @@ shows; damaged logs are reported line by line, never raised; the record shapes a
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, assume, find, given, settings
+from hypothesis import HealthCheck, assume, example, find, given, settings
 from hypothesis import strategies as st
 
 from vtrack.players.vlc import JUMP, STALL_MIN
@@ -161,13 +162,21 @@ def vlc_can_tell(viewing: Viewing) -> bool:
 
     Inherent to libVLC: a seek is only a jump of ``time`` of more than ``JUMP`` from where
     playback got to (a nearby one, a seek to where it is included, looks like playing on), and
-    a stall is a burst of at least ``STALL_MIN``. The translator's clock follows playback: it
-    stops at a pause, stands still through a stall and goes on at each new rate. A margin of
-    half a second keeps clear of ``JUMP``.
+    a stall is a burst of at least ``STALL_MIN``; media of unknown length starts (Content
+    Started) once something after ``Playing`` shows it plays. The translator's clock follows
+    playback: it stops at a pause, stands still through a stall and goes on at each new rate.
+    A margin of half a second keeps clear of ``JUMP``.
     """
     at = position = 0.0
     rate = 1.0
+    # Media of unknown length shows it plays only by what follows its Playing (a time, the
+    # viewer acting, a stall): a viewer who leaves (or an end that comes) before is a start
+    # the translator cannot tell from media that failed to play.
+    shown = viewing.duration is not None
     for moment in moments(viewing):
+        if not shown and moment.kind in ("leave", "end"):
+            return False
+        shown = shown or moment.kind in ("tick", "pause", "seek", "stall", "rate")
         expected = position + (moment.t - at) * rate
         if moment.kind == "start":
             at, position = moment.t, moment.position
@@ -188,7 +197,7 @@ def vlc_can_tell(viewing: Viewing) -> bool:
             at, position = moment.t + moment.seconds, expected  # time stood still
         elif moment.kind == "rate":
             at, position, rate = moment.t, expected, moment.rate
-    return True
+    return shown  # a log that falls silent before anything shows it plays: no start
 
 
 @BOUNDED
@@ -289,7 +298,11 @@ def test_hostile_logs_shrink_to_the_clean_log(dialect: str) -> None:
     """Hostile logs shrink to the clean log, or else to it with its header line doubled."""
     clean = {
         "html5": [html5_records(PINNED)],
-        "mpv": [mpv_records(PINNED, keep_open=False), mpv_records(PINNED, keep_open=True)],
+        "mpv": [
+            mpv_records(PINNED, keep_open=False),
+            mpv_records(PINNED, keep_open=True),
+            mpv_records(PINNED, keep_open=True, pause_first=True),
+        ],
         "vlc": [vlc_records(PINNED, stops=1), vlc_records(PINNED, stops=2)],
     }[dialect]
     hostile = dialect_logs(dialect, PINNED, hostile=True)
@@ -646,3 +659,96 @@ def test_html5_an_unreadable_first_event_keeps_the_duration(logs: Path) -> None:
     ))  # fmt: skip
     assert {2} == reported(run)
     assert 30 == messages[0]["properties"].get("total_length")
+
+
+# ---------------------------------------------------------------------------- the traps
+class TestTheStrategiesKnowTheTraps:
+    """The simulators write the traps real players showed, so property tests meet them."""
+
+    def test_a_rate_picked_at_the_start_is_set_before_the_page_listens(self) -> None:
+        """html5: a viewing that starts with a rate: every record carries it, no ratechange."""
+        viewing = Viewing(duration=30.0, actions=(ChangeRate(2.0), Watch(5.0)), ending="leave")
+        records = [r for r in html5_records(viewing) if "type" in r and r["type"] != "pagehide"]
+        assert ({2}, False) == (
+            {r["playbackRate"] for r in records},
+            any(r["type"] == "ratechange" for r in records),
+        )
+
+    def test_fast_playback_brings_millisecond_waits(self) -> None:
+        """html5 at 16x: waits of a few ms after reports, and a refill 20 ms after a seek."""
+        viewing = Viewing(
+            duration=600.0,
+            actions=(ChangeRate(16.0), Watch(2.0), Seek(300.0), Watch(2.0)),
+            ending="leave",
+        )
+        records = [r for r in html5_records(viewing) if r.get("type") in ("waiting", "playing")]
+        waits = [
+            round(after["t"] - before["t"], 4)
+            for before, after in itertools.pairwise(records)
+            if before["type"] == "waiting" and after["type"] == "playing"
+        ]
+        # The seek's own waiting lasts the seek; the others a few milliseconds.
+        assert 3 <= len([wait for wait in waits if wait < 0.01])
+
+    def test_mpv_may_pause_just_before_the_end(self) -> None:
+        """mpv keep-open without audio: pause comes 70 us before eof-reached."""
+        viewing = Viewing(duration=5.0, actions=(), ending="end")
+        records = mpv_records(viewing, keep_open=True, pause_first=True)
+        changes = [(r["property"], r["value"]) for r in records if "property" in r]
+        assert changes.index(("pause", True)) < changes.index(("eof-reached", True))
+
+    @BOUNDED
+    @given(viewing=viewings(**SHORT))
+    def test_a_pause_before_the_end_tells_the_same_story(
+        self, logs: Path, viewing: Viewing
+    ) -> None:
+        """mpv pausing 70 us before eof-reached replays to the story of the usual order."""
+        usual = story(logs, "mpv", mpv_records(viewing, keep_open=True))
+        reverse = story(logs, "mpv", mpv_records(viewing, keep_open=True, pause_first=True))
+        assert usual == reverse
+
+
+def at_16x(viewing: Viewing) -> Viewing:
+    """The viewing, played at 16x from the start for 2 s first (Chromium's millisecond waits)."""
+    return attrs.evolve(viewing, actions=(ChangeRate(16.0), Watch(2.0), *viewing.actions))
+
+
+@BOUNDED
+@given(
+    viewing=viewings(duration=quarter_seconds(60.0, 120.0), rates=(4.0, 16.0), max_actions=6).map(
+        at_16x
+    )
+)
+@example(
+    viewing=Viewing(duration=120.0, actions=(ChangeRate(16.0), Watch(2.0), Seek(30.0), Watch(2.0)))
+)
+def test_fast_html5_tells_the_same_story(logs: Path, viewing: Viewing) -> None:
+    """At 16x (millisecond waits, refills after seeks) html5 tells mpv's story."""
+    html5 = story(logs, "html5", html5_records(viewing))
+    assert story(logs, "mpv", mpv_records(viewing, keep_open=True)) == html5
+
+
+def seek_started_at(folder: Path, dialect: str, records: list[Record]) -> list[int]:
+    messages, _ = replayed(folder, dialect, as_jsonl(records))
+    return [
+        m["properties"]["position"] for m in messages if m["event"] == "Video Playback Seek Started"
+    ]
+
+
+@BOUNDED
+@given(
+    rate=st.sampled_from([2.0, 4.0]),
+    watch=quarter_seconds(1.25, 6.0),
+    tick=st.sampled_from([1.0, 0.5]),
+)
+def test_a_rate_set_before_the_page_listened_moves_the_playhead_at_that_rate(
+    logs: Path, rate: float, watch: float, tick: float
+) -> None:
+    """html5 with the rate preset (no ratechange): Seek Started where mpv says, at the rate."""
+    viewing = Viewing(
+        duration=120.0,
+        actions=(ChangeRate(rate), Watch(watch), Seek(100.0), Watch(1.0)),
+        tick=tick,
+    )
+    expected = seek_started_at(logs, "mpv", mpv_records(viewing, keep_open=True))
+    assert expected == seek_started_at(logs, "html5", html5_records(viewing))

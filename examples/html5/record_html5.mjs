@@ -13,6 +13,14 @@
 // type, currentTime, duration, paused, ended, playbackRate, and the time it happened (epoch
 // seconds). The scripted viewing: play, pause for 2 s at 5 s, resume, seek to 20 s at 10 s,
 // play to the end (with --loop: play on for 8 s past the loop point, then leave the page).
+//
+// Options beyond the defaults (without them the recorder behaves exactly as above):
+//   --pause-at S, --seek-at S, --seek-to S  move the scripted pause (default 5), the seek's
+//       moment (default 10) and its target (default 20), e.g. `--seek-to 45` on a 60 s video.
+//   --preset-rate R  the page sets defaultPlaybackRate and playbackRate to R before the
+//       listeners are attached and before the source is set, so the log has no `ratechange`
+//       and every record carries playbackRate R (the play step then keeps R, unless --rate
+//       is given too).
 import { createServer } from "node:http";
 import { createReadStream, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, normalize } from "node:path";
@@ -32,25 +40,39 @@ const TYPES = {
 
 function parseArgs(argv) {
   const args = { rate: 1, loop: false, session: "html5-1", positional: [] };
+  args.pauseAt = 5;
+  args.seekAt = 10;
+  args.seekTo = 20;
+  args.presetRate = null;
+  let rateGiven = false;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--rate") args.rate = Number(argv[++i]);
+    if (argv[i] === "--rate") { args.rate = Number(argv[++i]); rateGiven = true; }
     else if (argv[i] === "--loop") args.loop = true;
     else if (argv[i] === "--session") args.session = argv[++i];
+    else if (argv[i] === "--pause-at") args.pauseAt = Number(argv[++i]);
+    else if (argv[i] === "--seek-at") args.seekAt = Number(argv[++i]);
+    else if (argv[i] === "--seek-to") args.seekTo = Number(argv[++i]);
+    else if (argv[i] === "--preset-rate") args.presetRate = Number(argv[++i]);
     else args.positional.push(argv[i]);
   }
   if (args.positional.length !== 2) throw new Error("usage: record_html5.mjs VIDEO OUT [options]");
+  if (args.presetRate !== null && !rateGiven) args.rate = args.presetRate;
   return args;
 }
 
 // A static server for the video's directory (an HLS playlist and its segments, or one file),
 // with byte ranges, bound to 127.0.0.1 only.
-function serve(video) {
+function serve(video, presetRate = null) {
   const root = dirname(video);
+  // --preset-rate: set before the listeners are on (and kept by the load, as the default rate).
+  const preset = presetRate === null ? "" : `
+    v.defaultPlaybackRate = ${JSON.stringify(presetRate)};
+    v.playbackRate = ${JSON.stringify(presetRate)};`;
   // The listeners are on before the source is set, so the loading events are recorded too.
   const page = `<!doctype html><video id="v" muted preload="auto"></video><script>
     const v = document.getElementById("v");
     v.loop = new URLSearchParams(location.search).has("loop");
-    window.records = [];
+    window.records = [];${preset}
     for (const type of ${JSON.stringify(MEDIA_EVENTS)}) {
       v.addEventListener(type, (e) => window.records.push({
         t: (performance.timeOrigin + e.timeStamp) / 1000,
@@ -102,7 +124,7 @@ function serve(video) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const [video, out] = args.positional;
-  const server = await serve(video);
+  const server = await serve(video, args.presetRate);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
@@ -113,12 +135,12 @@ async function main() {
     await page.waitForFunction(() => document.getElementById("v").readyState >= 1, null, { timeout: 30000 });
     const at = (seconds) => page.waitForFunction((s) => document.getElementById("v").currentTime >= s, seconds, { timeout: 60000 });
     await page.evaluate((rate) => { const v = document.getElementById("v"); v.playbackRate = rate; return v.play(); }, args.rate);
-    await at(5);
+    await at(args.pauseAt);
     await page.evaluate(() => document.getElementById("v").pause());
     await page.waitForTimeout(2000);
     await page.evaluate(() => document.getElementById("v").play());
-    await at(10);
-    await page.evaluate(() => { document.getElementById("v").currentTime = 20; });
+    await at(args.seekAt);
+    await page.evaluate((s) => { document.getElementById("v").currentTime = s; }, args.seekTo);
     if (args.loop) {
       // Past the loop point: the position jumps back to 0 and no `ended` comes.
       await page.waitForFunction(() => {

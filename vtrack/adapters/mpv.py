@@ -18,6 +18,7 @@ from typing import Any, Final
 from vtrack.adapters.generic import PlayerAdapter
 from vtrack.core.content import Content
 from vtrack.live.tracker import Tracker
+from vtrack.players.base import MIN_STALL
 from vtrack.players.mpv import EVENTS, PROPERTIES, MpvTranslator
 
 #: ``time-pos`` changes every frame; the session needs far fewer (it interpolates).
@@ -27,10 +28,17 @@ TIME_POS_INTERVAL: Final = 0.25
 class MpvAdapter(PlayerAdapter):
     """A live session fed by an ``mpv.MPV`` player (see :func:`attach_mpv`)."""
 
-    def __init__(self, player: Any, tracker: Tracker, *, content: Content | None = None) -> None:
+    def __init__(
+        self,
+        player: Any,
+        tracker: Tracker,
+        *,
+        content: Content | None = None,
+        min_stall: float = MIN_STALL,
+    ) -> None:
         super().__init__(tracker, content=content)
         self.player = player
-        self.translator = MpvTranslator()
+        self.translator = MpvTranslator(min_stall=min_stall)
         self._last_time_pos = float("-inf")
         self._attached = True
         for name in PROPERTIES:
@@ -55,6 +63,7 @@ class MpvAdapter(PlayerAdapter):
             and translator.started
             and not translator.seeking
             and not translator.ended
+            and not translator.holding
             and now - self._last_time_pos < TIME_POS_INTERVAL
             and translator.position is not None
             and 0.0 <= position - translator.position < 1.0
@@ -107,11 +116,15 @@ def attach_mpv(
     *,
     sink: Any,
     content: Content | None = None,
+    min_stall: float = MIN_STALL,
     **options: Any,
 ) -> MpvAdapter:
     """Track the playback of ``player`` (an ``mpv.MPV``) as session ``session_id``.
 
     ``options`` go to :class:`~vtrack.live.Tracker` (``user_id`` / ``anonymous_id``,
-    ``heartbeat``, ``profile``, ``driver``, ...). Attach before ``player.play(...)``.
+    ``heartbeat``, ``profile``, ``driver``, ...). ``min_stall``: buffering shorter than this
+    many seconds is no stall (:data:`vtrack.players.base.MIN_STALL`). Attach before
+    ``player.play(...)``.
     """
-    return MpvAdapter(player, Tracker(session_id, sink=sink, **options), content=content)
+    tracker = Tracker(session_id, sink=sink, **options)
+    return MpvAdapter(player, tracker, content=content, min_stall=min_stall)

@@ -17,6 +17,7 @@ from typing import Any, Final
 from vtrack.adapters.generic import PlayerAdapter
 from vtrack.core.content import Content
 from vtrack.live.tracker import Tracker
+from vtrack.players.base import MIN_STALL
 from vtrack.players.vlc import VlcTranslator
 
 #: The events listened to, and the payload field each carries in ``event.u``.
@@ -36,10 +37,17 @@ EVENTS: Final = {
 class VlcAdapter(PlayerAdapter):
     """A live session fed by a ``vlc.MediaPlayer`` (see :func:`attach_vlc`)."""
 
-    def __init__(self, player: Any, tracker: Tracker, *, content: Content | None = None) -> None:
+    def __init__(
+        self,
+        player: Any,
+        tracker: Tracker,
+        *,
+        content: Content | None = None,
+        min_stall: float = MIN_STALL,
+    ) -> None:
         super().__init__(tracker, content=content)
         self.player = player
-        self.translator = VlcTranslator()
+        self.translator = VlcTranslator(min_stall=min_stall)
         self._attached = True
         # Kept: python-vlc frees the callbacks with the event manager object.
         self._manager = player.event_manager()
@@ -90,10 +98,14 @@ def attach_vlc(
     *,
     sink: Any,
     content: Content | None = None,
+    min_stall: float = MIN_STALL,
     **options: Any,
 ) -> VlcAdapter:
     """Track the playback of ``player`` (a ``vlc.MediaPlayer``) as session ``session_id``.
 
-    ``options`` go to :class:`~vtrack.live.Tracker`. Attach before ``player.play()``.
+    ``options`` go to :class:`~vtrack.live.Tracker`. ``min_stall``: buffering shorter than
+    this many seconds is no stall (:data:`vtrack.players.base.MIN_STALL`). Attach before
+    ``player.play()``.
     """
-    return VlcAdapter(player, Tracker(session_id, sink=sink, **options), content=content)
+    tracker = Tracker(session_id, sink=sink, **options)
+    return VlcAdapter(player, tracker, content=content, min_stall=min_stall)

@@ -64,6 +64,14 @@ def add_parser(commands: Any) -> None:
         help="a TOML file mapping the log's own field names, event names, time units and "
         "constant fields onto the dialect's (see docs/log-format.md)",
     )
+    parser.add_argument(
+        "--min-stall",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="with --dialect: a player's buffering shorter than this is no stall, no Buffer "
+        "Started/Completed (default 0.25; 0 counts every one)",
+    )
     cli_options.add_session_options(parser)
     parser.add_argument(
         "--out",
@@ -150,6 +158,7 @@ def _start(
             on_bad_line=_report_bad_line,
             dialect=args.dialect,
             schema=args.schema,
+            min_stall=args.min_stall,
         )
         if args.sink is not None:
             delivery = cli_delivery.Delivery(args)
@@ -194,6 +203,17 @@ def _close_out(out: IO[bytes] | None, target: str | None, status: int) -> int:
         print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return status or 2
     return status
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds from 0 to 60 (argparse's type for --min-stall)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"a number of seconds from 0 to 60; got {text!r}")
+    return value
 
 
 def _check_paths(logs: list[str], out: str | None) -> str | None:

@@ -118,7 +118,13 @@ def start_buffering(s: Session, args: Args, now: float) -> None:
 
 
 def end_buffering(s: Session, args: Args, now: float) -> None:
-    apply_position(s, args, now)
+    position = args.get("position")
+    if position is not None:
+        # A stall ends where it began or later: positions go back only through a seek. (A
+        # player's last report before a stall can be behind where playback was taken to be
+        # when it began: mpv says 48 after a stall that began at 49.)
+        head = s._playback.playing_head(s.state in m.IN_AD)
+        head.jump(max(position, head.pos), now)
     s._emitter.emit(kind.BUFFER_COMPLETED, now)
 
 

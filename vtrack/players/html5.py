@@ -11,7 +11,13 @@ An event is what a page's listener sees: ``type`` and the element's ``currentTim
 - ``timeupdate`` comes every ~250 ms of wall time, which is seconds of media at high playback
   rates: positions are taken as reported, the core interpolates between them;
 - a ``loop`` video goes back to 0 without ``ended``: Chromium reports it as a seek; a jump
-  back without seek events is taken as one too (milestones fire once per session anyway).
+  back without seek events is taken as one too (milestones fire once per session anyway);
+- every event carries ``playbackRate``: a page may set the rate before anyone listens (no
+  ``ratechange`` in the log), so the rate an event carries is the rate, ``ratechange`` or not;
+- a ``waiting`` of a few milliseconds (Chromium at 16x, the refill just after the first
+  ``playing`` after a seek) is no stall: buffering counts once it lasts
+  :data:`~vtrack.players.base.MIN_STALL` (``min_stall``); it is told, dated when it began, at
+  the first event after that, or with the ``playing`` that ends it.
 
 ``pagehide`` (not a media event; a recorder adds it when the page goes away) means the viewer
 left. After ``ended`` the session is complete: playing the video again exits it and starts the
@@ -23,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from vtrack.players.base import Emitted, UnreadableEvent, flag, number, text
+from vtrack.players.base import MIN_STALL, Emitted, StallGate, UnreadableEvent, flag, number, text
 
 #: Events that change nothing the core tracks.
 _IGNORED: Final = frozenset(
@@ -51,7 +57,9 @@ END_TOLERANCE: Final = 0.05
 class Html5Translator:
     """One ``<video>`` element's events, in order, as core callbacks."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, min_stall: float = MIN_STALL) -> None:
+        self.stall = StallGate(min_stall)
+        self.rate = 1.0
         self.loaded = False
         self.duration: float | None = None
         self.position = 0.0
@@ -65,19 +73,25 @@ class Html5Translator:
         kind = text(event, "type")
         if kind == "pagehide":
             self.finished = True
-            return [(at, "exit", {})] if self.loaded else []
+            if not self.loaded:
+                return []
+            out = self.stall.due(at)
+            self.stall.drop()
+            return self.stall.saw([*out, (at, "exit", {})])
         if kind in _IGNORED:
-            return []
+            return self.stall.saw(self.stall.due(at))
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise UnreadableEvent(f"unknown media event type {kind!r}")
         position = number(event, "currentTime")
         assert position is not None
         duration = number(event, "duration", optional=True)
+        rate = number(event, "playbackRate", optional=True)
         if self.ended and kind != "play":
             return []  # the session is complete; playing again starts the next one
-        out: list[Emitted] = []
-        loaded, previous = self.loaded, self.duration
+        loaded, previous, previous_rate = self.loaded, self.duration, self.rate
+        stall = self.stall.saved()
+        out = self.stall.due(at)
         if not loaded and kind != "error":
             self.loaded = True
             self.duration = duration
@@ -85,13 +99,18 @@ class Html5Translator:
         elif duration is not None and duration != previous:
             self.duration = duration
             out.append((at, "durationchange", {"duration": duration}))
+        if rate is not None and rate > 0 and rate != self.rate:
+            self.rate = rate  # the page may have set it before anyone listened
+            if self.loaded and not self.ended:
+                out.append((at, "ratechange", {"rate": rate}))
         try:
             out += handler(self, at, position, event)  # with the duration this event carries
         except UnreadableEvent:
-            self.loaded, self.duration = loaded, previous  # nothing changes
+            self.loaded, self.duration, self.rate = loaded, previous, previous_rate
+            self.stall.restore(stall)
             raise
         self.position = position
-        return out
+        return self.stall.saw(out)
 
     # ------------------------------------------------------------------ events
     def _nothing(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -102,25 +121,36 @@ class Html5Translator:
             # Played again after the end: that session is complete, the next one starts.
             self.ended = self.seeking = False
             load = {} if self.duration is None else {"duration": self.duration}
-            return [(at, "exit", {}), (at, "load", load), (at, "play", {})]
+            out: list[Emitted] = [(at, "exit", {}), (at, "load", load)]
+            if self.rate != 1.0:
+                out.append((at, "ratechange", {"rate": self.rate}))
+            return [*out, (at, "play", {})]
         return [(at, "play", {})]
 
     def _playing(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
         self.seeking = False
-        return [(at, "playing", {"position": position})]
+        resumed: Emitted = (at, "playing", {"position": position})
+        if self.stall.active:
+            return self.stall.end(resumed) or [resumed]  # a refill: only the position counts
+        return [resumed]
 
     def _pause(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
         if flag(event, "ended") or (
             self.duration is not None and position >= self.duration - END_TOLERANCE
         ):
             return []  # the end of the media: `ended` follows
+        self.stall.drop()
         return [(at, "pause", {})]
 
     def _waiting(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
-        return [] if self.seeking else [(at, "waiting", {})]
+        if self.seeking:
+            return []
+        self.stall.begin(at)  # a stall once it lasts
+        return self.stall.due(at)  # at once when every stall counts (min_stall 0)
 
     def _seeking(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
         self.seeking = True
+        self.stall.drop()
         return [(at, "seeking", {"position": position})]
 
     def _seeked(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -137,11 +167,12 @@ class Html5Translator:
 
     def _ended(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
         self.ended = True
+        self.stall.drop()
         return [(at, "ended", {})]
 
     def _ratechange(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
-        rate = number(event, "playbackRate")
-        return [(at, "ratechange", {"rate": rate})]
+        number(event, "playbackRate")  # required here; every event's rate is taken above
+        return []
 
     def _volumechange(self, at: float, position: float, event: Mapping[str, Any]) -> list[Emitted]:
         volume = number(event, "volume", optional=True)

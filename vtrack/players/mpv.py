@@ -7,10 +7,16 @@ or an mpv event, ``{"event": name}`` (``start-file``, ``file-loaded``, ``playbac
 (``tests/data/mpv-*.log``):
 
 - with ``keep-open=yes`` reaching the end sets ``eof-reached`` and then flips ``pause`` to
-  true: the end, not a user pause;
+  true: the end, not a user pause. On a video without an audio track the order is the
+  reverse (``pause`` about 70 us before ``eof-reached``): a pause within :data:`END_WINDOW` of
+  the end is held until the next record says whether it was the end;
 - with ``keep-open=no`` ``eof-reached`` never becomes true: ``end-file`` with reason ``eof``
   is the end;
-- ``paused-for-cache`` is buffering, distinct from a user pause;
+- ``paused-for-cache`` is buffering, distinct from a user pause; it is a stall once it lasts
+  :data:`~vtrack.players.base.MIN_STALL` (``min_stall``), told dated when it began;
+- the duration may come a millisecond after the first frame: the load waits for it (Video
+  Playback Started carries ``total_length``) up to :data:`DURATION_WAIT` past the first frame,
+  holding what the first frame means until then;
 - a seek is ``seek``, the target as ``time-pos``, ``seeking`` true, ``playback-restart``,
   ``seeking`` false; the ``seeking`` and ``playback-restart`` of loading a file are not a seek;
 - a seek to where the player is brings no ``time-pos`` (the property did not change): when
@@ -31,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from vtrack.players.base import Emitted, UnreadableEvent, flag, number, text
+from vtrack.players.base import MIN_STALL, Emitted, StallGate, UnreadableEvent, flag, number, text
 
 PROPERTIES: Final = (
     "pause",
@@ -43,12 +49,21 @@ PROPERTIES: Final = (
     "speed",
 )
 EVENTS: Final = ("start-file", "file-loaded", "playback-restart", "seek", "end-file", "shutdown")
+#: How long past the first frame the load waits for the duration (s).
+DURATION_WAIT: Final = 0.25
+#: How close to the end a pause may be the end itself, told just before ``eof-reached`` (s).
+END_WINDOW: Final = 0.5
 
 
 class MpvTranslator:
     """One mpv player's observations, in order, as core callbacks."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, min_stall: float = MIN_STALL) -> None:
+        self.stall = StallGate(min_stall)
+        #: The first frame came then, with the duration still to come: the load waits.
+        self.first_frame_at: float | None = None
+        #: A pause came then, so near the end that it may be the end (keep-open, no audio).
+        self.pause_at: float | None = None
         self.loaded = False
         self.started = False  # frames rendered since the file loaded
         self.paused = False
@@ -80,17 +95,55 @@ class MpvTranslator:
             handler = _EVENTS.get(name)
             if handler is None:
                 raise UnreadableEvent(f"unknown mpv event {name!r} (known: {', '.join(EVENTS)})")
+        saved, stall = dict(self.__dict__), self.stall.saved()
+        try:
+            return self.stall.saw(self._feed(at, handler, event))
+        except UnreadableEvent:
+            self.__dict__.update(saved)  # nothing changes
+            self.stall.restore(stall)
+            raise
+
+    def _feed(self, at: float, handler: Any, event: Mapping[str, Any]) -> list[Emitted]:
+        out = self._held(at, handler, event)
+        out += self.stall.due(at) if self.started and not self.ended else []
         seek_at = self.seek_at
         if seek_at is None or handler in (MpvTranslator._time_pos, MpvTranslator._seek):
-            return handler(self, at, event)  # the target, or the seek asked again
+            return [*out, *handler(self, at, event)]  # the target, or the seek asked again
         # No `time-pos` came after `seek`: the position did not change, the seek was to there.
         target, self.seek_at = self.position or 0.0, None
-        try:
-            out = handler(self, at, event)
-        except UnreadableEvent:
-            self.seek_at = seek_at  # nothing changes
-            raise
-        return [(seek_at, "seeking", {"position": target}), *out]
+        return [*out, (seek_at, "seeking", {"position": target}), *handler(self, at, event)]
+
+    @property
+    def holding(self) -> bool:
+        """Whether callbacks are held, waiting for what the next records say."""
+        return self.first_frame_at is not None or self.pause_at is not None
+
+    def _held(self, at: float, handler: Any, event: Mapping[str, Any]) -> list[Emitted]:
+        """What was held and this record settles: told now, before the record's own."""
+        out: list[Emitted] = []
+        if self.first_frame_at is not None and not (
+            at < self.first_frame_at + DURATION_WAIT
+            and handler in (MpvTranslator._duration, MpvTranslator._time_pos)
+        ):
+            out = self._first_frame()  # the duration did not come in time (or it just did)
+        if self.pause_at is not None:
+            ends = (handler is MpvTranslator._eof_reached and event.get("value") is True) or (
+                handler is MpvTranslator._end_file and event.get("reason") == "eof"
+            )
+            if not ends:
+                out.append((self.pause_at, "pause", {}))
+            self.pause_at = None
+        return out
+
+    def _first_frame(self) -> list[Emitted]:
+        """The load (with the duration if it came), and the first frame, held until now."""
+        at, self.first_frame_at = self.first_frame_at, None
+        assert at is not None
+        loading = self._load() if self.loaded_at is not None else []
+        if self.paused:
+            return loading
+        self.playing_told = True
+        return [*loading, (at, "playing", {"position": self.position or 0.0})]
 
     # ------------------------------------------------------------------ properties
     def _pause(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
@@ -104,6 +157,10 @@ class MpvTranslator:
             # keep-open: the pause at the end is not the viewer's; playing on is a new session
             return [] if paused else self._play_again(at)
         if paused:
+            self.stall.drop()
+            if self._near_the_end():
+                self.pause_at = at  # the end, if `eof-reached` follows: the next record says
+                return []
             return [(at, "pause", {})]
         out: list[Emitted] = [(at, "play", {})]
         if self.started and not self.playing_told:  # it was loaded paused
@@ -111,17 +168,19 @@ class MpvTranslator:
             out.append((at, "playing", {"position": self.position or 0.0}))
         return out
 
+    def _near_the_end(self) -> bool:
+        position, duration = self.position, self.duration
+        return position is not None and duration is not None and position >= duration - END_WINDOW
+
     def _play_again(self, at: float) -> list[Emitted]:
         """Played on after the end: that session is complete, the next one starts."""
         self.ended = self.seeking = False
         self.playing_told = True
         load = {} if self.duration is None else {"duration": self.duration}
-        return [
-            (at, "exit", {}),
-            (at, "load", load),
-            (at, "play", {}),
-            (at, "playing", {"position": self.position or 0.0}),
-        ]
+        out: list[Emitted] = [(at, "exit", {}), (at, "load", load)]
+        if self.speed != 1.0:
+            out.append((at, "ratechange", {"rate": self.speed}))
+        return [*out, (at, "play", {}), (at, "playing", {"position": self.position or 0.0})]
 
     def _time_pos(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         position = number(event, "value", optional=True)
@@ -131,7 +190,7 @@ class MpvTranslator:
         if self.seek_at is not None:  # the target of the seek just asked
             self.seek_at = None
             return [(at, "seeking", {"position": position})]
-        if not self.started or self.seeking or self.ended:
+        if not self.started or self.seeking or self.ended or self.first_frame_at is not None:
             return []
         return [(at, "timeupdate", {"position": position})]
 
@@ -140,6 +199,8 @@ class MpvTranslator:
         if duration is None or duration == self.duration:
             return []
         self.duration = duration
+        if self.first_frame_at is not None:
+            return self._first_frame()  # just after the first frame: the load carries it
         if self.loaded_at is not None:
             return self._load()
         return [(at, "durationchange", {"duration": duration})] if self.loaded else []
@@ -156,12 +217,14 @@ class MpvTranslator:
         if not self.started or self.ended:
             return []
         if caching:
-            return [(at, "waiting", {})]
-        return [(at, "playing", {"position": self.position or 0.0})]
+            self.stall.begin(at)  # a stall once it lasts
+            return self.stall.due(at)  # at once when every stall counts (min_stall 0)
+        return self.stall.end((at, "playing", {"position": self.position or 0.0}))
 
     def _eof_reached(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         if flag(event, "value") and self.started and not self.ended:
             self.ended = True
+            self.stall.drop()
             return [(at, "ended", {})]
         return []
 
@@ -181,6 +244,7 @@ class MpvTranslator:
         # Its `time-pos` may come after its first frame (mpv merges property changes): the
         # position of the file before is no longer.
         self.seek_at = self.loaded_at = self.duration = self.position = None
+        self.stall.drop()
         return out
 
     def _exit(self, at: float) -> list[Emitted]:
@@ -212,6 +276,7 @@ class MpvTranslator:
         if not self.started or self.ended:
             return []  # after the end, only playing on counts (a new session)
         self.seeking = True
+        self.stall.drop()
         if self.seek_at is None:  # asked again before its target came: it started then
             self.seek_at = at
         return []
@@ -220,11 +285,10 @@ class MpvTranslator:
         position = self.position or 0.0
         if not self.started:
             self.started = True
-            loading = self._load() if self.loaded_at is not None else []
-            if self.paused:
-                return loading
-            self.playing_told = True
-            return [*loading, (at, "playing", {"position": position})]
+            self.first_frame_at = at
+            if self.loaded_at is not None and self.duration is None:
+                return []  # the duration may be a millisecond away: held until it comes
+            return self._first_frame()
         if not self.seeking:
             return []
         self.seeking = False
@@ -233,6 +297,7 @@ class MpvTranslator:
     def _end_file(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         reason = event.get("reason")
         out: list[Emitted] = []
+        self.stall.drop()
         if reason == "eof":
             if self.started and not self.ended:
                 self.ended = True

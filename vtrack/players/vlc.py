@@ -22,7 +22,13 @@ libVLC shows them (``tests/data/vlc-*.log``):
   :data:`STALL_MIN` into it is playing on. The seek's burst is over once ``time`` moves on
   from its target (or its end came while paused): a later one may be a stall;
 - ``Stopped`` comes after ``EndReached`` (and sometimes twice): once the end is reached, a
-  stop only closes the session. Playing again after a stop starts the next session (same id
+  stop only closes the session;
+- media libVLC cannot play (100 bytes of garbage) still brings ``Playing``, then
+  ``EndReached`` at once, with no length and no ``TimeChanged``: a start failure, not a
+  completed view. Until a frame shows that it plays (a ``TimeChanged``, a known length, the
+  viewer acting), media of unknown length holds its first frame (Content Started); an
+  ``EndReached`` then is an error (Video Playback Interrupted), a ``Stopped`` the viewer
+  leaving before it started. Playing again after a stop starts the next session (same id
   and viewer, new messageIds); so does another media (``Opening``), from its own start.
 """
 
@@ -31,10 +37,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from vtrack.players.base import Emitted, UnreadableEvent, number, text
+from vtrack.players.base import MIN_STALL, Emitted, UnreadableEvent, check_min_stall, number, text
 
-#: Shorter buffering bursts are not stalls (s).
-STALL_MIN: Final = 0.25
+#: Shorter buffering bursts are not stalls (s): the minimum stall duration of every player.
+STALL_MIN: Final = MIN_STALL
 #: How far ``time`` may stray from the playback clock before it is a seek (s).
 JUMP: Final = 1.5
 
@@ -63,10 +69,15 @@ EVENTS: Final = (
 )
 
 
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 class VlcTranslator:
     """One libVLC media player's events, in order, as core callbacks."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, min_stall: float = MIN_STALL) -> None:
+        self.min_stall = check_min_stall(min_stall)
         self.rate = 1.0  # the player's: it stays from one media to the next
         self.last_at: float | None = None  # when the last callback was dated
         self._reset()
@@ -90,6 +101,9 @@ class VlcTranslator:
         #: The burst to come (or under way) is a seek's or start-up's: no stall.
         self.burst_is_seek = False
         self.stall_told = False  # the burst under way was told as a stall (`waiting`)
+        #: The media started then, of unknown length: its first frame waits for a sign that
+        #: it plays (see :meth:`_settle_first_frame`).
+        self.first_frame_at: float | None = None
         self.buffering = False  # libVLC's last `Buffering` was under 100 % (paused or not)
         self.finished = False
 
@@ -99,11 +113,40 @@ class VlcTranslator:
         handler = _HANDLERS.get(name.removeprefix("MediaPlayer"))
         if handler is None:
             raise UnreadableEvent(f"unknown libVLC event {name!r} (known: {', '.join(EVENTS)})")
-        out = handler(self, at, event)
+        out = [] if self.first_frame_at is None else self._settle_first_frame(at, handler, event)
+        holding = self.first_frame_at is not None
+        told = handler(self, at, event)
+        if told and holding and self.first_frame_at is not None:
+            out += self._settle_first_frame(at, None, event)  # a stall told: it played
+        out += told
         if out:
             last = max(emitted_at for emitted_at, _, _ in out)
             self.last_at = last if self.last_at is None else max(self.last_at, last)
         return out
+
+    def _settle_first_frame(
+        self, at: float, handler: Any, event: Mapping[str, Any]
+    ) -> list[Emitted]:
+        """What the event says of media that started with no length and no frame seen yet.
+
+        Buffering, a length of 0 and libVLC's other notices say nothing (unless they tell a
+        stall: ``handler`` None); the end means the media could not be played (an error,
+        never a completed view); a stop or an error is told as such, with no first frame;
+        anything else shows it plays: its first frame.
+        """
+        if handler in (VlcTranslator._buffering, VlcTranslator._nothing) or (
+            handler is VlcTranslator._length and not _positive(event.get("length"))
+        ):
+            return []
+        first, self.first_frame_at = self.first_frame_at, None
+        assert first is not None
+        if handler is VlcTranslator._end:
+            self.ended, self.loaded = True, False  # over: a stop after it says nothing more
+            message = "libVLC could not play the media: it ended before its first frame"
+            return [(at, "error", {"message": message, "fatal": True})]
+        if handler in (VlcTranslator._stopped, VlcTranslator._error, VlcTranslator._opening):
+            return []
+        return [(first, "playing", {"position": self.position})]
 
     # ------------------------------------------------------------------ the clock
     def _running(self, at: float) -> float:
@@ -114,7 +157,7 @@ class VlcTranslator:
 
     def _expected(self, at: float) -> float:
         """Where the playhead is at ``at`` by the clock."""
-        if self.burst_since is not None and at - self.burst_since >= STALL_MIN:
+        if self.burst_since is not None and at - self.burst_since >= self.min_stall:
             return self.burst_from  # a lasting burst: it has stood still since it began
         return self._running(at)
 
@@ -133,7 +176,7 @@ class VlcTranslator:
         Said before any other callback in a lasting burst, so that none comes before it.
         """
         since = self.burst_since
-        if since is None or at - since < STALL_MIN or self.burst_is_seek or self.stall_told:
+        if since is None or at - since < self.min_stall or self.burst_is_seek or self.stall_told:
             return []
         self.stall_told = True
         return [self._waiting(since)]
@@ -167,7 +210,11 @@ class VlcTranslator:
         if not self.started:
             self.started = True
             self.burst_is_seek = True  # the start-up burst follows
-            out += [(at, "play", {}), (at, "playing", {"position": self.position})]
+            out.append((at, "play", {}))
+            if self.duration is None:
+                self.first_frame_at = at  # no length: it may not play at all (see the docs)
+            else:
+                out.append((at, "playing", {"position": self.position}))
             self.clock, self.clock_at = self.position, at  # it starts where libVLC said
         elif self.paused:
             out.append((at, "play", {}))
@@ -205,7 +252,7 @@ class VlcTranslator:
         since, told = self.burst_since, self.stall_told
         self._drop_burst()
         was_seek, self.burst_is_seek = self.burst_is_seek, False
-        if since is None or at - since < STALL_MIN:
+        if since is None or at - since < self.min_stall:
             return []  # a refill: playback went on through it
         # It lasted: time stood still (a stall, a slow seek's or start-up's buffering), so the
         # clock goes on from where it stopped, as of now.
@@ -224,10 +271,10 @@ class VlcTranslator:
             lowest = highest = self._running(at)
         else:
             # During a burst the playhead may have stood still since it began, or gone on;
-            # not for long without a report though: by STALL_MIN it is a stall.
+            # not for long without a report though: by min_stall it is a stall.
             lowest = self.burst_from
             clock_at = at if self.clock_at is None else self.clock_at
-            highest = self._running(min(at, max(since + STALL_MIN, clock_at)))
+            highest = self._running(min(at, max(since + self.min_stall, clock_at)))
         moved = position != self.position
         self.position, self.clock, self.clock_at = position, position, at
         if not self.started or self.ended:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from vtrack.players import TRANSLATORS, Translator, UnreadableEvent
+from vtrack.players.base import MIN_STALL, check_min_stall
 from vtrack.players.mpv import EVENTS as MPV_EVENTS
 from vtrack.players.vlc import EVENTS as VLC_EVENTS
 from vtrack.replay.log_format import BadRecord, Record, parse_envelope
@@ -35,13 +36,14 @@ def guess_dialect(obj: dict[str, Any]) -> str | None:
 class DialectReader:
     """Turns one dialect's decoded records into :class:`Record` objects, session by session."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, *, min_stall: float = MIN_STALL) -> None:
         factory = TRANSLATORS.get(dialect)
         if factory is None:
             raise ValueError(
                 f"unknown log dialect {dialect!r}; the dialects are: {', '.join(DIALECTS)}"
             )
         self.dialect = dialect
+        self.min_stall = check_min_stall(min_stall)
         self._factory = factory
         self._translators: dict[str, Translator] = {}
         #: Viewer and content given before the session's first callback, per session.
@@ -81,7 +83,7 @@ class DialectReader:
             return []
         translator = self._translators.get(session)
         if translator is None:
-            translator = self._translators[session] = self._factory()
+            translator = self._translators[session] = self._factory(min_stall=self.min_stall)
         try:
             emitted = translator.feed(envelope.at, envelope.event)
         except UnreadableEvent as exc:

@@ -9,6 +9,7 @@ from typing import Any, Final
 import orjson
 
 from vtrack.core.settings import Settings
+from vtrack.players.base import MIN_STALL
 from vtrack.replay.dialects import DialectReader, guess_dialect
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
@@ -55,10 +56,20 @@ class ReplayRun:
         on_bad_line: BadLineHandler | None = None,
         dialect: str = "vtrack",
         schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        min_stall: float | None = None,
     ) -> None:
         self.inputs = list(inputs)
+        if min_stall is not None and dialect == "vtrack":
+            raise ValueError(
+                "min_stall applies to players' raw logs (a dialect: html5, mpv, vlc); the "
+                "vtrack format's waiting records are taken as they are"
+            )
         #: Reads a player's raw log (None for the vtrack format).
-        self.reader = None if dialect == "vtrack" else DialectReader(dialect)
+        self.reader = (
+            None
+            if dialect == "vtrack"
+            else DialectReader(dialect, min_stall=MIN_STALL if min_stall is None else min_stall)
+        )
         #: Maps the log's own names onto the dialect's (None: the log uses the dialect's).
         self.mapper: Mapper | None = None if schema is None else load_schema(schema).mapper(dialect)
         if not self.inputs:
@@ -203,6 +214,7 @@ def replay(
     on_bad_line: BadLineHandler | None = None,
     dialect: str = "vtrack",
     schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    min_stall: float | None = None,
     **options: Any,
 ) -> ReplayRun:
     """Replay vtrack player logs (paths, ``.gz`` or not, ``-`` for stdin) into messages.
@@ -211,7 +223,9 @@ def replay(
     (``"html5"``, ``"mpv"``, ``"vlc"``: see :mod:`vtrack.players`). ``schema`` maps a log's
     own field names, event names and units onto the dialect's: a
     :class:`~vtrack.replay.schema.LogSchema`, the path of a TOML schema file, or a dict of its
-    keys (see :mod:`vtrack.replay.schema`). ``options`` are
+    keys (see :mod:`vtrack.replay.schema`). ``min_stall``: a player's buffering shorter than
+    this many seconds is no stall (dialects only; default
+    :data:`vtrack.players.base.MIN_STALL`, 0.25 s). ``options`` are
     :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
     ``milestones``, ``milestone_basis``, ``context``, ...), or pass ``settings``. The same
     input always gives the same messages, messageIds included::
@@ -229,6 +243,7 @@ def replay(
         on_bad_line=on_bad_line,
         dialect=dialect,
         schema=schema,
+        min_stall=min_stall,
     )
 
 

@@ -122,7 +122,9 @@ def _logs(
         records = html5_records(drawn)
     elif dialect == "mpv":
         keep = draw(st.booleans()) if keep_open is None else keep_open
-        records = mpv_records(drawn, keep_open=keep)
+        # No audio track: mpv flips pause before eof-reached (drawn so it shrinks away).
+        pause_first = keep and draw(st.booleans())
+        records = mpv_records(drawn, keep_open=keep, pause_first=pause_first)
     else:
         records = vlc_records(drawn, stops=draw(st.sampled_from((1, 2))))
     if hostility:

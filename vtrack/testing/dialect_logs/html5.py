@@ -5,10 +5,15 @@ Every media event is ``{"t", "type", "currentTime", "duration", "paused", "ended
 a ``timeupdate`` with ``paused: true`` then ``pause``; a seek is ``seeking``, ``waiting`` (every
 seek's: not a stall), (``timeupdate``,) ``seeked``, ``playing``; a stall is ``waiting`` then
 ``playing``; the end is ``pause`` with ``ended: true`` just before ``ended``; the viewer leaving
-is ``pagehide``.
+is ``pagehide``. A rate the viewer picks at the very start is set by the page before anyone
+listens: every record carries it and no ``ratechange`` says so. At 4x and faster a seek's
+first ``playing`` is followed 20 ms later by a refill (``waiting``, ``playing`` 0.1 ms
+apart), and at 8x and faster each position report by a ``waiting`` of 3 ms: no stalls.
 """
 
 from __future__ import annotations
+
+import math
 
 from vtrack.testing.dialect_logs.timeline import (
     Moment,
@@ -29,6 +34,8 @@ class _Page:
         self.log = RecordLog(viewing, 4)
         self.speed = 1.0  # the playbackRate
         self.known: float | None = None  # the duration the element knows
+        #: When the next moment begins (records of this one must come before it).
+        self.next_t = math.inf
 
     def media(
         self, t: float, kind: str, position: float, *, paused: bool, ended: bool = False
@@ -63,7 +70,11 @@ class _Page:
         self.media(t, "playing", position, paused=False)
 
     def tick(self, moment: Moment) -> None:
-        self.media(moment.t, "timeupdate", moment.position, paused=False)
+        t = moment.t
+        self.media(t, "timeupdate", moment.position, paused=False)
+        if self.speed >= 8 and self.next_t > t + 0.01:  # Chromium at 16x: a wait of 3 ms
+            self.media(t + 0.001, "waiting", moment.position, paused=False)
+            self.media(t + 0.004, "playing", moment.position, paused=False)
 
     def pause(self, moment: Moment) -> None:
         t, position, back = moment.t, moment.position, moment.t + moment.seconds
@@ -82,6 +93,9 @@ class _Page:
             return
         for kind in ("timeupdate", "seeked", "canplay", "playing", "canplaythrough"):
             self.media(done, kind, target, paused=False)
+        if self.speed >= 4 and self.next_t > done + 0.03:  # the refill after a fast seek
+            self.media(done + 0.02, "waiting", target, paused=False)
+            self.media(done + 0.0201, "playing", target, paused=False)
 
     def stall(self, moment: Moment) -> None:
         self.media(moment.t, "waiting", moment.position, paused=False)
@@ -109,6 +123,11 @@ def html5_records(viewing: Viewing) -> list[Record]:
     """
     page = _Page(viewing)
     page.log.header()
-    for moment in moments(viewing):
+    steps = moments(viewing)
+    if len(steps) > 1 and steps[1].kind == "rate" and steps[1].t == steps[0].t:
+        page.speed = steps[1].rate  # set before anyone listened: no ratechange record
+        steps = [steps[0], *steps[2:]]
+    for index, moment in enumerate(steps):
+        page.next_t = steps[index + 1].t if index + 1 < len(steps) else math.inf
         getattr(page, moment.kind)(moment)
     return page.log.records

@@ -6,7 +6,8 @@ Records are property changes ``{"t", "session", "property", "value"}`` (the prop
 observers' initial ``null`` values; loading toggles ``seeking`` and ends with
 ``playback-restart`` (not a seek); a seek is ``seek``, ``time-pos`` at the target, ``seeking``,
 ``playback-restart``; a stall is ``paused-for-cache``; with ``keep-open=yes`` the end sets
-``eof-reached`` then flips ``pause``, with ``keep-open=no`` it is ``end-file`` with reason
+``eof-reached`` then flips ``pause`` (or, on a video without audio, the reverse: ``pause``
+70 us first), with ``keep-open=no`` it is ``end-file`` with reason
 ``eof``; properties are only reported when they change; the viewer leaving is ``end-file``
 (``quit``) and ``shutdown``.
 """
@@ -28,9 +29,10 @@ _RESET: Final = ("duration", "seeking", "paused-for-cache", "eof-reached")
 class _Observers:
     """mpv's property observers and event callback, told only of changes."""
 
-    def __init__(self, viewing: Viewing, keep_open: bool) -> None:
+    def __init__(self, viewing: Viewing, keep_open: bool, pause_first: bool = False) -> None:
         self.viewing = viewing
         self.keep_open = keep_open
+        self.pause_first = pause_first
         self.log = RecordLog(viewing, 6)
         self.time_pos: float | None = None
         self.closed = False  # mpv quit (the end without keep-open, or the viewer left)
@@ -97,6 +99,10 @@ class _Observers:
         t = moment.t
         if self.keep_open:
             self.report(t, moment.position)
+            if self.pause_first:  # a video without audio: pause 70 us before eof-reached
+                self.prop(t, "pause", True)
+                self.prop(t + 0.00007, "eof-reached", True)
+                return
             self.prop(t, "eof-reached", True)
             self.prop(t + MPV_END_DELAY, "pause", True)  # the end's pause, not the viewer's
             return
@@ -115,7 +121,9 @@ class _Observers:
         self.closed = True
 
 
-def mpv_records(viewing: Viewing, *, keep_open: bool = True) -> list[Record]:
+def mpv_records(
+    viewing: Viewing, *, keep_open: bool = True, pause_first: bool = False
+) -> list[Record]:
     """What python-mpv observers log for ``viewing`` (real mpv's shapes).
 
     Records are ``{"t", "session", "property", "value"}`` (``pause``, ``time-pos``,
@@ -123,8 +131,10 @@ def mpv_records(viewing: Viewing, *, keep_open: bool = True) -> list[Record]:
     they change) or ``{"t", "session", "event"}`` (``end-file`` with its ``reason``).
     ``keep_open`` is mpv's ``--keep-open``: at the end, ``yes`` stays on the last frame
     (``eof-reached``, then ``pause``); ``no`` ends the file and, its playlist done, quits.
+    ``pause_first`` (keep-open only): ``pause`` flips 70 us *before* ``eof-reached``, as real
+    mpv does on a video without an audio track.
     """
-    observers = _Observers(viewing, keep_open)
+    observers = _Observers(viewing, keep_open, pause_first)
     observers.log.header()
     for moment in moments(viewing):
         getattr(observers, moment.kind)(moment)
