@@ -59,9 +59,9 @@ def main() -> None:
         # player gives up on the file (a fatal error interrupts the session).
         while not adapter.translator.ended and not adapter.tracker.closed:
             if adapter.tracker.session.state == INTERRUPTED:
-                failed = True
                 break
             time.sleep(0.1)
+        failed = adapter.tracker.session.state == INTERRUPTED  # garbage ends as a failure
     except KeyboardInterrupt:
         pass
     finally:

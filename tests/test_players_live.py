@@ -7,6 +7,7 @@ loaded they skip, saying which.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -216,15 +217,23 @@ def test_the_examples_refuse_a_missing_file(example: str, module: str, tmp_path:
     assert (1, f"{example}: {missing}: no such file\n") == (done.returncode, done.stderr)
 
 
-def test_the_mpv_example_says_when_mpv_cannot_play(tmp_path: Path) -> None:
-    """mpv given 100 bytes of garbage: the example says it could not play and exits 1."""
+@pytest.mark.parametrize(
+    ("example", "module"), [("mpv_player.py", "mpv"), ("vlc_player.py", "vlc")]
+)
+def test_the_examples_say_when_the_player_cannot_play(
+    example: str, module: str, tmp_path: Path
+) -> None:
+    """The player given 100 bytes of garbage: the example says it could not play, exits 1."""
     import sys
 
-    _load("mpv")
-    script = Path(__file__).parent.parent / "examples" / "mpv_player.py"
+    _load(module)
+    script = Path(__file__).parent.parent / "examples" / example
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(bytes(range(100)))
     done = subprocess.run([sys.executable, str(script), str(garbage), "--headless"],
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    player = {"mpv": "mpv", "vlc": "VLC"}[module]
     assert 1 == done.returncode
-    assert f"mpv_player.py: mpv could not play {garbage}" in done.stderr
+    assert f"{example}: {player} could not play {garbage}" in done.stderr
+    events = [json.loads(line)["event"] for line in done.stdout.splitlines()]
+    assert "Video Content Completed" not in events and "Video Playback Completed" not in events
