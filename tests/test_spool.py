@@ -19,7 +19,7 @@ from collector import FAST, Collector, free_port, message, running_collector
 from vtrack.cli import main
 from vtrack.delivery import BatchLimits, MessageTooLarge
 from vtrack.sinks.http import HttpSink
-from vtrack.sinks.spool import Spool
+from vtrack.sinks.spool import OutboxError, Spool
 
 
 def test_spool_keeps_order_deletes_delivered_and_keeps_dead(tmp_path: Path) -> None:
@@ -155,6 +155,119 @@ class TestOutboxCommand:
         assert 2 == main(["outbox", "status", str(tmp_path / "nope.db")])
         assert "no outbox" in capsys.readouterr().err
         assert not (tmp_path / "nope.db").exists()
+
+
+class TestOutboxCommandOnWhatIsNoOutbox:
+    """`vtrack outbox` names a file that is no outbox, writes nothing, and never traces back."""
+
+    def files(self, tmp_path: Path) -> dict[str, Path]:
+        log = tmp_path / "player.log"
+        log.write_text('{"t": 1.0, "event": "play"}\n')
+        gz = tmp_path / "player.log.gz"
+        gz.write_bytes(b"\x1f\x8b\x08\x00" + bytes(20))
+        empty = tmp_path / "empty.db"
+        empty.touch()
+        other = tmp_path / "other.db"
+        db = sqlite3.connect(other)
+        db.execute("CREATE TABLE things (x)")
+        db.commit()
+        db.close()
+        return {"log": log, "gz": gz, "empty": empty, "other": other}
+
+    @pytest.mark.parametrize("action", ["status", "retry", "export"])
+    @pytest.mark.parametrize(
+        ("kind", "why"),
+        [
+            ("log", "not an SQLite database"),
+            ("gz", "not an SQLite database"),
+            ("empty", "an empty file"),
+            ("other", "an SQLite database with no events table"),
+        ],
+    )
+    def test_a_file_that_is_no_outbox_is_named_and_left_as_it_was(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str, kind: str, why: str
+    ) -> None:
+        """Each action on a log, a .gz, an empty file or another database: one line, exit 2."""
+        path = self.files(tmp_path)[kind]
+        before = path.read_bytes()
+        status = main(["outbox", action, str(path)])
+        expected = f"vtrack outbox: {path}: not a vtrack outbox ({why})\n"
+        assert (2, expected) == (status, capsys.readouterr().err)
+        assert before == path.read_bytes()
+        assert not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+
+    def test_looking_writes_nothing(self, tmp_path: Path) -> None:
+        """status and export open an outbox read-only: its bytes and journal stay as they were."""
+        path = TestOutboxCommand().make(tmp_path)
+        before = path.read_bytes()
+        assert 0 == main(["outbox", "status", str(path)])
+        assert 0 == main(["outbox", "export", str(path), "-o", str(tmp_path / "dead.jsonl")])
+        assert before == path.read_bytes()
+
+    @pytest.mark.parametrize("where", ["directory", "missing folder"])
+    def test_export_to_a_place_that_cannot_be_written_is_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+    ) -> None:
+        """export -o a directory or into a missing folder: one line naming it, exit 2."""
+        path = TestOutboxCommand().make(tmp_path)
+        target = tmp_path if where == "directory" else tmp_path / "nowhere" / "dead.jsonl"
+        status = main(["outbox", "export", str(path), "-o", str(target)])
+        err = capsys.readouterr().err
+        reason = "is a directory" if where == "directory" else "No such file or directory"
+        assert (2, 1) == (status, len(err.splitlines()))
+        assert err.startswith(f"vtrack outbox: --output {target}") and reason in err
+
+    def test_a_sink_refuses_an_unrelated_database(self, tmp_path: Path) -> None:
+        """HttpSink(spool=another SQLite file) raises OutboxError and adds no table to it."""
+        other = self.files(tmp_path)["other"]
+        before = other.read_bytes()
+        with pytest.raises(OutboxError, match="not a vtrack outbox"):
+            HttpSink("endpoint", write_key="k", url="http://127.0.0.1:9/v1/batch", spool=other)
+        assert before == other.read_bytes()
+
+
+class TestOutboxSend:
+    def test_send_delivers_what_the_outbox_holds(
+        self,
+        tmp_path: Path,
+        collector: Collector,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`outbox send` delivers the waiting events with no new data; dead letters stay."""
+        monkeypatch.setenv("VTRACK_WRITE_KEY", "k")
+        path = TestOutboxCommand().make(tmp_path)  # 2 waiting, 1 dead
+        status = main(["outbox", "send", str(path), "--sink", "endpoint", "--url", collector.url])
+        out = capsys.readouterr().out
+        assert (0, ["id-1", "id-2"]) == (status, sorted(collector.accepted_ids()))
+        assert f"{path}: 2 delivered, 0 left in the outbox" in out
+        spool = Spool(path, read_only=True)
+        assert (0, 1) == (spool.status().pending, spool.status().dead)
+        spool.close()
+
+    def test_send_to_an_endpoint_that_is_away_keeps_everything(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Nobody listening: exit 3, the events stay in the outbox."""
+        monkeypatch.setenv("VTRACK_WRITE_KEY", "k")
+        path = TestOutboxCommand().make(tmp_path)
+        url = f"http://127.0.0.1:{free_port()}/v1/batch"
+        status = main(["outbox", "send", str(path), "--sink", "endpoint", "--url", url,
+                       "--deliver-timeout", "1"])  # fmt: skip
+        assert 3 == status and "2 left in the outbox" in capsys.readouterr().out
+        spool = Spool(path, read_only=True)
+        assert 2 == spool.status().pending
+        spool.close()
+
+    def test_send_needs_a_sink_and_a_key(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No write key in the environment: one line saying which variable, exit 2."""
+        monkeypatch.delenv("VTRACK_WRITE_KEY", raising=False)
+        path = TestOutboxCommand().make(tmp_path)
+        status = main(["outbox", "send", str(path), "--sink", "endpoint",
+                       "--url", "http://127.0.0.1:9/v1/batch"])  # fmt: skip
+        assert 2 == status and "set VTRACK_WRITE_KEY" in capsys.readouterr().err
 
 
 def test_an_event_too_large_for_a_batch_is_refused_before_it_is_stored(

@@ -28,6 +28,7 @@ from vtrack.core.errors import QueueFull, VtrackError
 from vtrack.delivery.destinations import DESTINATIONS, KEY_VARIABLES
 from vtrack.delivery.encoding import EncodingError, MessageTooLarge, encode
 from vtrack.sinks.http import HttpSink
+from vtrack.sinks.spool import OutboxError
 
 #: A write key is one short line; a key file is not read past this.
 _KEY_FILE_LIMIT = 4096
@@ -43,8 +44,9 @@ def _seconds(text: str) -> float:
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The delivery options of ``vtrack replay``."""
+def add_arguments(parser: argparse.ArgumentParser, *, outbox: bool = False) -> None:
+    """The delivery options of ``vtrack replay`` (``outbox``: of ``vtrack outbox send``,
+    which needs ``--sink`` and sends what the outbox holds: no ``--spool``, no file)."""
     group = parser.add_argument_group(
         "delivery (--sink)",
         "Send the messages to an endpoint instead of (or, with --out, as well as) writing "
@@ -55,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--sink",
+        required=outbox,
         choices=DESTINATIONS,
         help="deliver to Segment, Customer.io Data Pipelines, RudderStack, or any batch "
         "endpoint (--url)",
@@ -72,19 +75,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read the write key from this file (its first line) instead of the environment",
     )
     group.add_argument(
-        "--spool",
-        type=Path,
-        metavar="PATH",
-        help="a durable SQLite outbox: each message is committed before it is sent; what is "
-        "not delivered stays there for the next run (vtrack outbox status PATH)",
-    )
-    group.add_argument(
         "--deliver-timeout",
         type=_seconds,
         default=60.0,
         metavar="SECONDS",
         help="how long to wait for the endpoint: for room while it is away, and at the end "
         "(default 60)",
+    )
+    if outbox:
+        return
+    group.add_argument(
+        "--spool",
+        type=Path,
+        metavar="PATH",
+        help="a durable SQLite outbox: each message is committed before it is sent; what is "
+        "not delivered stays there for the next run (vtrack outbox status PATH)",
     )
     group.add_argument(
         "--undelivered",
@@ -211,7 +216,7 @@ class Delivery:
             )
         except ValueError as exc:
             raise SetupError(str(exc).replace("url=", "--url")) from None
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, OutboxError) as exc:
             raise SetupError(f"--spool {self.spool}: cannot use it as an outbox: {exc}") from None
 
     def take(self, message: dict[str, Any]) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import attrs
 
+from vtrack.core.errors import VtrackError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover (Windows: no advisory locks, one sink per file)
@@ -36,6 +38,45 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
 """
+
+
+#: The columns an outbox's ``events`` table has.
+_COLUMNS = frozenset({"id", "data", "created", "dead", "status", "answer"})
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class OutboxError(VtrackError):
+    """A file that is not a vtrack outbox, or an outbox that cannot be opened; names it."""
+
+
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to the outbox at ``path``, checked to be one.
+
+    Nothing is written: no table is created, the journal mode is left alone. Raises
+    :class:`OutboxError` for a file that is missing, unreadable, not SQLite, or SQLite
+    without an outbox's ``events`` table.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise OutboxError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if head != _SQLITE_HEADER:
+        what = "an empty file" if not head else "not an SQLite database"
+        raise OutboxError(f"{name}: not a vtrack outbox ({what})")
+    try:
+        db = sqlite3.connect(
+            f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+        )
+        columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+    except sqlite3.Error as exc:
+        raise OutboxError(f"{name}: cannot read it as an outbox: {exc}") from None
+    if not _COLUMNS <= columns:
+        db.close()
+        raise OutboxError(f"{name}: not a vtrack outbox (an SQLite database with no events table)")
+    return db
 
 
 #: Row ids per ``IN (...)`` query (SQLite's default limit of host parameters is 999 or more).
@@ -58,17 +99,27 @@ class SpoolStatus:
 
 
 class Spool:
-    """One SQLite file of events waiting (in order) or dead. Safe to share between threads."""
+    """One SQLite file of events waiting (in order) or dead. Safe to share between threads.
 
-    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+    A file that exists and holds anything must be an outbox already (:class:`OutboxError`
+    otherwise: an unrelated database is never given tables). ``read_only`` opens it for a
+    look only (:func:`open_read_only`): nothing is written.
+    """
+
+    def __init__(self, path: str | Path, *, fsync: bool = False, read_only: bool = False) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._lock_fd: int | None = None
+        if read_only or _holds_something(self.path):
+            self._db = open_read_only(self.path)
+            if read_only:
+                return
+            self._db.close()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
-        self._lock_fd: int | None = None
 
     def claim_leftovers(self) -> list[int] | None:
         """Join the sinks using this file; return the rows this one may send (None: others').
@@ -206,8 +257,16 @@ class Spool:
         )
 
     def close(self) -> None:
+        """Close the file (and this sink's share of the outbox's lock)."""
         with self._lock:
             self._db.close()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases this sink's share of the lock
                 self._lock_fd = None
+
+
+def _holds_something(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False  # not there (yet): SQLite makes it, or says why it cannot
