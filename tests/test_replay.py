@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from vtrack import Callback, MemorySink, Session, Settings
+from vtrack.cli import main
 from vtrack.cli.demo import demo_callbacks
 from vtrack.replay import ReplayError, SourceError, replay
 from vtrack.replay.log_format import callback_record
@@ -543,3 +544,56 @@ class TestRegressions:
             "this one on were not replayed",
         ) == run.bad_lines[0]
         assert 0 == run.replayer.open_sessions
+
+
+class TestLineCap:
+    def write(self, path: Path, long_line: bytes) -> Path:
+        good = viewing("s1", T, "a")
+        lines = [json.dumps(record).encode() for record in good]
+        path.write_bytes(b"\n".join([lines[0], long_line, *lines[1:]]) + b"\n")
+        return path
+
+    def test_an_overlong_line_is_a_bad_line_and_the_rest_replays(self, tmp_path: Path) -> None:
+        """A 5 MB line under a 1 MiB cap: FILE:2 names it; every other line replays."""
+        path = self.write(tmp_path / "long.log", b'{"t": 1, "pad": "' + b"x" * 5_000_000 + b'"}')
+        plain = tmp_path / "plain.log"
+        lines = path.read_bytes().split(b"\n")
+        plain.write_bytes(b"\n".join(line for n, line in enumerate(lines) if n != 1))
+        run = replay([path])
+        messages = list(run)
+        reason = (
+            "a line of 5,000,019 bytes, longer than the cap of 1,048,576 (max_line_bytes): skipped"
+        )
+        assert [((str(path), 2), reason)] == run.bad_lines
+        assert list(replay([plain])) == messages
+
+    def test_memory_stays_bounded_by_the_cap(self, tmp_path: Path) -> None:
+        """A 64 MB line (gzip-compressed) is read past holding at most a few MB."""
+        import tracemalloc
+
+        path = tmp_path / "huge.log.gz"
+        with gzip.open(path, "wb") as stream:
+            stream.write(b'{"t": 1, "event": "play"}\n' + b"y" * 64_000_000 + b"\n")
+        tracemalloc.start()
+        try:
+            run = replay([path])
+            list(run)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert any("a line of 64,000,000 bytes" in reason for _, reason in run.bad_lines)
+        assert peak < 8_000_000
+
+    def test_the_cap_is_configurable_and_checked(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--max-line-bytes lowers the cap; a cap under 64 bytes is refused in one line."""
+        path = self.write(tmp_path / "long.log", b'{"t": 1, "pad": "' + b"x" * 500 + b'"}')
+        assert 1 == main(["replay", str(path), "--max-line-bytes", "200", "--quiet"])
+        err = capsys.readouterr().err
+        assert f"{path}:2: a line of 519 bytes, longer than the cap of 200" in err
+        with pytest.raises(SystemExit):
+            main(["replay", str(path), "--max-line-bytes", "10"])
+        assert "a whole number of bytes, at least 64; got '10'" in capsys.readouterr().err
+        with pytest.raises(ValueError, match="max_line_bytes must be a whole number"):
+            replay([path], max_line_bytes=0)

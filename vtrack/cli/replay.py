@@ -17,6 +17,7 @@ from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
 from vtrack.replay.engine import Where
 from vtrack.replay.run import ReplayRun
+from vtrack.replay.sources import MAX_LINE_BYTES
 
 EXAMPLES = """\
 examples:
@@ -71,6 +72,13 @@ def add_parser(commands: Any) -> None:
         metavar="SECONDS",
         help="with --dialect: a player's buffering shorter than this is no stall, no Buffer "
         "Started/Completed (default 0.25; 0 counts every one)",
+    )
+    parser.add_argument(
+        "--max-line-bytes",
+        type=_line_cap,
+        default=MAX_LINE_BYTES,
+        metavar="N",
+        help="a longer line is a bad line, read past without holding it (default 1048576)",
     )
     cli_options.add_session_options(parser)
     parser.add_argument(
@@ -159,6 +167,7 @@ def _start(
             dialect=args.dialect,
             schema=args.schema,
             min_stall=args.min_stall,
+            max_line_bytes=args.max_line_bytes,
         )
         if args.sink is not None:
             delivery = cli_delivery.Delivery(args)
@@ -203,6 +212,17 @@ def _close_out(out: IO[bytes] | None, target: str | None, status: int) -> int:
         print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return status or 2
     return status
+
+
+def _line_cap(text: str) -> int:
+    """A line cap in bytes, at least 64 (argparse's type for --max-line-bytes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 64:
+        raise argparse.ArgumentTypeError(f"a whole number of bytes, at least 64; got {text!r}")
+    return value
 
 
 def _seconds(text: str) -> float:

@@ -14,7 +14,7 @@ from vtrack.replay.dialects import DialectReader, guess_dialect
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
 from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
 from vtrack.replay.schema import LogSchema, Mapper, load_schema
-from vtrack.replay.sources import SourceError, read_lines, source_name
+from vtrack.replay.sources import MAX_LINE_BYTES, LongLine, SourceError, read_lines, source_name
 
 #: Called with ``(where, reason)`` for each line skipped.
 BadLineHandler = Callable[[Where, str], None]
@@ -57,8 +57,18 @@ class ReplayRun:
         dialect: str = "vtrack",
         schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
         min_stall: float | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         self.inputs = list(inputs)
+        if (
+            isinstance(max_line_bytes, bool)
+            or not isinstance(max_line_bytes, int)
+            or (max_line_bytes < 64)
+        ):
+            raise ValueError(
+                f"max_line_bytes must be a whole number of bytes >= 64; got {max_line_bytes!r}"
+            )
+        self.max_line_bytes = max_line_bytes
         if min_stall is not None and dialect == "vtrack":
             raise ValueError(
                 "min_stall applies to players' raw logs (a dialect: html5, mpv, vlc); the "
@@ -100,9 +110,18 @@ class ReplayRun:
         loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
         for path in self.inputs:
             opening = _Opening(source_name(path))
-            for number, line in read_lines(path):
-                self.bytes_read += len(line)
+            for number, line in read_lines(path, self.max_line_bytes):
                 where = (opening.name, number)
+                if type(line) is LongLine:
+                    self.bytes_read += line.size
+                    reason = (
+                        f"a line of {line.size:,} bytes, longer than the cap of "
+                        f"{self.max_line_bytes:,} (max_line_bytes): skipped"
+                    )
+                    self._bad_line(opening, where, reason, None)
+                    continue
+                assert type(line) is bytes
+                self.bytes_read += len(line)
                 try:
                     obj = loads(line)
                 except orjson.JSONDecodeError as exc:
@@ -215,6 +234,7 @@ def replay(
     dialect: str = "vtrack",
     schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     min_stall: float | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
     **options: Any,
 ) -> ReplayRun:
     """Replay vtrack player logs (paths, ``.gz`` or not, ``-`` for stdin) into messages.
@@ -225,7 +245,8 @@ def replay(
     :class:`~vtrack.replay.schema.LogSchema`, the path of a TOML schema file, or a dict of its
     keys (see :mod:`vtrack.replay.schema`). ``min_stall``: a player's buffering shorter than
     this many seconds is no stall (dialects only; default
-    :data:`vtrack.players.base.MIN_STALL`, 0.25 s). ``options`` are
+    :data:`vtrack.players.base.MIN_STALL`, 0.25 s). A line longer than ``max_line_bytes``
+    (1 MiB) is a bad line, read past in bounded memory. ``options`` are
     :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
     ``milestones``, ``milestone_basis``, ``context``, ...), or pass ``settings``. The same
     input always gives the same messages, messageIds included::
@@ -244,6 +265,7 @@ def replay(
         dialect=dialect,
         schema=schema,
         min_stall=min_stall,
+        max_line_bytes=max_line_bytes,
     )
 
 

@@ -14,6 +14,22 @@ from vtrack.core.errors import VtrackError
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BOM: Final = b"\xef\xbb\xbf"
 
+#: The longest line read (bytes, its newline not counted): a longer one is a bad line, read past
+#: in bounded memory. Player records are a few hundred bytes; a load with a long ad
+#: schedule a few kilobytes.
+MAX_LINE_BYTES: Final = 1_048_576
+#: How much of an overlong line is read at a time while skipping it.
+_SKIP_CHUNK: Final = 1 << 16
+
+
+class LongLine:
+    """Stands for a line longer than the cap: read past, not kept. ``size`` is its length."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
 
 class SourceError(VtrackError):
     """A log that cannot be read at all: missing, unreadable, empty or a broken gzip file."""
@@ -25,8 +41,13 @@ def source_name(path: str | os.PathLike[str]) -> str:
     return "<stdin>" if text == "-" else text
 
 
-def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+def read_lines(
+    path: str | os.PathLike[str], max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | LongLine]]:
     """``(line number, line)`` of every line of ``path``, from 1; gzip is recognised by content.
+
+    A line longer than ``max_line_bytes`` comes as a :class:`LongLine` (its size), read past
+    a chunk at a time: memory never holds more than the cap.
 
     Raises :class:`SourceError` (its message starts with the source's name) when the file is
     missing or unreadable, when it holds nothing, and when compressed data turns out broken,
@@ -44,11 +65,14 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
         stream: IO[bytes] = raw
         if _peek(raw, 2) == _GZIP_MAGIC:
             stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        for count, line in enumerate(stream, 1):
+        for count, line in enumerate(_capped_lines(stream, max_line_bytes), 1):
             if not data:
-                if count == 1 and line.startswith(_BOM):
-                    line = line[len(_BOM) :]  # some Windows tools write one
-                data = not line.isspace() and bool(line)
+                if isinstance(line, LongLine):
+                    data = True
+                else:
+                    if count == 1 and line.startswith(_BOM):
+                        line = line[len(_BOM) :]  # some Windows tools write one
+                    data = not line.isspace() and bool(line)
             yield count, line
     except (OSError, EOFError, zlib.error) as exc:
         where = f"{name}:{count + 1}" if count else name
@@ -64,6 +88,20 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
             raw.close()
     if not data:
         raise SourceError(f"{name}: the log is empty" + (" (blank lines only)" if count else ""))
+
+
+def _capped_lines(stream: IO[bytes], cap: int) -> Iterator[bytes | LongLine]:
+    """The lines of ``stream``; one longer than ``cap`` bytes as a :class:`LongLine`."""
+    readline = stream.readline
+    while line := readline(cap + 1):
+        if len(line) <= cap or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while (chunk := readline(_SKIP_CHUNK)) and not chunk.endswith(b"\n"):
+            size += len(chunk)
+        size += len(chunk)
+        yield LongLine(size - 1 if chunk.endswith(b"\n") else size)  # its newline not counted
 
 
 def _peek(stream: IO[bytes], size: int) -> bytes:
