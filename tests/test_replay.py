@@ -597,3 +597,52 @@ class TestLineCap:
         assert "a whole number of bytes, at least 64; got '10'" in capsys.readouterr().err
         with pytest.raises(ValueError, match="max_line_bytes must be a whole number"):
             replay([path], max_line_bytes=0)
+
+
+class TestMaxOpenSessions:
+    def interleaved(self, tmp_path: Path, sessions: int) -> Path:
+        records = [r for n in range(sessions) for r in viewing(f"s{n}", T + n * 0.01, f"v{n}")]
+        records.sort(key=lambda record: record["t"])
+        return write_log(tmp_path / "many.log", records)
+
+    def test_the_least_recently_active_session_exits_at_its_last_record(
+        self, tmp_path: Path
+    ) -> None:
+        """Bound 3 on 10 interleaved sessions: every session started also exits, all valid."""
+        path = self.interleaved(tmp_path, 10)
+        run = replay([path], max_open_sessions=3)
+        messages = list(run)
+        assert [] == run.bad_lines and run.stats.ended_early > 0
+        exits = [m for m in messages if m["event"] == "Video Playback Exited"]
+        starts = [m for m in messages if m["event"] == "Video Playback Started"]
+        assert len(starts) == len(exits) > 10  # sessions ended early start again later
+        for message in messages:
+            validate(message)
+
+    def test_a_bound_that_is_never_reached_changes_nothing(self, tmp_path: Path) -> None:
+        """With a bound above the sessions open at once the output is the same, byte for byte."""
+        path = self.interleaved(tmp_path, 10)
+        assert list(replay([path])) == list(replay([path], max_open_sessions=10))
+
+    def test_the_open_sessions_stay_within_the_bound(self, tmp_path: Path) -> None:
+        """The replayer never holds more open sessions than the bound."""
+        path = self.interleaved(tmp_path, 20)
+        run = replay([path], max_open_sessions=4)
+        most = 0
+        for _ in run:
+            most = max(most, run.replayer.open_sessions)
+        assert 4 >= most and run.stats.ended_early >= 16
+
+    def test_the_cli_warns_with_the_count(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--max-open-sessions: a warning names how many were ended early; bad values refused."""
+        path = self.interleaved(tmp_path, 10)
+        assert 0 == main(["replay", str(path), "--max-open-sessions", "3", "--quiet"])
+        err = capsys.readouterr().err
+        assert "sessions were ended early at their last record to keep at most 3 open" in err
+        with pytest.raises(SystemExit):
+            main(["replay", str(path), "--max-open-sessions", "0"])
+        assert "a whole number of sessions, at least 1; got '0'" in capsys.readouterr().err
+        with pytest.raises(ValueError, match="max_open_sessions must be a whole number >= 1"):
+            replay([path], max_open_sessions=0)

@@ -80,6 +80,14 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="a longer line is a bad line, read past without holding it (default 1048576)",
     )
+    parser.add_argument(
+        "--max-open-sessions",
+        type=_at_least_one,
+        default=None,
+        metavar="N",
+        help="at most N sessions open at once: past it the least recently active one exits at "
+        "its last record (a warning says how many); default: no bound",
+    )
     cli_options.add_session_options(parser)
     parser.add_argument(
         "--out",
@@ -147,6 +155,13 @@ def run(args: argparse.Namespace) -> int:
     # A run stopped before it read anything (an empty file, a directory, a broken gzip file)
     # has nothing to sum up: its one-line error says it all.
     read_nothing = replay.stats.callbacks == 0 and replay.bad_line_count == 0
+    if replay.stats.ended_early:
+        print(
+            f"vtrack replay: warning: {replay.stats.ended_early:,} sessions were ended early at "
+            f"their last record to keep at most {args.max_open_sessions:,} open "
+            "(--max-open-sessions); a later record of one started its next session",
+            file=sys.stderr,
+        )
     if not args.quiet and not (status == 2 and read_nothing and outcome is None):
         _summary(replay, elapsed, outcome)
     return _final_status(status, outcome, replay.bad_line_count)
@@ -168,6 +183,7 @@ def _start(
             schema=args.schema,
             min_stall=args.min_stall,
             max_line_bytes=args.max_line_bytes,
+            max_open_sessions=args.max_open_sessions,
         )
         if args.sink is not None:
             delivery = cli_delivery.Delivery(args)
@@ -212,6 +228,17 @@ def _close_out(out: IO[bytes] | None, target: str | None, status: int) -> int:
         print(f"vtrack replay: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return status or 2
     return status
+
+
+def _at_least_one(text: str) -> int:
+    """A whole number >= 1 (argparse's type for --max-open-sessions)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of sessions, at least 1; got {text!r}")
+    return value
 
 
 def _line_cap(text: str) -> int:
@@ -343,6 +370,8 @@ def _summary(
     for name, count in sorted(stats.events.items(), key=lambda item: (-item[1], item[0])):
         table.add_row(f"  {name}", f"{count:,}")
     table.add_row("sessions still open at the end", f"{stats.open_at_end:,}")
+    if stats.ended_early:
+        table.add_row("sessions ended early (--max-open-sessions)", f"{stats.ended_early:,}")
     table.add_row("callbacks absorbed (anomalies)", f"{stats.anomaly_count:,}")
     for reason, count in stats.anomalies.most_common(10):
         table.add_row(f"  {reason}", f"{count:,}")

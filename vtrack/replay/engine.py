@@ -39,6 +39,8 @@ class ReplayStats:
     anomalies: Counter[str] = attrs.field(factory=Counter)
     #: Sessions still open at the end of the input (exited there unless kept open).
     open_at_end: int = 0
+    #: Sessions ended at their last record to keep the open ones within the bound.
+    ended_early: int = 0
 
     @property
     def anomaly_count(self) -> int:
@@ -82,12 +84,29 @@ class Replayer:
 
     ``keep_open``: sessions still open at the end are left as they are (no Video Playback
     Exited). ``strict``: the first callback a session refuses raises :class:`ReplayError`
-    (``settings.strict`` is set for the sessions).
+    (``settings.strict`` is set for the sessions). ``max_open_sessions``: when a new session
+    would pass the bound, the least recently active one exits at its last record (counted in
+    :attr:`ReplayStats.ended_early`; a later record of it starts the next session).
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, keep_open: bool = False, strict: bool = False
+        self,
+        settings: Settings | None = None,
+        *,
+        keep_open: bool = False,
+        strict: bool = False,
+        max_open_sessions: int | None = None,
     ) -> None:
+        if max_open_sessions is not None and (
+            isinstance(max_open_sessions, bool)
+            or not isinstance(max_open_sessions, int)
+            or max_open_sessions < 1
+        ):
+            raise ValueError(
+                f"max_open_sessions must be a whole number >= 1 (or None: no bound); "
+                f"got {max_open_sessions!r}"
+            )
+        self.max_open_sessions = max_open_sessions
         settings = settings if settings is not None else Settings()
         if strict and not settings.strict:
             settings = attrs.evolve(settings, strict=True)
@@ -121,6 +140,8 @@ class Replayer:
         Nothing is applied when it raises: the record is refused whole.
         """
         state = self._open.get(record.session)
+        if self.max_open_sessions is not None and state is not None:
+            self._open[record.session] = self._open.pop(record.session)  # most recent last
         # The usual record: a timeupdate of a session under way, nothing else on it.
         if (
             state is not None
@@ -172,6 +193,9 @@ class Replayer:
             self._give_up(state)
             raise BadRecord(f"session {record.session!r} never named its viewer")
         if record.session not in self._open:
+            if self.max_open_sessions is not None:
+                while len(self._open) >= self.max_open_sessions:
+                    self._end_early(next(iter(self._open.values())))
             self._open[record.session] = state
             self._closed.pop(record.session, None)
         state.last_at = record.at
@@ -252,6 +276,17 @@ class Replayer:
         del self._open[state.key]
         if len(self._unnamed) < CLOSED_KEPT:
             self._unnamed.add(state.key)
+
+    def _end_early(self, state: _Open) -> None:
+        """End the least recently active session at its last record, to make room."""
+        self.stats.ended_early += 1
+        session = state.session
+        if session is None:
+            self._give_up(state)  # it never named its viewer: reported as such
+            return
+        at = session.last_at if session.last_at is not None else state.last_at
+        session.exit(at=at)  # always allowed: no anomaly, even in strict mode
+        self._close(state)
 
     def _close(self, state: _Open) -> None:
         self._open.pop(state.key, None)

@@ -58,6 +58,7 @@ class ReplayRun:
         schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
         min_stall: float | None = None,
         max_line_bytes: int = MAX_LINE_BYTES,
+        max_open_sessions: int | None = None,
     ) -> None:
         self.inputs = list(inputs)
         if (
@@ -86,7 +87,9 @@ class ReplayRun:
             raise ValueError("nothing to replay: give at least one log (or - for stdin)")
         if sum(os.fspath(path) == "-" for path in self.inputs) > 1:
             raise ValueError("standard input (-) can be read only once")
-        self.replayer = Replayer(settings, keep_open=keep_open, strict=strict)
+        self.replayer = Replayer(
+            settings, keep_open=keep_open, strict=strict, max_open_sessions=max_open_sessions
+        )
         self.strict = strict
         self.on_bad_line = on_bad_line
         self.bad_lines: list[tuple[Where, str]] = []
@@ -235,6 +238,7 @@ def replay(
     schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     min_stall: float | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
+    max_open_sessions: int | None = None,
     **options: Any,
 ) -> ReplayRun:
     """Replay vtrack player logs (paths, ``.gz`` or not, ``-`` for stdin) into messages.
@@ -246,7 +250,9 @@ def replay(
     keys (see :mod:`vtrack.replay.schema`). ``min_stall``: a player's buffering shorter than
     this many seconds is no stall (dialects only; default
     :data:`vtrack.players.base.MIN_STALL`, 0.25 s). A line longer than ``max_line_bytes``
-    (1 MiB) is a bad line, read past in bounded memory. ``options`` are
+    (1 MiB) is a bad line, read past in bounded memory. ``max_open_sessions`` bounds the
+    sessions open at once: past it the least recently active one exits at its last record
+    (``stats.ended_early`` counts them). ``options`` are
     :class:`~vtrack.Settings` options (``profile``, ``heartbeat``,
     ``milestones``, ``milestone_basis``, ``context``, ...), or pass ``settings``. The same
     input always gives the same messages, messageIds included::
@@ -266,6 +272,7 @@ def replay(
         schema=schema,
         min_stall=min_stall,
         max_line_bytes=max_line_bytes,
+        max_open_sessions=max_open_sessions,
     )
 
 
