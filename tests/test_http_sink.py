@@ -25,10 +25,10 @@ def sink_for(collector: Collector, **options: Any) -> HttpSink:
     return HttpSink("endpoint", url=collector.url, write_key="secret-key", **options)
 
 
-def send(sink: HttpSink, count: int) -> list[str]:
-    for number in range(count):
+def send(sink: HttpSink, count: int, start: int = 0) -> list[str]:
+    for number in range(start, start + count):
         sink.emit(message(number))
-    return [f"id-{number}" for number in range(count)]
+    return [f"id-{number}" for number in range(start, start + count)]
 
 
 def test_every_message_arrives_in_order_gzipped_with_basic_auth(collector: Collector) -> None:
@@ -112,6 +112,25 @@ def test_refused_batches_become_dead_letters_and_the_rest_goes_on(
     report = sink.close(timeout=5)
     assert report.complete and report.dead == 5 and report.delivered == 7
     assert [status] == [letter.status for letter in letters]
+    assert [f"id-{n}" for n in range(5, 12)] == collector.accepted_ids()
+
+
+@pytest.mark.parametrize("raised", [SystemExit, KeyboardInterrupt])
+def test_an_on_error_that_raises_system_exit_stops_nothing(
+    collector: Collector, raised: type[BaseException]
+) -> None:
+    """on_error raising SystemExit or KeyboardInterrupt: logged, and the later 7 still arrive."""
+
+    def on_error(letter: DeadLetter) -> None:
+        raise raised()
+
+    collector.script = [(400, {})]
+    sink = sink_for(collector, on_error=on_error, limits=BatchLimits(max_events=5, interval=0.05))
+    send(sink, 5)
+    assert sink.flush(timeout=5).dead == 5
+    send(sink, 7, start=5)  # accepted after the callback raised: still sent
+    report = sink.close(timeout=5)
+    assert (5, 7) == (report.dead, report.delivered)
     assert [f"id-{n}" for n in range(5, 12)] == collector.accepted_ids()
 
 

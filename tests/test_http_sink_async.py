@@ -67,6 +67,34 @@ def test_dead_letters_and_a_raising_callback(collector: Collector) -> None:
     assert [422] == [letter.status for letter in letters]
 
 
+@pytest.mark.parametrize("raised", [SystemExit, KeyboardInterrupt])
+def test_an_on_error_that_raises_system_exit_stops_nothing(
+    collector: Collector, raised: type[BaseException]
+) -> None:
+    """on_error raising SystemExit or KeyboardInterrupt: asyncio.run ends well, 2 delivered."""
+
+    def on_error(letter: DeadLetter) -> None:
+        raise raised()
+
+    collector.script = [(422, {})]
+
+    async def main() -> object:
+        sink = AsyncHttpSink(
+            "endpoint",
+            url=collector.url,
+            write_key="k",
+            retry=FAST,
+            on_error=on_error,
+            limits=BatchLimits(max_events=2, interval=0.05),
+        )
+        for number in range(4):
+            sink.emit(message(number))
+        return await sink.aclose(timeout=5)
+
+    report = run(main())
+    assert (2, 2) == (report.dead, report.delivered)  # type: ignore[attr-defined]
+
+
 def test_server_down_aclose_returns_in_time_with_everything_pending() -> None:
     """With the server down, aclose() returns within its timeout with all 10 events pending."""
     url = f"http://127.0.0.1:{free_port()}/v1/batch"

@@ -322,7 +322,12 @@ class DeliveryState:
         log.warning("vtrack: delivery attempt failed (%s); will retry", reason)
 
     def report_dead(self, letter: DeadLetter) -> None:
-        """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged)."""
+        """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged).
+
+        Every exception ``on_error`` raises is caught, ``SystemExit`` and ``KeyboardInterrupt``
+        included: it runs on the sender (a thread, or the async sink's task), where either
+        would end delivery for good while ``emit()`` kept accepting events.
+        """
         log.warning(
             "vtrack: %d event(s) refused with HTTP %d; kept as a dead letter",
             len(letter.events),
@@ -333,7 +338,7 @@ class DeliveryState:
             return
         try:
             on_error(letter)
-        except Exception:
+        except BaseException:  # SystemExit and KeyboardInterrupt too: the sender must go on
             log.exception("vtrack: on_error raised; the sender goes on")
 
     def report(self) -> DeliveryReport:
