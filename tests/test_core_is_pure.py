@@ -137,6 +137,7 @@ class TestCoreIsPure:
             "cli/demo.py",
             "adapters/__init__.py",
             "adapters/generic.py",
+            "adapters/translated.py",
             "adapters/mpv.py",
             "adapters/vlc.py",
             "live/__init__.py",

@@ -397,3 +397,47 @@ class TestSchemaErrors:
         """A dialect the replay does not read is refused, naming it."""
         with pytest.raises(SchemaError, match="unknown dialect 'wmp'"):
             LogSchema().mapper("wmp")
+
+
+class TestSchemaMistakesFoundInReview:
+    @pytest.mark.parametrize(
+        ("schema", "error"),
+        [
+            (
+                {"fields": {"ts": "t"}, "units": {"t": "ms"}},
+                "[units] t: units are keyed by the log's field names; 't' is what [fields] "
+                "makes of 'ts'",
+            ),
+            (
+                {"fields": {"player": "extra", "player.state": "event"}},
+                "[fields] player.state: 'player' is mapped too",
+            ),
+            ({"constants": {"t": float("inf")}}, "[constants] t: inf is not a value"),
+        ],
+    )
+    def test_a_silent_or_order_dependent_schema_is_refused(
+        self, schema: dict[str, Any], error: str
+    ) -> None:
+        """Units under the target name, overlapping sources and infinite constants: refused."""
+        with pytest.raises(SchemaError) as caught:
+            LogSchema.from_mapping(schema)
+        assert error in str(caught.value)
+
+    def test_seconds_are_checked_like_every_unit(self) -> None:
+        """A field in seconds that holds a string is a bad record naming it."""
+        with pytest.raises(BadRecord, match='"ts" must be a number of s'):
+            map_one({"units": {"ts": "s"}}, {"ts": "12"})
+
+    def test_a_schema_that_fits_no_line_says_so(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A schema that fits none of the first 20 lines stops the run saying the schema."""
+        log = write_lines(tmp_path / "l.log", [{"ts": 1700000000 + n} for n in range(25)])
+        status = main(["replay", str(log), "--schema", str(self.iso(tmp_path))])
+        err = capsys.readouterr().err
+        assert 2 == status and "the schema fits none of its first 20 lines" in err
+
+    def iso(self, tmp_path: Path) -> Path:
+        path = tmp_path / "iso.toml"
+        path.write_text('[fields]\nts = "t"\n[units]\nts = "iso8601"\n')
+        return path

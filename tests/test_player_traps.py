@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -372,3 +373,78 @@ class TestVlcFirstFrame:
             (1.0, {"event": "MediaPlayerPlaying"}),
         )
         assert ["load", "play", "playing"] == told
+
+
+class TestHeldCallbacksAreNeverLost:
+    """What a translator holds comes out: at the end of the input, and live, on a timer."""
+
+    def test_an_html5_log_that_ends_while_buffering_tells_the_stall(self, tmp_path: Path) -> None:
+        """A log ending in a waiting (no pagehide): Buffer Started, then Exited at its time."""
+        log = write(tmp_path / "w.log", [html5("playing", 0.1, 0.0), html5("waiting", 25.1, 25.0)])
+        messages = list(replay([log], dialect="html5"))
+        started = [m for m in messages if m["event"] == "Video Playback Buffer Started"]
+        assert [25] == [m["properties"]["position"] for m in started]
+        assert "Video Playback Exited" == messages[-1]["event"]
+
+    def test_an_mpv_log_that_ends_with_a_pause_near_the_end_tells_the_pause(
+        self, tmp_path: Path
+    ) -> None:
+        """mpv: a pause 0.4 s before the end, then nothing: the pause is told, dated then."""
+        head = {"t": T0, "session": "m", "anonymous_id": "v", "content": {"asset_id": "a"}}
+        events: list[dict[str, Any]] = [
+            {"event": "start-file"},
+            {"event": "file-loaded"},
+            {"property": "duration", "value": 60.0},
+            {"event": "playback-restart"},
+            {"property": "time-pos", "value": 59.6},
+            {"property": "pause", "value": True},
+        ]
+        records = [head] + [
+            {"t": T0 + n * 0.01, "session": "m", **event} for n, event in enumerate(events)
+        ]
+        path = tmp_path / "m.log"
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+        events_made = [m["event"] for m in replay([path], dialect="mpv")]
+        assert "Video Playback Paused" in events_made
+
+    def test_mpv_tells_a_held_stall_and_pause_when_they_fall_due(self) -> None:
+        """mpv: due_at says when; expire() then tells the stall (dated at its start)."""
+        translator = mpv_playing()
+        translator.feed(3.0, {"property": "paused-for-cache", "value": True})
+        assert 3.0 + MIN_STALL == translator.due_at
+        assert [(3.0, "waiting", {})] == translator.expire(3.0 + MIN_STALL)
+        assert translator.due_at is None
+
+    def test_vlc_keeps_its_first_frame_past_an_unreadable_event(self) -> None:
+        """VLC, unknown length: an unreadable TimeChanged raises and the first frame still comes."""
+        translator = VlcTranslator()
+        translator.feed(1.0, {"event": "MediaPlayerPlaying"})
+        with pytest.raises(ValueError, match="time"):
+            translator.feed(1.2, {"event": "MediaPlayerTimeChanged", "time": "oops"})
+        told = translator.feed(1.4, {"event": "MediaPlayerTimeChanged", "time": 400})
+        assert ["playing", "timeupdate"] == names(told)
+
+    def test_html5_a_rate_set_before_an_error_reaches_the_load(self) -> None:
+        """html5: the first record an error at 2x, then the load: ratechange 2 after it."""
+        translator = Html5Translator()
+        translator.feed(T0, html5("error", 0, 0.0, playbackRate=2))
+        told = translator.feed(T0 + 1, html5("loadedmetadata", 1, 0.0, playbackRate=2))
+        assert ["load", "ratechange"] == names(told)
+
+    def test_a_live_adapter_tells_a_stall_with_no_further_event(self) -> None:
+        """Live: a waiting and then silence gives Buffer Started once it lasted, on a timer."""
+        from vtrack import MemorySink
+        from vtrack.adapters.translated import TranslatedPlayer
+        from vtrack.live import ManualDriver, Tracker
+
+        sink = MemorySink()
+        tracker = Tracker("s", sink=sink, anonymous_id="v", driver=ManualDriver())
+        adapter = TranslatedPlayer(tracker, Html5Translator(), content=Content(asset_id="a"))
+        adapter._feed(html5("playing", 0, 0.0))
+        adapter._feed(html5("waiting", 0, 0.5))
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and "Video Playback Buffer Started" not in events(sink):
+            time.sleep(0.02)
+        told_before_close = "Video Playback Buffer Started" in events(sink)
+        adapter.close()
+        assert told_before_close

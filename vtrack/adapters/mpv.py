@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from vtrack.adapters.generic import PlayerAdapter
+from vtrack.adapters.translated import TranslatedPlayer
 from vtrack.core.content import Content
 from vtrack.live.tracker import Tracker
 from vtrack.players.base import MIN_STALL
@@ -25,7 +25,7 @@ from vtrack.players.mpv import EVENTS, PROPERTIES, MpvTranslator
 TIME_POS_INTERVAL: Final = 0.25
 
 
-class MpvAdapter(PlayerAdapter):
+class MpvAdapter(TranslatedPlayer[MpvTranslator]):
     """A live session fed by an ``mpv.MPV`` player (see :func:`attach_mpv`)."""
 
     def __init__(
@@ -36,11 +36,9 @@ class MpvAdapter(PlayerAdapter):
         content: Content | None = None,
         min_stall: float = MIN_STALL,
     ) -> None:
-        super().__init__(tracker, content=content)
+        super().__init__(tracker, MpvTranslator(min_stall=min_stall), content=content)
         self.player = player
-        self.translator = MpvTranslator(min_stall=min_stall)
         self._last_time_pos = float("-inf")
-        self._attached = True
         for name in PROPERTIES:
             player.observe_property(name, self._on_property)
         player.register_event_callback(self._on_event)
@@ -82,28 +80,6 @@ class MpvAdapter(PlayerAdapter):
         if name == "end-file":
             raw["reason"] = data.get("reason")
         self._feed(raw)
-
-    def _feed(self, raw: dict[str, Any]) -> None:
-        # The tracker's own (reentrant) lock: translating and applying are one step, and a
-        # sink callback that closes the adapter from in here cannot deadlock.
-        with self.tracker.lock:
-            if not self._attached:
-                return
-            self.apply(self.translator.feed(self.tracker.clock(), raw))
-
-    def detach(self) -> None:
-        """Stop listening to the player (the session stays open; :meth:`close` ends it).
-
-        The player is not called: it may be gone already (``terminate()``, a closed window),
-        where unobserving reads freed memory. Its later events are ignored.
-        """
-        with self.tracker.lock:
-            self._attached = False
-
-    def close(self) -> None:
-        """Stop observing the player, send Video Playback Exited, flush, stop timing."""
-        self.detach()
-        super().close()
 
 
 def _text(value: bytes) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from vtrack.adapters.generic import PlayerAdapter
+from vtrack.adapters.translated import TranslatedPlayer
 from vtrack.core.content import Content
 from vtrack.live.tracker import Tracker
 from vtrack.players.base import MIN_STALL
@@ -34,7 +34,7 @@ EVENTS: Final = {
 }
 
 
-class VlcAdapter(PlayerAdapter):
+class VlcAdapter(TranslatedPlayer[VlcTranslator]):
     """A live session fed by a ``vlc.MediaPlayer`` (see :func:`attach_vlc`)."""
 
     def __init__(
@@ -45,10 +45,8 @@ class VlcAdapter(PlayerAdapter):
         content: Content | None = None,
         min_stall: float = MIN_STALL,
     ) -> None:
-        super().__init__(tracker, content=content)
+        super().__init__(tracker, VlcTranslator(min_stall=min_stall), content=content)
         self.player = player
-        self.translator = VlcTranslator(min_stall=min_stall)
-        self._attached = True
         # Kept: python-vlc frees the callbacks with the event manager object.
         self._manager = player.event_manager()
         import vlc  # the caller has it: it made the player
@@ -64,32 +62,10 @@ class VlcAdapter(PlayerAdapter):
             raw[key] = getattr(event.u, field)
         self._feed(raw)
 
-    def _feed(self, raw: dict[str, Any]) -> None:
-        # The tracker's own (reentrant) lock: translating and applying are one step, and a
-        # sink callback that closes the adapter from in here cannot deadlock.
-        with self.tracker.lock:
-            if not self._attached:
-                return
-            self.apply(self.translator.feed(self.tracker.clock(), raw))
-
     def set_rate(self, rate: float) -> None:
         """Change the playback rate on the player and tell the session (not from a callback)."""
         self.player.set_rate(rate)
         self._feed({"event": "RateChanged", "rate": float(rate)})
-
-    def detach(self) -> None:
-        """Stop listening to the player (the session stays open; :meth:`close` ends it).
-
-        libVLC is not called: the player may be released already (detaching then aborts the
-        process). Its later events are ignored.
-        """
-        with self.tracker.lock:
-            self._attached = False
-
-    def close(self) -> None:
-        """Stop listening, send Video Playback Exited, flush, stop timing."""
-        self.detach()
-        super().close()
 
 
 def attach_vlc(

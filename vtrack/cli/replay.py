@@ -51,6 +51,35 @@ def add_parser(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("logs", nargs="+", metavar="LOG", help="a log file, .gz or not; - = stdin")
+    _add_input_options(parser)
+    cli_options.add_session_options(parser)
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="where the messages go: a file (replaced) or - for stdout (the default, unless "
+        "--sink sends them)",
+    )
+    parser.add_argument(
+        "--keep-open",
+        action="store_true",
+        help="leave sessions still open at the end of the input as they are (by default "
+        "they exit there: Video Playback Exited)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first bad line or refused callback (exit status 2); by default "
+        "it is skipped, reported and counted",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary on stderr"
+    )
+    cli_delivery.add_arguments(parser)
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    """How the logs are read: their format, schema, and the bounds on what they may hold."""
     parser.add_argument(
         "--dialect",
         choices=DIALECTS,
@@ -88,30 +117,6 @@ def add_parser(commands: Any) -> None:
         help="at most N sessions open at once: past it the least recently active one exits at "
         "its last record (a warning says how many); default: no bound",
     )
-    cli_options.add_session_options(parser)
-    parser.add_argument(
-        "--out",
-        default=None,
-        metavar="FILE",
-        help="where the messages go: a file (replaced) or - for stdout (the default, unless "
-        "--sink sends them)",
-    )
-    parser.add_argument(
-        "--keep-open",
-        action="store_true",
-        help="leave sessions still open at the end of the input as they are (by default "
-        "they exit there: Video Playback Exited)",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="stop at the first bad line or refused callback (exit status 2); by default "
-        "it is skipped, reported and counted",
-    )
-    parser.add_argument(
-        "--quiet", action="store_true", help="no progress bar and no summary on stderr"
-    )
-    cli_delivery.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -53,6 +53,19 @@ class StallGate:
         """Whether buffering is under way (told or not)."""
         return self.since is not None
 
+    @property
+    def due_at(self) -> float | None:
+        """When the buffering under way becomes a stall to tell (None: none pending)."""
+        return None if self.since is None or self.told else self.since + self.min_stall
+
+    def release(self) -> list[Emitted]:
+        """The input ends during buffering not told yet: it is a stall the viewer left in."""
+        since = self.since
+        if since is None or self.told:
+            return []
+        self.told = True
+        return [(since if self.last_at is None else max(since, self.last_at), "waiting", {})]
+
     def begin(self, at: float) -> None:
         """The player started buffering at ``at`` (again, if it already was: no change)."""
         if self.since is None:
@@ -119,6 +132,23 @@ class Translator(Protocol):
 
         Raises :class:`UnreadableEvent` for an event it cannot read (nothing changes then).
         """
+        ...
+
+    @property
+    def due_at(self) -> float | None:
+        """When something the translator holds falls due with no further event (None: never).
+
+        A translator holds a callback while the next event may change its meaning (a stall
+        shorter than the minimum is no stall). A live integration calls :meth:`expire` then.
+        """
+        ...
+
+    def expire(self, now: float) -> list[Emitted]:
+        """The held callbacks due by ``now`` with no event since (see :attr:`due_at`)."""
+        ...
+
+    def release(self, at: float) -> list[Emitted]:
+        """The input ends (or the integration closes) at ``at``: every held callback, told."""
         ...
 
 

@@ -68,6 +68,19 @@ class Html5Translator:
         self.finished = False
         self.volume: float | None = None
 
+    @property
+    def due_at(self) -> float | None:
+        """When a waiting under way becomes a stall (see :class:`~vtrack.players.Translator`)."""
+        return self.stall.due_at
+
+    def expire(self, now: float) -> list[Emitted]:
+        """A waiting that has lasted by ``now``, told (a live integration's timer)."""
+        return self.stall.saw(self.stall.due(now))
+
+    def release(self, at: float) -> list[Emitted]:
+        """The input ends: a waiting still under way is a stall the viewer left in."""
+        return self.stall.saw(self.stall.release())
+
     def feed(self, at: float, event: Mapping[str, Any]) -> list[Emitted]:
         """The callbacks of one media event (see the module's docstring)."""
         kind = text(event, "type")
@@ -92,17 +105,19 @@ class Html5Translator:
         loaded, previous, previous_rate = self.loaded, self.duration, self.rate
         stall = self.stall.saved()
         out = self.stall.due(at)
+        rate_changed = False
+        if rate is not None and rate > 0 and rate != self.rate:
+            self.rate, rate_changed = rate, True  # the page may have set it before listening
         if not loaded and kind != "error":
             self.loaded = True
             self.duration = duration
             out.append((at, "load", {} if duration is None else {"duration": duration}))
+            rate_changed = self.rate != 1.0  # the session starts at 1x
         elif duration is not None and duration != previous:
             self.duration = duration
             out.append((at, "durationchange", {"duration": duration}))
-        if rate is not None and rate > 0 and rate != self.rate:
-            self.rate = rate  # the page may have set it before anyone listened
-            if self.loaded and not self.ended:
-                out.append((at, "ratechange", {"rate": rate}))
+        if rate_changed and self.loaded and not self.ended:
+            out.append((at, "ratechange", {"rate": self.rate}))
         try:
             out += handler(self, at, position, event)  # with the duration this event carries
         except UnreadableEvent:

@@ -51,8 +51,11 @@ PROPERTIES: Final = (
 EVENTS: Final = ("start-file", "file-loaded", "playback-restart", "seek", "end-file", "shutdown")
 #: How long past the first frame the load waits for the duration (s).
 DURATION_WAIT: Final = 0.25
-#: How close to the end a pause may be the end itself, told just before ``eof-reached`` (s).
+#: How close to the end (s of media at 1x; scaled by the speed) a pause may be the end
+#: itself, told just before ``eof-reached``.
 END_WINDOW: Final = 0.5
+#: How long a pause near the end waits for ``eof-reached`` with no other event (s).
+PAUSE_WAIT: Final = 0.1
 
 
 class MpvTranslator:
@@ -95,6 +98,9 @@ class MpvTranslator:
             handler = _EVENTS.get(name)
             if handler is None:
                 raise UnreadableEvent(f"unknown mpv event {name!r} (known: {', '.join(EVENTS)})")
+        if not (self.holding or self.stall.active or self.seek_at is not None):
+            # Nothing held: a handler that raises has changed nothing.
+            return self.stall.saw(self._feed(at, handler, event))
         saved, stall = dict(self.__dict__), self.stall.saved()
         try:
             return self.stall.saw(self._feed(at, handler, event))
@@ -102,6 +108,40 @@ class MpvTranslator:
             self.__dict__.update(saved)  # nothing changes
             self.stall.restore(stall)
             raise
+
+    @property
+    def due_at(self) -> float | None:
+        """When something held falls due with no further event (see ``Translator``)."""
+        moments = [
+            moment
+            for moment in (
+                self.stall.due_at,
+                None if self.first_frame_at is None else self.first_frame_at + DURATION_WAIT,
+                None if self.pause_at is None else self.pause_at + PAUSE_WAIT,
+            )
+            if moment is not None
+        ]
+        return min(moments, default=None)
+
+    def expire(self, now: float) -> list[Emitted]:
+        """What was held and is due by ``now``, told (a live integration's timer)."""
+        out: list[Emitted] = []
+        if self.first_frame_at is not None and now >= self.first_frame_at + DURATION_WAIT:
+            out += self._first_frame()
+        if self.pause_at is not None and now >= self.pause_at + PAUSE_WAIT:
+            out.append((self.pause_at, "pause", {}))
+            self.pause_at = None
+        out += self.stall.due(now) if self.started and not self.ended else []
+        return self.stall.saw(sorted(out, key=lambda emitted: emitted[0]))
+
+    def release(self, at: float) -> list[Emitted]:
+        """The input ends: the first frame, a pause near the end, a stall: all told."""
+        out = self._first_frame() if self.first_frame_at is not None else []
+        if self.pause_at is not None:
+            out.append((self.pause_at, "pause", {}))
+            self.pause_at = None
+        out += self.stall.release() if self.started and not self.ended else []
+        return self.stall.saw(sorted(out, key=lambda emitted: emitted[0]))
 
     def _feed(self, at: float, handler: Any, event: Mapping[str, Any]) -> list[Emitted]:
         out = self._held(at, handler, event)
@@ -170,7 +210,9 @@ class MpvTranslator:
 
     def _near_the_end(self) -> bool:
         position, duration = self.position, self.duration
-        return position is not None and duration is not None and position >= duration - END_WINDOW
+        # Reports come a frame or a throttle apart: the window grows with the speed.
+        window = END_WINDOW * max(1.0, self.speed)
+        return position is not None and duration is not None and position >= duration - window
 
     def _play_again(self, at: float) -> list[Emitted]:
         """Played on after the end: that session is complete, the next one starts."""

@@ -113,9 +113,14 @@ class VlcTranslator:
         handler = _HANDLERS.get(name.removeprefix("MediaPlayer"))
         if handler is None:
             raise UnreadableEvent(f"unknown libVLC event {name!r} (known: {', '.join(EVENTS)})")
-        out = [] if self.first_frame_at is None else self._settle_first_frame(at, handler, event)
+        first_frame_at = self.first_frame_at
+        out = [] if first_frame_at is None else self._settle_first_frame(at, handler, event)
         holding = self.first_frame_at is not None
-        told = handler(self, at, event)
+        try:
+            told = handler(self, at, event)
+        except UnreadableEvent:
+            self.first_frame_at = first_frame_at  # nothing changes: it still waits for a frame
+            raise
         if told and holding and self.first_frame_at is not None:
             out += self._settle_first_frame(at, None, event)  # a stall told: it played
         out += told
@@ -147,6 +152,25 @@ class VlcTranslator:
         if handler in (VlcTranslator._stopped, VlcTranslator._error, VlcTranslator._opening):
             return []
         return [(first, "playing", {"position": self.position})]
+
+    @property
+    def due_at(self) -> float | None:
+        """Nothing falls due with no event: a stall is told when its buffering ends, and the
+        first frame of media of unknown length waits for a sign that it plays."""
+        return None
+
+    def expire(self, now: float) -> list[Emitted]:
+        """Nothing (see :attr:`due_at`)."""
+        return []
+
+    def release(self, at: float) -> list[Emitted]:
+        """The input ends: a lasting burst under way is a stall the viewer left in.
+
+        Media of unknown length that showed no frame stays unstarted: nothing says it played.
+        """
+        out = self._tell_stall(at)
+        self._drop_burst()
+        return out
 
     # ------------------------------------------------------------------ the clock
     def _running(self, at: float) -> float:

@@ -62,6 +62,23 @@ class DialectReader:
         self._pending.pop(session, None)
         self._last_at.pop(session, None)
 
+    def release(self) -> list[Record]:
+        """The input ends: what each session's translator still holds, as records.
+
+        A stall the viewer left in, a pause mpv said just before the end of the log, a first
+        frame still waiting for its duration: told at the session's last record.
+        """
+        out: list[Record] = []
+        for session, translator in self._translators.items():
+            at = self._last_at.get(session)
+            if at is None:
+                continue
+            identity, content = self._pending.pop(session, (None, None))
+            for emitted_at, name, args in translator.release(at):
+                out.append(Record(emitted_at, session, name, args, identity, content))
+                identity = content = None
+        return out
+
     def records(self, obj: Any) -> list[Record]:
         """The records one raw record means (raises :class:`BadRecord`)."""
         envelope = parse_envelope(obj)

@@ -96,6 +96,8 @@ class ReplayRun:
         #: Lines skipped (a session given up for want of a viewer counts all its lines).
         self.bad_line_count = 0
         self._unnamed_reported = 0
+        #: Where each open session of a raw player log was last read (dialects only).
+        self._last_where: dict[str, Where] = {}
         #: Lines skipped on purpose: their event is one of the schema's ``ignore_events``.
         self.ignored_line_count = 0
         #: Bytes read so far (for progress reports).
@@ -156,6 +158,8 @@ class ReplayRun:
                     self._good_line(opening)
                 yield from messages
             self._good_line(opening)  # a short run of bad lines only: reported as they are
+        if reader is not None:
+            yield from self._release(reader)
         # The sessions that never named their viewer come first: a strict replay stops before
         # the messages of the end of the input.
         messages = replayer.finish()
@@ -172,6 +176,7 @@ class ReplayRun:
             self._bad(where, str(exc))
             return
         session = obj.get("session", DEFAULT_SESSION)
+        self._last_where[session] = where
         for record in records:
             try:
                 messages = self.replayer.feed(record, where)
@@ -184,6 +189,19 @@ class ReplayRun:
         # so is a player that said it is done.
         if not self.replayer.is_open(session) and (records or reader.finished(session)):
             reader.forget(session)
+            self._last_where.pop(session, None)
+
+    def _release(self, reader: DialectReader) -> Iterator[dict[str, Any]]:
+        """The end of the input: what the player translators still hold, applied."""
+        for record in reader.release():
+            where = self._last_where.get(record.session, ("<end of input>", 0))
+            try:
+                messages = self.replayer.feed(record, where)
+            except BadRecord as exc:
+                self._report_unnamed()
+                self._bad(where, str(exc))
+                continue
+            yield from messages
 
     def _report_unnamed(self) -> None:
         unnamed = self.replayer.unnamed_sessions
@@ -206,10 +224,12 @@ class ReplayRun:
         opening.held.append((where, reason))
         if len(opening.held) >= NOT_A_LOG_LINES:
             (_, first), first_reason = opening.held[0]
-            raise SourceError(
-                f"{opening.name}: not a log: its first {NOT_A_LOG_LINES} lines are not records "
-                f"(line {first}: {first_reason})"
+            what = (
+                f"the schema fits none of its first {NOT_A_LOG_LINES} lines"
+                if self.mapper is not None
+                else f"not a log: its first {NOT_A_LOG_LINES} lines are not records"
             )
+            raise SourceError(f"{opening.name}: {what} (line {first}: {first_reason})")
 
     def _good_line(self, opening: _Opening) -> None:
         """The source showed a good line: the bad lines held before it are reported."""

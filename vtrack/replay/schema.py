@@ -25,7 +25,8 @@ names than a dialect's (a warehouse export that says ``ts`` in milliseconds, ``s
     [constants]                      # the dialect's field = a value every record gets
     "content.publisher" = "Acme"
 
-Each record is mapped before it is read, in this order: fields are renamed (converted from
+Each record is mapped before it is read (the decoded dict is changed in place: the replay
+owns it), in this order: fields are renamed (converted from
 their unit on the way), ``drop`` fields removed, the event renamed (records of an
 ``ignore_events`` event are skipped), constants added where the record has none. A mistake in
 the schema raises :class:`SchemaError`, one line naming the key; a record the schema cannot
@@ -35,6 +36,7 @@ map (an ISO time that is none, a unit on a string) is a bad line, like any other
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -167,6 +169,7 @@ class LogSchema:
         for key in drop:
             if key in fields or key in units:
                 raise SchemaError(f"{source}: drop: {key!r} is mapped too; drop it or map it")
+        _check_sources(fields, units, source)
         return cls(
             fields=fields,
             events=events,
@@ -284,6 +287,25 @@ class _RecordMapper:
         return out
 
 
+def _check_sources(fields: Mapping[str, str], units: Mapping[str, str], source: str) -> None:
+    """Refuse what would be read in an order-dependent or silent way."""
+    for key in units:
+        if key not in fields and key in fields.values():
+            log_name = next(name for name, target in fields.items() if target == key)
+            raise SchemaError(
+                f"{source}: [units] {key}: units are keyed by the log's field names; "
+                f"{key!r} is what [fields] makes of {log_name!r}: write {log_name} = ..."
+            )
+    names = sorted({*fields, *units})
+    for name in names:
+        for other in names:
+            if other.startswith(name + "."):
+                raise SchemaError(
+                    f"{source}: [fields] {other}: {name!r} is mapped too, and holds it; "
+                    "map one or the other"
+                )
+
+
 def load_schema(schema: LogSchema | Mapping[str, Any] | str | os.PathLike[str]) -> LogSchema:
     """A :class:`LogSchema` from itself, a mapping of a schema's keys, or a TOML file's path."""
     if isinstance(schema, LogSchema):
@@ -342,8 +364,8 @@ def _constant(value: Any, key: str, source: str) -> Any:
         return [_constant(item, key, source) for item in value]
     if isinstance(value, Mapping):
         return {name: _constant(item, key, source) for name, item in value.items()}
-    if isinstance(value, float) and value != value:
-        raise SchemaError(f"{source}: [constants] {key}: nan is not a value a log can hold")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SchemaError(f"{source}: [constants] {key}: {value} is not a value a log can hold")
     return value
 
 
@@ -360,13 +382,11 @@ def _converter(unit: str | None, key: str) -> Callable[[Any], float] | None:
     if unit == ISO_UNIT:
         return lambda value: _iso_seconds(value, key)
     per_second = NUMBER_UNITS[unit]
-    if per_second == 1:
-        return None
 
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise BadRecord(f'"{key}" must be a number of {unit}; got {value!r}')
-        return value / per_second
+        return value if per_second == 1 else value / per_second
 
     return convert
 
