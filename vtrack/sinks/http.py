@@ -24,6 +24,7 @@ from vtrack.core.errors import QueueFull
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, RetryPolicy
+from vtrack.sinks.deadline import AttemptDeadline, bounded_client
 from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
 
 #: The longest the sender sleeps at once (it is woken early when events or answers come).
@@ -101,7 +102,9 @@ class HttpSink:
         )
         self.destination = self._state.destination
         self._emit_timeout = emit_timeout
-        self._client = client or httpx.Client(timeout=timeout)
+        #: Ends each attempt on time, however slowly the server answers (own client only).
+        self._deadline = AttemptDeadline()
+        self._client = client or bounded_client(timeout, self._deadline)
         self._own_client = client is None
         self._closing = False  # no more emits
         self._stopping = False  # the sender stops once nothing can go right away
@@ -238,6 +241,7 @@ class HttpSink:
 
     def _send(self, request: Request) -> None:
         state = self._state
+        self._deadline.start(state.options.timeout)
         try:
             answer = self._client.post(
                 state.destination.url, content=state.body(request), headers=state.headers
@@ -248,6 +252,8 @@ class HttpSink:
                 state.failed(f"{type(exc).__name__}: {exc}")
                 self._lock.notify_all()
             return
+        finally:
+            self._deadline.stop()
         with self._lock:
             settled = state.answered(
                 request, answer.status_code, answer.headers.get("Retry-After"), answer.text
@@ -290,7 +296,8 @@ class HttpSink:
         """
         self._state.start_afresh()
         if self._own_client:
-            self._client = httpx.Client(timeout=self._state.options.timeout)
+            self._deadline = AttemptDeadline()
+            self._client = bounded_client(self._state.options.timeout, self._deadline)
         else:
             log.warning(
                 "vtrack: HttpSink forked with a client you passed in; parent and child now "

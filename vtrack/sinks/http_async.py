@@ -182,9 +182,11 @@ class AsyncHttpSink:
     async def _send(self, request: Request) -> None:
         state = self._state
         try:
-            answer = await self._client.post(
-                state.destination.url, content=state.body(request), headers=state.headers
-            )
+            # The timeout bounds the attempt as a whole, not each read of a dripping server.
+            async with asyncio.timeout(state.options.timeout):
+                answer = await self._client.post(
+                    state.destination.url, content=state.body(request), headers=state.headers
+                )
         except asyncio.CancelledError:
             state.failed("cancelled")  # the events stay pending, in order
             raise

@@ -1,0 +1,146 @@
+"""A delivery attempt ends by its timeout, however slowly the server drips its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from collector import FAST, message
+
+from vtrack.delivery import BatchLimits
+from vtrack.sinks.http import HttpSink
+from vtrack.sinks.http_async import AsyncHttpSink
+
+#: The first answers drip one byte every DRIP seconds (30 bytes: 15 s if nothing stops them).
+DRIP = 0.5
+ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+
+
+class DrippingServer:
+    """On 127.0.0.1: the first ``dripped`` requests get their answer a byte at a time."""
+
+    def __init__(self, dripped: int) -> None:
+        self.dripped = dripped
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1/batch"
+        #: How long each dripped connection lasted before the client hung up (s).
+        self.held: list[float] = []
+        self.accepted: list[str] = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        served = 0
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            served += 1
+            worker = self._drip if served <= self.dripped else self._answer
+            threading.Thread(target=worker, args=(conn,), daemon=True).start()
+
+    def _request(self, conn: socket.socket) -> bytes:
+        conn.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+        while len(body) < length:
+            body += conn.recv(65536)
+        return gzip.decompress(body) if b"content-encoding: gzip" in head.lower() else body
+
+    def _drip(self, conn: socket.socket) -> None:
+        started = time.monotonic()
+        with conn:
+            self._request(conn)
+            for byte in ANSWER[:30]:
+                if not self._send_byte(conn, byte):
+                    break  # the client hung up
+        with self.lock:
+            self.held.append(time.monotonic() - started)
+
+    @staticmethod
+    def _send_byte(conn: socket.socket, byte: int) -> bool:
+        """Send one byte, wait DRIP; whether the client is still there."""
+        try:
+            conn.sendall(bytes([byte]))
+            time.sleep(DRIP)
+            readable, _, _ = select.select([conn], [], [], 0)
+            return not readable or conn.recv(1, socket.MSG_PEEK) != b""  # b"": it hung up
+        except OSError:
+            return False
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            while True:
+                try:
+                    body = self._request(conn)
+                except (OSError, StopIteration):
+                    return
+                with self.lock:
+                    self.accepted += [event["messageId"] for event in json.loads(body)["batch"]]
+                conn.sendall(ANSWER)
+
+    def close(self) -> None:
+        self.stopping = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture
+def dripping() -> Iterator[DrippingServer]:
+    server = DrippingServer(dripped=2)
+    yield server
+    server.close()
+
+
+def deliver_sync(url: str) -> Any:
+    sink = HttpSink("endpoint", write_key="k", url=url, timeout=1.0, retry=FAST,
+                    limits=BatchLimits(max_events=100, interval=0.05))  # fmt: skip
+    for number in range(300):
+        sink.emit(message(number))
+    return sink.close(timeout=30)
+
+
+async def deliver_async(url: str) -> Any:
+    sink = AsyncHttpSink("endpoint", write_key="k", url=url, timeout=1.0, retry=FAST,
+                         limits=BatchLimits(max_events=100, interval=0.05))  # fmt: skip
+    for number in range(300):
+        sink.emit(message(number))
+    return await sink.aclose(timeout=30)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_dripping_server_holds_no_attempt_past_its_timeout(
+    dripping: DrippingServer, kind: str
+) -> None:
+    """timeout=1 against answers dripped a byte every 0.5 s: each attempt is given up within
+    seconds (not the 15 s the drip takes), retried, and all 300 events are delivered once."""
+    report = (
+        deliver_sync(dripping.url) if kind == "sync" else asyncio.run(deliver_async(dripping.url))
+    )
+    assert report.complete and 300 == report.delivered
+    assert sorted(f"id-{n}" for n in range(300)) == sorted(set(dripping.accepted))
+    deadline = time.monotonic() + 10
+    while len(dripping.held) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 2 == len(dripping.held) and max(dripping.held) < 5.0  # the drip alone takes 15 s
