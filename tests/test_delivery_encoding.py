@@ -20,7 +20,12 @@ class Colour(enum.Enum):
 
 
 def message(**properties: Any) -> dict[str, Any]:
-    return {"type": "track", "event": "Video Content Playing", "properties": properties}
+    return {
+        "type": "track",
+        "event": "Video Content Playing",
+        "properties": properties,
+        "messageId": "m-1",
+    }
 
 
 def test_compact_utf8_json() -> None:
@@ -28,7 +33,7 @@ def test_compact_utf8_json() -> None:
     data = encode(message(title="Café", position=3))
     assert (
         '{"type":"track","event":"Video Content Playing",'
-        '"properties":{"title":"Café","position":3}}'
+        '"properties":{"title":"Café","position":3},"messageId":"m-1"}'
     ).encode() == data
 
 
@@ -122,3 +127,57 @@ def test_deep_nesting_and_signalling_nan_are_refused_clearly() -> None:
         encode(message(deep=deep))
     with pytest.raises(EncodingError, match=r"\$\.properties\.bad"):
         encode(message(bad=decimal.Decimal("sNaN")))
+
+
+class TestValuesAtTheEdge:
+    """Each value a destination would choke on is refused naming its key; none is sent as-is."""
+
+    @pytest.mark.parametrize(
+        ("message_id", "problem"),
+        [
+            ("x" * 101, "$.messageId is 101 characters; destinations deduplicate by at most 100"),
+            (12345, "$.messageId must be a string; got a number"),
+        ],
+    )
+    def test_an_unusable_message_id_is_refused(self, message_id: object, problem: str) -> None:
+        """A messageId over 100 characters or not a string raises, naming $.messageId."""
+        with pytest.raises(EncodingError) as caught:
+            encode({**message(), "messageId": message_id})
+        assert problem in str(caught.value)
+
+    def test_a_missing_message_id_is_filled_from_the_content(self) -> None:
+        """No messageId: one derived from the content; the same message, the same id."""
+        bare = {"type": "track", "event": "Video Content Playing", "properties": {"a": 1}}
+        first, again = json.loads(encode(bare)), json.loads(encode(dict(bare)))
+        other = json.loads(encode({**bare, "properties": {"a": 2}}))
+        assert first["messageId"] == again["messageId"] != other["messageId"]
+        assert str(uuid.UUID(first["messageId"])) == first["messageId"]
+        assert "messageId" not in bare
+
+    @pytest.mark.parametrize("value", [[1, 2], "text", 3, None])
+    def test_a_message_that_is_no_object_is_refused(self, value: object) -> None:
+        """A list, a string, a number or None as the message: EncodingError, not AttributeError."""
+        with pytest.raises(EncodingError, match=r"\$ must be a JSON object \(a dict\)"):
+            encode(value)  # type: ignore[arg-type]
+
+    def test_an_integer_too_long_for_json_readers_names_its_key(self) -> None:
+        """A 5,000-digit integer: refused at its key, described as such (not 'infinity')."""
+        with pytest.raises(EncodingError) as caught:
+            encode(message(big=10**5000))
+        text = str(caught.value)
+        assert "$.properties.big is an integer of more than 4,300 digits" in text
+        assert "infinity" not in text
+
+    def test_a_lone_surrogate_names_its_key(self) -> None:
+        """A lone surrogate in a value or a key: refused at that key."""
+        with pytest.raises(EncodingError, match=r"\$\.properties\.title holds a lone surrogate"):
+            encode(message(title="a\udc80b"))
+        with pytest.raises(EncodingError, match=r"\$\.properties\['k\\udc80'\] holds a lone"):
+            encode(message(**{"k\udc80": 1}))
+
+    def test_a_cycle_names_where_it_closes(self) -> None:
+        """A dict that holds itself: refused at the key that closes the cycle."""
+        loop: dict[str, Any] = {"a": 1}
+        loop["self"] = loop
+        with pytest.raises(EncodingError, match=r"\$\.properties\.loop\.self holds itself"):
+            encode(message(loop=loop))
