@@ -6,7 +6,9 @@
   once, and exits only at the end of the input), replayed without a bound and with
   ``--max-open-sessions 10000``;
 - **a huge line**: a gzip-compressed log whose second line is ``--line-mb`` MB long,
-  replayed with the default 1 MiB line cap.
+  replayed with the default 1 MiB line cap;
+- **dead letters under a wrong key**: ``--dead-events`` events of about 800 bytes to a local
+  collector (``TCP_NODELAY``) that answers 401 to everything, ``max_pending_bytes`` 1 MB.
 
 No assertion: the figures are printed (the README's come from this script).
 """
@@ -31,6 +33,54 @@ with open("/proc/self/status") as proc:
     peak = next(int(line.split()[1]) for line in proc if line.startswith("VmHWM:"))
 print(peak / 1024, status)
 """
+
+
+#: Delivers N events to a local server that refuses them all (401); prints peak RSS in MB.
+_DEAD_CHILD = """
+import socket, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from vtrack.delivery import BatchLimits, RetryPolicy
+from vtrack.sinks.http import HttpSink
+
+class Refuse(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(401)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+
+class Server(ThreadingHTTPServer):
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().server_bind()
+
+server = Server(("127.0.0.1", 0), Refuse)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sink = HttpSink("endpoint", write_key="wrong", url=f"http://127.0.0.1:{server.server_port}/b",
+                max_pending_bytes=1_000_000, emit_timeout=60)
+pad = "x" * 700
+for n in range(int(sys.argv[1])):
+    sink.emit({"type": "track", "event": "Video Content Playing", "anonymousId": "v",
+               "messageId": f"id-{n}", "properties": {"pad": pad, "n": n}})
+report = sink.close(timeout=120)
+with open("/proc/self/status") as proc:
+    peak = next(int(line.split()[1]) for line in proc if line.startswith("VmHWM:"))
+print(peak / 1024, report.dead, report.dead_in_memory, report.dead_dropped)
+server.shutdown()
+"""
+
+
+def dead_letter_peak(events: int) -> list[str]:
+    """Peak RSS (MB) and the dead counts of a sink whose every batch is refused."""
+    done = subprocess.run(
+        [sys.executable, "-c", _DEAD_CHILD, str(events)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
 
 
 def peak_mb(*args: str) -> tuple[float, int]:
@@ -72,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200_000)
     parser.add_argument("--line-mb", type=int, default=400)
+    parser.add_argument("--dead-events", type=int, default=200_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -87,6 +138,10 @@ def main() -> None:
         peak, status = peak_mb(str(huge))
         print(f"a {args.line_mb:,} MB line (gzip): peak {peak:,.0f} MB, exit status {status} "
               "(the line is reported as FILE:2 and skipped)")  # fmt: skip
+    peak_dead, dead, in_memory, dropped = dead_letter_peak(args.dead_events)
+    print(f"{args.dead_events:,} events refused (401 forever), max_pending_bytes 1 MB: peak "
+          f"{float(peak_dead):,.0f} MB; {int(dead):,} dead, {int(in_memory):,} kept in memory, "
+          f"{int(dropped):,} counted past max_dead_letter_bytes")  # fmt: skip
 
 
 if __name__ == "__main__":

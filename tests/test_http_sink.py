@@ -7,6 +7,7 @@ import math
 import threading
 import time
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -312,3 +313,43 @@ def test_a_wall_clock_step_backwards_does_not_stall_delivery(collector: Collecto
     sent = collector.requests[0]["payload"]["sentAt"]
     assert sent.startswith(time.strftime("%Y-%m-%dT", time.gmtime(wall[0])))
     sink.close(timeout=2)
+
+
+class TestDeadLettersAreBounded:
+    """A wrong key (401 forever) never fills memory with dead letters; each says where it is."""
+
+    def refuse_all(self, collector: Collector) -> None:
+        collector.script = [(401, {})] * 1000
+
+    def test_past_the_bound_they_are_counted_and_reported(self, collector: Collector) -> None:
+        """No outbox, no file: 200 KB kept in memory, the rest counted; 3,000 dead in all."""
+        self.refuse_all(collector)
+        sink = sink_for(collector, max_dead_letter_bytes=200_000,
+                        limits=BatchLimits(max_events=100, interval=0.01))  # fmt: skip
+        send(sink, 3000)
+        report = sink.close(timeout=20)
+        kept = sum(len(event) for letter in sink.dead_letters for event in letter.events)
+        assert 3000 == report.dead == report.dead_in_memory + report.dead_dropped
+        assert 0 < report.dead_dropped and kept <= 200_000
+
+    def test_past_the_bound_they_go_to_the_file(self, collector: Collector, tmp_path: Path) -> None:
+        """With dead_letter_file: what memory does not keep is there, one message per line."""
+        self.refuse_all(collector)
+        path = tmp_path / "dead.jsonl"
+        sink = sink_for(collector, max_dead_letter_bytes=200_000, dead_letter_file=path,
+                        limits=BatchLimits(max_events=100, interval=0.01))  # fmt: skip
+        send(sink, 3000)
+        report = sink.close(timeout=20)
+        in_file = [json.loads(line)["messageId"] for line in path.read_text().splitlines()]
+        in_memory = [json.loads(e)["messageId"] for x in sink.dead_letters for e in x.events]
+        assert (0, report.dead_in_file) == (report.dead_dropped, len(in_file))
+        assert sorted(in_memory + in_file) == sorted(f"id-{n}" for n in range(3000))
+
+    def test_with_an_outbox_memory_holds_none(self, collector: Collector, tmp_path: Path) -> None:
+        """With an outbox the dead letters are in it, and sink.dead_letters holds none."""
+        self.refuse_all(collector)
+        sink = sink_for(collector, spool=tmp_path / "outbox.db",
+                        limits=BatchLimits(max_events=100, interval=0.01))  # fmt: skip
+        send(sink, 1000)
+        report = sink.close(timeout=20)
+        assert (1000, [], 1000) == (report.dead_in_outbox, sink.dead_letters, report.dead)

@@ -213,6 +213,8 @@ class Delivery:
                 url=args.url,
                 spool=self.spool,
                 emit_timeout=min(5.0, args.deliver_timeout),
+                # Refused events past the memory bound go straight to the undelivered file.
+                dead_letter_file=None if self.spool is not None else args.undelivered,
             )
         except ValueError as exc:
             raise SetupError(str(exc).replace("url=", "--url")) from None
@@ -288,6 +290,10 @@ class Delivery:
         if self.spool is not None:
             outcome.in_outbox = len(report.pending) + report.in_outbox
             return
+        if report.dead_in_file:
+            outcome.in_file += report.dead_in_file
+            if str(self.args.undelivered) not in outcome.files:
+                outcome.files.append(str(self.args.undelivered))
         for event in report.pending:
             self._keep(event)
         for letter in self.sink.dead_letters:

@@ -24,6 +24,7 @@ from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
 from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.encoding import MessageTooLarge
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
+from vtrack.sinks.dead_letters import DeadLetterKeeper
 from vtrack.sinks.spool import Spool
 
 log = logging.getLogger("vtrack.http")
@@ -46,6 +47,12 @@ class DeliveryReport:
     pending: tuple[bytes, ...]
     #: Events after those, not delivered, waiting in the outbox only (not read back yet).
     in_outbox: int = 0
+    #: Where the dead events are: in the outbox, in memory (``sink.dead_letters``), in the
+    #: dead-letter file, or nowhere (past the memory bound with no file: counted only).
+    dead_in_outbox: int = 0
+    dead_in_memory: int = 0
+    dead_in_file: int = 0
+    dead_dropped: int = 0
 
     @property
     def complete(self) -> bool:
@@ -73,11 +80,16 @@ class SinkOptions:
     ticks: Callable[[], float] = time.monotonic
     spool: str | Path | None = None
     spool_fsync: bool = False
+    #: Without an outbox: the bytes of dead letters kept in memory (``sink.dead_letters``).
+    max_dead_letter_bytes: int = attrs.field(default=8 * 1024 * 1024)
+    #: Where dead letters past that go (JSON Lines, appended); None: counted and reported.
+    dead_letter_file: str | Path | None = None
 
+    @max_dead_letter_bytes.validator
     @max_pending_bytes.validator
     def _positive(self, _: attrs.Attribute[int], value: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"max_pending_bytes must be a positive number of bytes; got {value!r}")
+            raise ValueError(f"{_.name} must be a positive number of bytes; got {value!r}")
 
 
 @attrs.frozen
@@ -92,6 +104,7 @@ class DeliveryState:
     """The destination, dispatch, budget and outbox of one sink."""
 
     def __init__(self, options: SinkOptions) -> None:
+        self.dead = DeadLetterKeeper(options)
         name = options.destination_name
         key = options.write_key
         if key is None:
@@ -284,9 +297,9 @@ class DeliveryState:
 
         Pass the result to :meth:`settle` (outside any lock: it may wait for the disk).
         """
-        dead_before = len(self.dispatch.dead_letters)
         outcome = self.dispatch.answered(status, retry_after, answer, self.ticks(), self.clock())
-        letters = self.dispatch.dead_letters[dead_before:]
+        letters = self.dispatch.dead_letters[:]
+        self.dispatch.dead_letters.clear()  # the keeper holds them, within its bound
         rows: list[int] = []
         if outcome in (Outcome.DELIVERED, Outcome.DEAD):
             self.pending_bytes -= sum(len(event) for event in request.batch.events)
@@ -314,6 +327,7 @@ class DeliveryState:
                     len(settled.rows),
                 )
         for letter in settled.letters:
+            self.dead.keep(letter, in_outbox=bool(settled.rows) and self.spool is not None)
             self.report_dead(letter)
 
     def failed(self, reason: str) -> None:
@@ -350,6 +364,10 @@ class DeliveryState:
             dead=counters.dead,
             pending=tuple(self.dispatch.pending_events()),
             in_outbox=len(self.waiting),
+            dead_in_outbox=self.dead.in_outbox,
+            dead_in_memory=self.dead.in_memory,
+            dead_in_file=self.dead.in_file,
+            dead_dropped=self.dead.dropped,
         )
 
     def release(self) -> None:

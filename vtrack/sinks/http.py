@@ -50,7 +50,11 @@ class HttpSink:
     to ``emit_timeout`` seconds for room, then raises :class:`QueueFull` (with an outbox, later
     events wait on disk instead and are read back as room comes). ``on_error`` is called
     with each :class:`~vtrack.delivery.DeadLetter` (a batch refused with 400/401/403/404/422); an
-    exception it raises is logged and never stops the sender.
+    exception it raises is logged and never stops the sender. Dead letters are never held
+    without bound: with an outbox they are in it; without one, memory keeps
+    ``max_dead_letter_bytes`` of them (``dead_letters``) and the rest go to
+    ``dead_letter_file`` (JSON Lines) or, with none, are counted; the report's ``dead_in_*``
+    counts say where each one is.
 
     With ``spool="outbox.db"`` every event is committed to a SQLite outbox before ``emit()``
     returns and deleted once delivered: a crash or ``kill -9`` loses nothing, and the next
@@ -81,6 +85,8 @@ class HttpSink:
         clock: Callable[[], float] = time.time,
         spool: str | Path | None = None,
         spool_fsync: bool = False,
+        max_dead_letter_bytes: int = 8 * 1024 * 1024,
+        dead_letter_file: str | Path | None = None,
     ) -> None:
         self._state = DeliveryState(
             SinkOptions(
@@ -98,6 +104,8 @@ class HttpSink:
                 clock=clock,
                 spool=spool,
                 spool_fsync=spool_fsync,
+                max_dead_letter_bytes=max_dead_letter_bytes,
+                dead_letter_file=dead_letter_file,
             )
         )
         self.destination = self._state.destination
@@ -193,9 +201,10 @@ class HttpSink:
 
     @property
     def dead_letters(self) -> list[DeadLetter]:
-        """The batches refused so far."""
+        """The refused batches held in memory (none with an outbox: they are in it), oldest
+        first, up to ``max_dead_letter_bytes``; ``report.dead_in_*`` say where the rest are."""
         with self._lock:
-            return list(self._state.dispatch.dead_letters)
+            return list(self._state.dead.letters)
 
     # ------------------------------------------------------------------ the sender
     def _run(self) -> None:

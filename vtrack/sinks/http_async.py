@@ -53,6 +53,8 @@ class AsyncHttpSink:
         clock: Callable[[], float] = time.time,
         spool: str | Path | None = None,
         spool_fsync: bool = False,
+        max_dead_letter_bytes: int = 8 * 1024 * 1024,
+        dead_letter_file: str | Path | None = None,
     ) -> None:
         self._state = DeliveryState(
             SinkOptions(
@@ -70,6 +72,8 @@ class AsyncHttpSink:
                 clock=clock,
                 spool=spool,
                 spool_fsync=spool_fsync,
+                max_dead_letter_bytes=max_dead_letter_bytes,
+                dead_letter_file=dead_letter_file,
             )
         )
         self.destination = self._state.destination
