@@ -181,3 +181,33 @@ def test_what_an_async_sink_left_in_the_outbox_is_sent_by_the_next_one(
     assert 20 == len(run(first()).pending)  # type: ignore[attr-defined]
     assert run(second()).complete  # type: ignore[attr-defined]
     assert [f"id-{n}" for n in range(21)] == collector.accepted_ids()
+
+
+def test_a_sink_never_closed_delivers_its_open_batch(collector: Collector) -> None:
+    """The program returns from asyncio.run without aclose: all 1,050 still arrive."""
+
+    async def main() -> None:
+        sink = AsyncHttpSink("endpoint", url=collector.url, write_key="k", retry=FAST,
+                             limits=BatchLimits(max_events=100, interval=60))  # fmt: skip
+        for number in range(1050):
+            sink.emit(message(number))
+        await asyncio.sleep(0.5)  # ten full batches go; fifty wait in the open one
+
+    run(main())
+    assert sorted(f"id-{n}" for n in range(1050)) == sorted(collector.accepted_ids())
+
+
+def test_a_sink_never_closed_says_what_it_could_not_deliver(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nobody listening and no aclose: a warning counts the events not delivered."""
+    url = f"http://127.0.0.1:{free_port()}/v1/batch"
+
+    async def main() -> None:
+        sink = AsyncHttpSink("endpoint", url=url, write_key="k", retry=FAST, timeout=0.2)
+        for number in range(30):
+            sink.emit(message(number))
+
+    with caplog.at_level("WARNING", logger="vtrack.http"):
+        run(main())
+    assert "AsyncHttpSink was never closed" in caplog.text and "30 event(s)" in caplog.text

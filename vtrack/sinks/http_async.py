@@ -15,16 +15,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, RetryPolicy
-from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions
+from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
 
 _LONGEST_NAP = 1.0
+
+
+#: How long a sink the program never closed may go on delivering as its event loop ends (s).
+UNCLOSED_TIMEOUT: Final = 5.0
 
 
 class AsyncHttpSink:
@@ -169,6 +173,41 @@ class AsyncHttpSink:
         await _wait(self._changed, seconds)
 
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            if not self._stopping:  # cancelled with the event loop: the sink was never closed
+                await self._last_delivery()
+            raise
+
+    async def _last_delivery(self) -> None:
+        """The loop ends with the sink still open (no ``aclose``): deliver what is left.
+
+        ``asyncio.run`` cancels the tasks still running and lets them finish: the events
+        batched so far get :data:`UNCLOSED_TIMEOUT` seconds to go; what is then still
+        undelivered is logged with its count (with an outbox it stays there for the next
+        sink).
+        """
+        self._closing = self._stopping = True
+        self._state.dispatch.flush()
+        try:
+            async with asyncio.timeout(UNCLOSED_TIMEOUT):
+                await self._loop()
+        except (asyncio.CancelledError, TimeoutError):
+            pass
+        report = self._state.report()
+        if not report.complete:
+            log.warning(
+                "vtrack: AsyncHttpSink was never closed (await sink.aclose() before the loop "
+                "ends): %d event(s) not delivered%s",
+                len(report.pending) + report.in_outbox,
+                " (they wait in the outbox)" if self._state.spool is not None else "",
+            )
+        if self._own_client:
+            await self._client.aclose()
+        self._state.release()
+
+    async def _loop(self) -> None:
         state = self._state
         while True:
             state.refill()  # what waits in the outbox only, as far as the budget allows
