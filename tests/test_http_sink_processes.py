@@ -113,3 +113,54 @@ def test_a_forked_child_delivers_its_own_events(collector: Collector) -> None:
     assert sorted([f"id-{n}" for n in range(20)] + [f"id-{n}" for n in range(100, 120)]) == sorted(
         collector.accepted_ids()
     )
+
+
+def _child_emits_and_returns(url: str, child: int, spool: str | None) -> None:
+    """A multiprocessing child that emits 100 events and returns without closing its sink."""
+    sink = HttpSink("endpoint", url=url, write_key="k", retry=FAST, spool=spool,
+                    limits=BatchLimits(max_events=1000, interval=60))  # fmt: skip
+    for number in range(100):
+        event = message(number)
+        event["messageId"] = f"c{child}-{number}"
+        sink.emit(event)
+
+
+def test_multiprocessing_children_that_never_close_deliver_at_exit(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """Four fork-started children emit 100 each and return unclosed: all 400 arrive."""
+    context = multiprocessing.get_context("fork")
+    for spool in (None, str(tmp_path / "outbox.db")):
+        collector.accepted.clear()
+        children = [
+            context.Process(target=_child_emits_and_returns, args=(collector.url, n, spool))
+            for n in range(4)
+        ]
+        for child in children:
+            child.start()
+        for child in children:
+            child.join(60)
+        expected = sorted(f"c{child}-{number}" for child in range(4) for number in range(100))
+        assert (spool, expected) == (spool, sorted(collector.accepted_ids()))
+
+
+def _inherited_child_emits(sink: HttpSink, child: int) -> None:
+    for number in range(100):
+        event = message(number)
+        event["messageId"] = f"i{child}-{number}"
+        sink.emit(event)
+
+
+def test_children_of_a_sink_made_before_the_fork_deliver_at_exit(collector: Collector) -> None:
+    """A sink made in the parent, used by fork-started children that never close it: all arrive."""
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST,
+                    limits=BatchLimits(max_events=1000, interval=60))  # fmt: skip
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_inherited_child_emits, args=(sink, n)) for n in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    sink.close(timeout=10)
+    expected = sorted(f"i{child}-{number}" for child in range(3) for number in range(100))
+    assert expected == sorted(collector.accepted_ids())

@@ -10,6 +10,8 @@ listed in it (and kept in the outbox, if there is one), never dropped silently.
 from __future__ import annotations
 
 import atexit
+import multiprocessing
+import multiprocessing.util
 import os
 import threading
 import time
@@ -118,6 +120,7 @@ class HttpSink:
         self._stopping = False  # the sender stops once nothing can go right away
         self._start_sender()
         _OPEN_SINKS.add(self)
+        _close_at_multiprocessing_exit()
 
     def _start_sender(self) -> None:
         # New locks here also replace, in a forked child, any the parent held at the fork.
@@ -332,7 +335,35 @@ def _after_fork_in_child() -> None:
             sink._start_afresh_after_fork()
 
 
+#: The process whose multiprocessing exit closes its open sinks (see below).
+_finalized_pid: int | None = None
+
+
+def _close_at_multiprocessing_exit(_: object = None) -> None:
+    """In a multiprocessing child, close the open sinks when it ends, as atexit would.
+
+    A child started with the fork (or forkserver) method ends with ``os._exit``: ``atexit``
+    never runs there, only multiprocessing's own finalizers. Without this, a child that
+    emits and returns without closing its sink loses every event it held, silently.
+    """
+    global _finalized_pid
+    if multiprocessing.parent_process() is None or _finalized_pid == os.getpid():
+        return
+    _finalized_pid = os.getpid()
+    multiprocessing.util.Finalize(None, _close_open_sinks, exitpriority=100)
+
+
+class _AfterFork:
+    """Lets multiprocessing tell this module that it made a child (weak-referenceable)."""
+
+
+_AFTER_FORK = _AfterFork()
+
+
 atexit.register(_close_open_sinks)
 os.register_at_fork(after_in_child=_after_fork_in_child)
+# Inherited sinks too: the child's finalizers are set once multiprocessing cleared the
+# parent's (its after-fork hooks run then).
+multiprocessing.util.register_after_fork(_AFTER_FORK, _close_at_multiprocessing_exit)
 
 __all__ = ["EXIT_TIMEOUT", "DeliveryReport", "HttpSink", "QueueFull"]

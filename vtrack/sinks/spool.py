@@ -50,12 +50,13 @@ class OutboxError(VtrackError):
     """A file that is not a vtrack outbox, or an outbox that cannot be opened; names it."""
 
 
-def open_read_only(path: str | Path) -> sqlite3.Connection:
+def open_read_only(path: str | Path, *, being_made: bool = False) -> sqlite3.Connection:
     """A read-only connection to the outbox at ``path``, checked to be one.
 
     Nothing is written: no table is created, the journal mode is left alone. Raises
     :class:`OutboxError` for a file that is missing, unreadable, not SQLite, or SQLite
-    without an outbox's ``events`` table.
+    without an outbox's ``events`` table. ``being_made``: an SQLite file with no table at
+    all passes too (another process is making the outbox this very moment).
     """
     name = str(path)
     try:
@@ -71,8 +72,11 @@ def open_read_only(path: str | Path) -> sqlite3.Connection:
             f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
         )
         columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.Error as exc:
         raise OutboxError(f"{name}: cannot read it as an outbox: {exc}") from None
+    if being_made and not tables:
+        return db
     if not _COLUMNS <= columns:
         db.close()
         raise OutboxError(f"{name}: not a vtrack outbox (an SQLite database with no events table)")
@@ -111,7 +115,7 @@ class Spool:
         self._lock = threading.Lock()
         self._lock_fd: int | None = None
         if read_only or _holds_something(self.path):
-            self._db = open_read_only(self.path)
+            self._db = open_read_only(self.path, being_made=not read_only)
             if read_only:
                 return
             self._db.close()
