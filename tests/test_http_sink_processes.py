@@ -8,8 +8,10 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from collector import FAST, Collector, free_port, message
 
 from vtrack.delivery import BatchLimits
@@ -164,3 +166,66 @@ def test_children_of_a_sink_made_before_the_fork_deliver_at_exit(collector: Coll
     sink.close(timeout=10)
     expected = sorted(f"i{child}-{number}" for child in range(3) for number in range(100))
     assert expected == sorted(collector.accepted_ids())
+
+
+def _forked_child(url: str, sink: HttpSink, child: int) -> None:
+    """A child that emits 20 events into the sink it inherited and closes it."""
+    try:
+        for number in range(20):
+            event = message(number)
+            event["messageId"] = f"f{child}-{number}"
+            sink.emit(event)
+        report = sink.close(timeout=20)
+        os._exit(0 if report.complete else 3)
+    except BaseException as exc:  # the test reads the exit status
+        sys.stderr.write(f"{type(exc).__module__}.{type(exc).__name__}: {exc}\n")
+        os._exit(4)
+
+
+@pytest.mark.parametrize("with_outbox", [False, True])
+def test_thirty_forks_while_a_thread_emits(
+    collector: Collector, tmp_path: Path, with_outbox: bool
+) -> None:
+    """30 children forked while a parent thread emits: none hangs, each delivers its 20."""
+    spool = tmp_path / "outbox.db" if with_outbox else None
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=spool,
+                    limits=BatchLimits(max_events=50, interval=0.01))  # fmt: skip
+    stop = threading.Event()
+
+    def parent_emits() -> None:
+        number = 0
+        while not stop.is_set() and number < 100_000:
+            event = message(number)
+            event["messageId"] = f"p-{number}"
+            sink.emit(event)
+            number += 1
+
+    emitter = threading.Thread(target=parent_emits)
+    emitter.start()
+    statuses = []
+    try:
+        for child in range(30):
+            pid = os.fork()
+            if pid == 0:
+                _forked_child(collector.url, sink, child)
+            statuses.append(_wait_bounded(pid, 30))
+    finally:
+        stop.set()
+        emitter.join(30)
+        sink.close(timeout=30)
+    assert [0] * 30 == statuses
+    ids = set(collector.accepted_ids())
+    assert {f"f{child}-{n}" for child in range(30) for n in range(20)} <= ids
+
+
+def _wait_bounded(pid: int, seconds: float) -> int:
+    """The exit status of child ``pid``; a child still alive after ``seconds`` is killed (-9)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return -9

@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.encoding import MessageTooLarge
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
 from vtrack.sinks.dead_letters import DeadLetterKeeper
-from vtrack.sinks.spool import Spool
+from vtrack.sinks.spool import OutboxError, Spool
 
 log = logging.getLogger("vtrack.http")
 
@@ -105,6 +106,8 @@ class DeliveryState:
 
     def __init__(self, options: SinkOptions) -> None:
         self.dead = DeadLetterKeeper(options)
+        #: Why this (forked) process has no outbox though the sink has one, if so.
+        self.spool_error: str | None = None
         name = options.destination_name
         key = options.write_key
         if key is None:
@@ -170,7 +173,16 @@ class DeliveryState:
         largest = self.dispatch.largest_event()
         if len(data) > largest:
             raise MessageTooLarge(event, len(data), largest)
-        return self.spool.append(data) if self.spool is not None else None
+        if self.spool is None:
+            if self.spool_error is not None:
+                raise OutboxError(self.spool_error)
+            return None
+        try:
+            return self.spool.append(data)
+        except sqlite3.Error as exc:
+            raise OutboxError(
+                f"{self.spool.path}: the outbox cannot take the event ({exc}); it was not accepted"
+            ) from exc
 
     def queue(self, data: bytes, row: int | None) -> None:
         """Hand a stored event to the dispatch (in the order the events were stored).
@@ -394,5 +406,14 @@ class DeliveryState:
         self.waiting = deque()
         self._no_room = False
         if self.options.spool is not None:
-            self.spool = Spool(self.options.spool, fsync=self.options.spool_fsync)
+            try:
+                self.spool = Spool(self.options.spool, fsync=self.options.spool_fsync)
+            except (sqlite3.Error, OSError, OutboxError) as exc:
+                self.spool = None
+                self.spool_error = (
+                    f"{self.options.spool}: this forked process cannot open the outbox ({exc}); "
+                    "events are not accepted (a sink made in this process may work)"
+                )
+                log.error("vtrack: %s", self.spool_error)
+                return
             self.spool.claim_leftovers()  # the parent is open: this only takes a share

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -114,6 +115,8 @@ class Spool:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._lock_fd: int | None = None
+        #: This object came through a fork: its connection is the parent's, never touched.
+        self._inherited = False
         if read_only or _holds_something(self.path):
             self._db = open_read_only(self.path, being_made=not read_only)
             if read_only:
@@ -124,6 +127,7 @@ class Spool:
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        _OPEN_SPOOLS.add(self)
 
     def claim_leftovers(self) -> list[int] | None:
         """Join the sinks using this file; return the rows this one may send (None: others').
@@ -262,6 +266,9 @@ class Spool:
 
     def close(self) -> None:
         """Close the file (and this sink's share of the outbox's lock)."""
+        _OPEN_SPOOLS.discard(self)
+        if self._inherited:
+            return  # the parent's connection: closing it here could undo the parent's locks
         with self._lock:
             self._db.close()
             if self._lock_fd is not None:
@@ -274,3 +281,36 @@ def _holds_something(path: Path) -> bool:
         return path.stat().st_size > 0
     except OSError:
         return False  # not there (yet): SQLite makes it, or says why it cannot
+
+
+#: Outboxes open in this process (the fork hooks below quiesce them).
+_OPEN_SPOOLS: weakref.WeakSet[Spool] = weakref.WeakSet()
+#: Connections a forked child inherited: kept, never closed (SQLite must not close the
+#: parent's connection in the child), never used.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+def _before_fork() -> None:
+    """No thread may be inside SQLite when the process forks (the child would inherit its
+    mutexes locked and hang in its first SQLite call): hold every outbox's lock across it."""
+    for spool in sorted(_OPEN_SPOOLS, key=id):
+        spool._lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    for spool in sorted(_OPEN_SPOOLS, key=id):
+        spool._lock.release()
+
+
+def _after_fork_in_child() -> None:
+    """The child owns none of the parent's outbox connections: each is set aside untouched."""
+    for spool in list(_OPEN_SPOOLS):
+        spool._inherited = True
+        spool._lock = threading.Lock()
+        _INHERITED.append(spool._db)
+        _OPEN_SPOOLS.discard(spool)
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
