@@ -229,3 +229,35 @@ def _wait_bounded(pid: int, seconds: float) -> int:
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     return -9
+
+
+def _child_emits_and_dies(url: str, spool: str) -> None:
+    """A child that commits 100 events to the outbox and is killed before sending any."""
+    sink = HttpSink("endpoint", url=url, write_key="k", retry=FAST, spool=spool,
+                    limits=BatchLimits(max_events=1000, interval=60))  # fmt: skip
+    for number in range(100):
+        event = message(number)
+        event["messageId"] = f"dead-{number}"
+        sink.emit(event)
+    os.kill(os.getpid(), 9)
+
+
+def test_a_running_parent_sends_what_a_killed_child_left_in_the_outbox(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """A child killed with 100 events in the shared outbox: the parent's sink sends them."""
+    spool = str(tmp_path / "outbox.db")
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=spool,
+                    limits=BatchLimits(max_events=100, interval=0.05))  # fmt: skip
+    child = multiprocessing.get_context("fork").Process(
+        target=_child_emits_and_dies, args=(collector.url, spool)
+    )
+    child.start()
+    child.join(30)
+    expected = [f"dead-{number}" for number in range(100)]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and sorted(collector.accepted_ids()) != sorted(expected):
+        time.sleep(0.05)
+    report = sink.close(timeout=10)
+    assert (-9, sorted(expected)) == (child.exitcode, sorted(collector.accepted_ids()))
+    assert report.complete

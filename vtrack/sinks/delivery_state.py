@@ -101,6 +101,10 @@ class Settled:
     letters: tuple[DeadLetter, ...]
 
 
+#: How often a sink with an outbox looks for rows ended processes left there (s).
+ORPHAN_CHECK = 2.0
+
+
 class DeliveryState:
     """The destination, dispatch, budget and outbox of one sink."""
 
@@ -108,6 +112,8 @@ class DeliveryState:
         self.dead = DeadLetterKeeper(options)
         #: Why this (forked) process has no outbox though the sink has one, if so.
         self.spool_error: str | None = None
+        #: When to look next for what ended processes left in the outbox (ticks).
+        self._orphans_next = 0.0
         name = options.destination_name
         key = options.write_key
         if key is None:
@@ -148,6 +154,21 @@ class DeliveryState:
             else:
                 self.waiting.extend(leftovers)  # what earlier runs left goes first
                 self.refill()
+
+    def orphans_due(self) -> bool:
+        """Whether it is time to look for rows that ended processes left in the outbox."""
+        return self.spool is not None and self.ticks() >= self._orphans_next
+
+    def orphans_looked_for(self) -> None:
+        """The look for orphans is done (or under way): the next one in ORPHAN_CHECK s."""
+        self._orphans_next = self.ticks() + ORPHAN_CHECK
+
+    def adopt(self, rows: list[int]) -> None:
+        """Rows taken over from ended processes: they wait their turn after what waits."""
+        if rows:
+            log.info("vtrack: took over %d event(s) an ended process left in the outbox", len(rows))
+            self.waiting.extend(rows)
+            self.refill()
 
     def over_budget(self, size: int) -> bool:
         """Taking ``size`` more bytes would pass the budget (never with an outbox)."""

@@ -213,6 +213,7 @@ class HttpSink:
     def _run(self) -> None:
         try:
             while True:
+                self._adopt_orphans()
                 self._page_in()
                 with self._lock:
                     request = self._next_request()
@@ -241,8 +242,8 @@ class HttpSink:
         while True:
             if self._stopping:  # closed (or its timeout passed): start nothing new
                 return None
-            if state.rows_to_load():
-                return _PAGE_IN
+            if state.rows_to_load() or state.orphans_due():
+                return _PAGE_IN  # back to the loop's top: read the outbox, look for orphans
             request, now = state.next_request()
             if request is not None:
                 return request
@@ -272,6 +273,24 @@ class HttpSink:
             )
             self._lock.notify_all()
         state.settle(settled)  # outbox writes and on_error: outside the lock
+
+    def _adopt_orphans(self) -> None:
+        """Now and then, take over what ended processes left in the outbox (disk: unlocked)."""
+        state = self._state
+        with self._lock:
+            due = state.orphans_due()
+            if due:
+                state.orphans_looked_for()
+        if not due or state.spool is None:
+            return
+        try:
+            rows = state.spool.adopt_orphans()
+        except Exception:
+            log.exception("vtrack: could not look for what ended processes left in the outbox")
+            return
+        with self._lock:
+            state.adopt(rows)
+            self._lock.notify_all()
 
     def _page_in(self) -> None:
         """Read back from the outbox what the budget has room for (disk: unlocked)."""

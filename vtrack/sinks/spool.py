@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS events (
     answer TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
+CREATE TABLE IF NOT EXISTS owners (pid INTEGER PRIMARY KEY);
 """
 
 
@@ -122,11 +123,21 @@ class Spool:
             if read_only:
                 return
             self._db.close()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            self.path, timeout=5.0, check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA busy_timeout=5000")  # first: others may be making the file
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "owner" not in columns:  # an outbox from before owners were recorded
+            try:
+                self._db.execute("ALTER TABLE events ADD COLUMN owner INTEGER")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # another process added it just now
+                    raise
+        self._db.execute("INSERT OR IGNORE INTO owners (pid) VALUES (?)", (os.getpid(),))
         _OPEN_SPOOLS.add(self)
 
     def claim_leftovers(self) -> list[int] | None:
@@ -138,7 +149,7 @@ class Spool:
         events they still have in hand.
         """
         if fcntl is None:
-            return self.pending_rows()
+            return self._take_all_pending()
         self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -146,19 +157,60 @@ class Spool:
             fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
             return None
         try:
-            return self.pending_rows()  # no other sink can have added one yet
+            return self._take_all_pending()  # no other sink can have added one yet
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_SH)  # now one among others
+
+    def _take_all_pending(self) -> list[int]:
+        """Make every waiting row this process's (the sink that opened the file alone)."""
+        me = os.getpid()
+        with self._lock:
+            rows = [
+                row
+                for (row,) in self._db.execute(
+                    "UPDATE events SET owner = ? WHERE dead = 0 RETURNING id", (me,)
+                )
+            ]
+            self._db.execute("DELETE FROM owners WHERE pid != ?", (me,))
+        return sorted(rows)
 
     def append(self, data: bytes) -> int:
         """Store one encoded event; return its row id once it is committed."""
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO events (data, created) VALUES (?, ?)", (data, time.time())
+                "INSERT INTO events (data, created, owner) VALUES (?, ?, ?)",
+                (data, time.time(), os.getpid()),
             )
             row = cursor.lastrowid
         assert row is not None
         return row
+
+    def adopt_orphans(self) -> list[int]:
+        """Take over the waiting rows of processes that ended without sending them.
+
+        Each process that opens the outbox records its pid; a recorded process that no
+        longer runs (a child killed, or one that ended without closing its sink) left its
+        rows to whoever finds them first: they are moved to this process in one statement
+        each, so two live sinks never both take them. Returns the rows taken, oldest first.
+        """
+        me = os.getpid()
+        with self._lock:
+            others = [
+                pid for (pid,) in self._db.execute("SELECT pid FROM owners WHERE pid != ?", (me,))
+            ]
+            rows: list[int] = []
+            for pid in others:
+                if _running(pid):
+                    continue
+                rows += [
+                    row
+                    for (row,) in self._db.execute(
+                        "UPDATE events SET owner = ? WHERE dead = 0 AND owner = ? RETURNING id",
+                        (me, pid),
+                    )
+                ]
+                self._db.execute("DELETE FROM owners WHERE pid = ?", (pid,))
+        return sorted(rows)
 
     def pending(self) -> Iterator[tuple[int, bytes]]:
         """The waiting events, oldest first, as ``(row id, data)``."""
@@ -274,6 +326,17 @@ class Spool:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases this sink's share of the lock
                 self._lock_fd = None
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (on this host: an outbox is one machine's file)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _holds_something(path: Path) -> bool:
