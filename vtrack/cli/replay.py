@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import stat
 import sys
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 import orjson
@@ -235,37 +237,27 @@ def _close_out(out: IO[bytes] | None, target: str | None, status: int) -> int:
     return status
 
 
-def _at_least_one(text: str) -> int:
-    """A whole number >= 1 (argparse's type for --max-open-sessions)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"a whole number of sessions, at least 1; got {text!r}")
-    return value
+def _number_type(
+    parse: type[int] | type[float], low: float, high: float, what: str
+) -> Callable[[str], Any]:
+    """An argparse type: ``parse`` of the text, from ``low`` to ``high``, else ``what``."""
+
+    def check(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what}; got {text!r}")
+        return value
+
+    return check
 
 
-def _line_cap(text: str) -> int:
-    """A line cap in bytes, at least 64 (argparse's type for --max-line-bytes)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 64:
-        raise argparse.ArgumentTypeError(f"a whole number of bytes, at least 64; got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    """A number of seconds from 0 to 60 (argparse's type for --min-stall)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"a number of seconds from 0 to 60; got {text!r}")
-    return value
+#: --max-open-sessions, --max-line-bytes and --min-stall.
+_at_least_one = _number_type(int, 1, math.inf, "a whole number of sessions, at least 1")
+_line_cap = _number_type(int, 64, math.inf, "a whole number of bytes, at least 64")
+_seconds = _number_type(float, 0, 60, "a number of seconds from 0 to 60")
 
 
 def _check_paths(logs: list[str], out: str | None) -> str | None:
