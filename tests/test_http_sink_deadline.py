@@ -144,3 +144,15 @@ def test_a_dripping_server_holds_no_attempt_past_its_timeout(
     while len(dripping.held) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert 2 == len(dripping.held) and max(dripping.held) < 5.0  # the drip alone takes 15 s
+
+
+def test_behind_a_proxy_the_client_honours_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With HTTPS_PROXY set, the sink's client is httpx's own: its proxy mounts are kept."""
+    from vtrack.sinks.deadline import AttemptDeadline, bounded_client
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    client = bounded_client(1.0, AttemptDeadline())
+    try:
+        assert client._mounts  # the environment's proxy, as a plain httpx.Client has it
+    finally:
+        client.close()

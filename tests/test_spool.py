@@ -352,3 +352,67 @@ def test_flush_keeps_its_timeout_while_the_outbox_is_busy(
     assert ["taken"] == outcome
     assert sink.close(timeout=5).complete
     assert ["id-0"] == collector.accepted_ids()
+
+
+class TestForkHooksAndOwners:
+    """The fork hooks never leave an outbox locked; rows of ended processes are found."""
+
+    def test_a_close_during_a_fork_finishes_after_it(self, tmp_path: Path) -> None:
+        """close() while a fork holds the outbox locks waits for the fork, then closes."""
+        from vtrack.sinks import spool as spool_module
+
+        spool = Spool(tmp_path / "outbox.db")
+        spool_module._before_fork()
+        closing = threading.Thread(target=spool.close)
+        closing.start()
+        closing.join(0.2)
+        waiting = closing.is_alive()
+        spool_module._after_fork_in_parent()
+        closing.join(5)
+        assert (True, False) == (waiting, closing.is_alive())
+
+    def test_an_outbox_opened_during_a_fork_is_set_up_after_it(self, tmp_path: Path) -> None:
+        """A Spool made while a fork holds the locks waits, then works; every lock is free."""
+        from vtrack.sinks import spool as spool_module
+
+        older = [Spool(tmp_path / f"old{n}.db") for n in range(3)]
+        spool_module._before_fork()
+        made: list[Spool] = []
+        opening = threading.Thread(target=lambda: made.append(Spool(tmp_path / "new.db")))
+        opening.start()
+        opening.join(0.2)
+        spool_module._after_fork_in_parent()
+        opening.join(5)
+        locks_free = [s._lock.acquire(blocking=False) for s in [*older, *made]]
+        for s in [*older, *made]:
+            s._lock.release()
+            s.close()
+        assert [True] * 4 == locks_free
+
+    def ended_pid(self) -> int:
+        done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return int(done.stdout)
+
+    def test_rows_of_an_ended_process_are_adopted_once(self, tmp_path: Path) -> None:
+        """Rows stored by a process that ended are taken by the first sink that looks, once."""
+        path = tmp_path / "outbox.db"
+        first, second = Spool(path), Spool(path)
+        rows = [first.append(b'{"n":%d}' % n) for n in range(3)]
+        gone = self.ended_pid()
+        first._db.execute(f"UPDATE events SET owner = {gone}")  # as if that process stored them
+        assert (rows, []) == (first.adopt_orphans(), second.adopt_orphans())
+        first.close()
+        second.close()
+
+    def test_requeued_dead_letters_are_adopted_once_their_process_ends(
+        self, tmp_path: Path
+    ) -> None:
+        """`vtrack outbox retry` in another process: a running sink's outbox takes the rows."""
+        path = TestOutboxCommand().make(tmp_path)  # 2 waiting, 1 dead
+        spool = Spool(path)
+        done = subprocess.run([sys.executable, "-m", "vtrack.cli", "outbox", "retry", str(path)],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        adopted = spool.adopt_orphans()
+        spool.close()
+        assert 0 == done.returncode and 1 == len(adopted)

@@ -174,11 +174,13 @@ class Outcome:
     outbox: str = ""
     files: list[str] = attrs.field(factory=list)
     interrupted: bool = False
+    #: Refused events the sink could keep nowhere (past its memory bound, no file writable).
+    lost: int = 0
 
     @property
     def complete(self) -> bool:
         """Everything was delivered."""
-        return not (self.dead or self.in_outbox or self.in_file)
+        return not (self.dead or self.in_outbox or self.in_file or self.lost)
 
     def where(self) -> str:
         """Where what was not delivered is, in words."""
@@ -189,6 +191,8 @@ class Outcome:
             places.append(f"{self.in_file:,} were written to {' and '.join(self.files)}")
         if self.dead and self.outbox:
             places.append(f"{self.dead:,} refused by the endpoint stay in the outbox")
+        if self.lost:
+            places.append(f"{self.lost:,} refused by the endpoint could not be kept anywhere")
         return "; ".join(places)
 
 
@@ -290,10 +294,10 @@ class Delivery:
         if self.spool is not None:
             outcome.in_outbox = len(report.pending) + report.in_outbox
             return
-        if report.dead_in_file:
+        outcome.lost = report.dead_dropped
+        if report.dead_in_file and self.sink.dead_letter_file is not None:
             outcome.in_file += report.dead_in_file
-            if str(self.args.undelivered) not in outcome.files:
-                outcome.files.append(str(self.args.undelivered))
+            self._listed(str(self.sink.dead_letter_file))
         for event in report.pending:
             self._keep(event)
         for letter in self.sink.dead_letters:
@@ -320,12 +324,16 @@ class Delivery:
     def _open_file(self) -> IO[bytes]:
         try:
             stream = self.args.undelivered.open("ab")
-            self.outcome.files.append(str(self.args.undelivered))
+            self._listed(str(self.args.undelivered))
             return stream  # type: ignore[no-any-return]
         except OSError:
             return self._fallback_file()
 
     def _fallback_file(self) -> IO[bytes]:
         handle, name = tempfile.mkstemp(prefix="vtrack-undelivered-", suffix=".jsonl")
-        self.outcome.files.append(name)
+        self._listed(name)
         return os.fdopen(handle, "ab")
+
+    def _listed(self, name: str) -> None:
+        if name not in self.outcome.files:
+            self.outcome.files.append(name)

@@ -10,6 +10,8 @@ is counted and reported: a wrong write key with 200,000 events used to hold 154 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,11 +81,24 @@ class DeadLetterKeeper:
         return "; ".join(places)
 
     def _write(self, letter: DeadLetter) -> bool:
+        """Append the letter's events to the file (a fresh temporary one if it fails)."""
         assert self.file is not None
+        lines = [event.rstrip(b"\n") + b"\n" for event in letter.events]
         try:
             with self.file.open("ab") as out:
-                out.writelines(event.rstrip(b"\n") + b"\n" for event in letter.events)
+                out.writelines(lines)
+            return True
+        except OSError as exc:
+            failed, reason = self.file, exc.strerror or str(exc)
+        try:
+            handle, name = tempfile.mkstemp(prefix="vtrack-dead-letters-", suffix=".jsonl")
+            with os.fdopen(handle, "ab") as out:
+                out.writelines(lines)
         except OSError:
-            log.exception("vtrack: cannot write dead letters to %s", self.file)
+            log.exception("vtrack: cannot write dead letters to %s nor to a temporary file", failed)
             return False
+        self.file = Path(name)
+        log.error(
+            "vtrack: cannot write dead letters to %s (%s); they go to %s", failed, reason, name
+        )
         return True

@@ -11,6 +11,7 @@ like any other.
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
@@ -110,12 +111,23 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 
 def bounded_client(timeout: float, deadline: AttemptDeadline) -> httpx.Client:
-    """An httpx client whose every attempt ends by ``deadline`` (as well as ``timeout``)."""
+    """An httpx client whose every attempt ends by ``deadline`` (as well as ``timeout``).
+
+    Behind a proxy (``HTTPS_PROXY`` and the like) the client is httpx's own, proxies
+    honoured: each read is bounded by ``timeout``, not the attempt as a whole.
+    """
+    if any(scheme in urllib.request.getproxies() for scheme in ("http", "https", "all")):
+        return httpx.Client(timeout=timeout)
     transport = httpx.HTTPTransport()
     pool = transport._pool
+    limits = httpx.Limits()  # httpx's defaults, as the pool it made had them
     # httpx takes no network backend: the pool it made is replaced by the same pool with
     # one (its SSL context kept). A test pins this on a real dripping server.
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=pool._ssl_context, network_backend=DeadlineBackend(deadline)
+        ssl_context=pool._ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=DeadlineBackend(deadline),
     )
     return httpx.Client(timeout=timeout, transport=transport)

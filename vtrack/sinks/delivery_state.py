@@ -167,8 +167,7 @@ class DeliveryState:
         """Rows taken over from ended processes: they wait their turn after what waits."""
         if rows:
             log.info("vtrack: took over %d event(s) an ended process left in the outbox", len(rows))
-            self.waiting.extend(rows)
-            self.refill()
+            self.waiting.extend(rows)  # read back by the sender's next page-in, unlocked
 
     def over_budget(self, size: int) -> bool:
         """Taking ``size`` more bytes would pass the budget (never with an outbox)."""
@@ -333,6 +332,8 @@ class DeliveryState:
         outcome = self.dispatch.answered(status, retry_after, answer, self.ticks(), self.clock())
         letters = self.dispatch.dead_letters[:]
         self.dispatch.dead_letters.clear()  # the keeper holds them, within its bound
+        for letter in letters:  # under the sink's lock, like every count a report reads
+            self.dead.keep(letter, in_outbox=self.spool is not None)
         rows: list[int] = []
         if outcome in (Outcome.DELIVERED, Outcome.DEAD):
             self.pending_bytes -= sum(len(event) for event in request.batch.events)
@@ -360,7 +361,6 @@ class DeliveryState:
                     len(settled.rows),
                 )
         for letter in settled.letters:
-            self.dead.keep(letter, in_outbox=bool(settled.rows) and self.spool is not None)
             self.report_dead(letter)
 
     def failed(self, reason: str) -> None:

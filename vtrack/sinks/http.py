@@ -203,6 +203,12 @@ class HttpSink:
             return self._state.report()
 
     @property
+    def dead_letter_file(self) -> Path | None:
+        """Where dead letters past ``max_dead_letter_bytes`` go now (a temporary file if the
+        one given could not be written), or None."""
+        return self._state.dead.file
+
+    @property
     def dead_letters(self) -> list[DeadLetter]:
         """The refused batches held in memory (none with an outbox: they are in it), oldest
         first, up to ``max_dead_letter_bytes``; ``report.dead_in_*`` say where the rest are."""

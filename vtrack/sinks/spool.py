@@ -38,7 +38,6 @@ CREATE TABLE IF NOT EXISTS events (
     answer TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
-CREATE TABLE IF NOT EXISTS owners (pid INTEGER PRIMARY KEY);
 """
 
 
@@ -118,27 +117,20 @@ class Spool:
         self._lock_fd: int | None = None
         #: This object came through a fork: its connection is the parent's, never touched.
         self._inherited = False
-        if read_only or _holds_something(self.path):
-            self._db = open_read_only(self.path, being_made=not read_only)
-            if read_only:
-                return
-            self._db.close()
-        self._db = sqlite3.connect(
-            self.path, timeout=5.0, check_same_thread=False, isolation_level=None
-        )
-        self._db.execute("PRAGMA busy_timeout=5000")  # first: others may be making the file
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-        self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
-        if "owner" not in columns:  # an outbox from before owners were recorded
-            try:
-                self._db.execute("ALTER TABLE events ADD COLUMN owner INTEGER")
-            except sqlite3.OperationalError as exc:
-                if "duplicate column" not in str(exc):  # another process added it just now
-                    raise
-        self._db.execute("INSERT OR IGNORE INTO owners (pid) VALUES (?)", (os.getpid(),))
-        _OPEN_SPOOLS.add(self)
+        if read_only:
+            self._db = open_read_only(self.path)
+            return
+        with _REGISTRY:  # a fork waits for the set-up below: no thread in SQLite at a fork
+            _OPEN_SPOOLS.add(self)
+            self._lock.acquire()
+        try:
+            self._db = _open_for_writing(self.path, fsync)
+        except BaseException:
+            with _REGISTRY:
+                _OPEN_SPOOLS.discard(self)
+            raise
+        finally:
+            self._lock.release()
 
     def claim_leftovers(self) -> list[int] | None:
         """Join the sinks using this file; return the rows this one may send (None: others').
@@ -163,15 +155,13 @@ class Spool:
 
     def _take_all_pending(self) -> list[int]:
         """Make every waiting row this process's (the sink that opened the file alone)."""
-        me = os.getpid()
         with self._lock:
             rows = [
                 row
                 for (row,) in self._db.execute(
-                    "UPDATE events SET owner = ? WHERE dead = 0 RETURNING id", (me,)
+                    "UPDATE events SET owner = ? WHERE dead = 0 RETURNING id", (os.getpid(),)
                 )
             ]
-            self._db.execute("DELETE FROM owners WHERE pid != ?", (me,))
         return sorted(rows)
 
     def append(self, data: bytes) -> int:
@@ -188,28 +178,30 @@ class Spool:
     def adopt_orphans(self) -> list[int]:
         """Take over the waiting rows of processes that ended without sending them.
 
-        Each process that opens the outbox records its pid; a recorded process that no
-        longer runs (a child killed, or one that ended without closing its sink) left its
-        rows to whoever finds them first: they are moved to this process in one statement
-        each, so two live sinks never both take them. Returns the rows taken, oldest first.
+        Each row records the process that stored it; a process that no longer runs (a child
+        killed, or one that ended without closing its sink) left its rows to whoever finds
+        them first: they are moved to this process in one statement each, so two live sinks
+        never both take them. Returns the rows taken, oldest first. (A process not reaped
+        yet still counts as running; so does an unrelated one that got its pid.)
         """
         me = os.getpid()
         with self._lock:
-            others = [
-                pid for (pid,) in self._db.execute("SELECT pid FROM owners WHERE pid != ?", (me,))
+            owners = [
+                pid
+                for (pid,) in self._db.execute(
+                    "SELECT DISTINCT owner FROM events WHERE dead = 0 AND owner != ?", (me,)
+                )
             ]
             rows: list[int] = []
-            for pid in others:
-                if _running(pid):
-                    continue
-                rows += [
-                    row
-                    for (row,) in self._db.execute(
-                        "UPDATE events SET owner = ? WHERE dead = 0 AND owner = ? RETURNING id",
-                        (me, pid),
-                    )
-                ]
-                self._db.execute("DELETE FROM owners WHERE pid = ?", (pid,))
+            for pid in owners:
+                if not _running(pid):
+                    rows += [
+                        row
+                        for (row,) in self._db.execute(
+                            "UPDATE events SET owner = ? WHERE dead = 0 AND owner = ? RETURNING id",
+                            (me, pid),
+                        )
+                    ]
         return sorted(rows)
 
     def pending(self) -> Iterator[tuple[int, bytes]]:
@@ -289,10 +281,13 @@ class Spool:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 rows = self._db.execute(
-                    "SELECT data, created FROM events WHERE dead = 1 ORDER BY id"
+                    "SELECT data, created, ? FROM events WHERE dead = 1 ORDER BY id",
+                    (os.getpid(),),  # this process's: a running sink takes them once it ends
                 ).fetchall()
                 self._db.execute("DELETE FROM events WHERE dead = 1")
-                self._db.executemany("INSERT INTO events (data, created) VALUES (?, ?)", rows)
+                self._db.executemany(
+                    "INSERT INTO events (data, created, owner) VALUES (?, ?, ?)", rows
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -318,14 +313,34 @@ class Spool:
 
     def close(self) -> None:
         """Close the file (and this sink's share of the outbox's lock)."""
-        _OPEN_SPOOLS.discard(self)
-        if self._inherited:
-            return  # the parent's connection: closing it here could undo the parent's locks
-        with self._lock:
-            self._db.close()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)  # releases this sink's share of the lock
-                self._lock_fd = None
+        if not self._inherited:  # the parent's connection: closing it could undo its locks
+            with self._lock:  # still registered: a fork waits for the close
+                self._db.close()
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)  # releases this sink's share of the lock
+                    self._lock_fd = None
+        with _REGISTRY:
+            _OPEN_SPOOLS.discard(self)
+
+
+def _open_for_writing(path: Path, fsync: bool) -> sqlite3.Connection:
+    """A connection to the outbox at ``path`` (made if need be), its schema up to date."""
+    if _holds_something(path):
+        open_read_only(path, being_made=True).close()  # an outbox, or a one-line error
+    db = sqlite3.connect(path, timeout=5.0, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA busy_timeout=5000")  # first: others may be making the file
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+    db.executescript(_SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+    if "owner" not in columns:  # an outbox from before rows recorded their process
+        try:
+            db.execute("ALTER TABLE events ADD COLUMN owner INTEGER")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):  # another process added it just now
+                raise
+    db.execute("CREATE INDEX IF NOT EXISTS events_by_owner ON events (owner) WHERE dead = 0")
+    return db
 
 
 def _running(pid: int) -> bool:
@@ -346,8 +361,11 @@ def _holds_something(path: Path) -> bool:
         return False  # not there (yet): SQLite makes it, or says why it cannot
 
 
-#: Outboxes open in this process (the fork hooks below quiesce them).
+#: Outboxes open in this process (the fork hooks below quiesce them), and its lock.
 _OPEN_SPOOLS: weakref.WeakSet[Spool] = weakref.WeakSet()
+_REGISTRY = threading.Lock()
+#: The outbox locks a fork in progress holds (released after it, in the parent).
+_HELD: list[threading.Lock] = []
 #: Connections a forked child inherited: kept, never closed (SQLite must not close the
 #: parent's connection in the child), never used.
 _INHERITED: list[sqlite3.Connection] = []
@@ -355,18 +373,30 @@ _INHERITED: list[sqlite3.Connection] = []
 
 def _before_fork() -> None:
     """No thread may be inside SQLite when the process forks (the child would inherit its
-    mutexes locked and hang in its first SQLite call): hold every outbox's lock across it."""
-    for spool in sorted(_OPEN_SPOOLS, key=id):
-        spool._lock.acquire()
+    mutexes locked and hang in its first SQLite call): hold every outbox's lock across it.
+
+    The registry's lock first (no outbox is set up or forgotten meanwhile), then each
+    outbox's, in one order; exactly those are released after.
+    """
+    _REGISTRY.acquire()
+    locks = sorted((spool._lock for spool in _OPEN_SPOOLS), key=id)
+    for lock in locks:
+        lock.acquire()
+    _HELD[:] = locks
 
 
 def _after_fork_in_parent() -> None:
-    for spool in sorted(_OPEN_SPOOLS, key=id):
-        spool._lock.release()
+    for lock in reversed(_HELD):
+        lock.release()
+    _HELD.clear()
+    _REGISTRY.release()
 
 
 def _after_fork_in_child() -> None:
     """The child owns none of the parent's outbox connections: each is set aside untouched."""
+    global _REGISTRY
+    _REGISTRY = threading.Lock()
+    _HELD.clear()
     for spool in list(_OPEN_SPOOLS):
         spool._inherited = True
         spool._lock = threading.Lock()
