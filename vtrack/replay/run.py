@@ -12,7 +12,7 @@ from vtrack.core.settings import Settings
 from vtrack.players.base import MIN_STALL
 from vtrack.replay.dialects import DialectReader, guess_dialect
 from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
-from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, parse_record
+from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, Record, parse_record
 from vtrack.replay.schema import LogSchema, Mapper, load_schema
 from vtrack.replay.sources import MAX_LINE_BYTES, LongLine, SourceError, read_lines, source_name
 
@@ -178,13 +178,7 @@ class ReplayRun:
         session = obj.get("session", DEFAULT_SESSION)
         self._last_where[session] = where
         for record in records:
-            try:
-                messages = self.replayer.feed(record, where)
-            except BadRecord as exc:
-                self._report_unnamed()
-                self._bad(where, str(exc))
-                continue
-            yield from messages
+            yield from self._feed_translated(record, where)
         # A session that ended (and did not start again on the same line) is forgotten, and
         # so is a player that said it is done.
         if not self.replayer.is_open(session) and (records or reader.finished(session)):
@@ -195,13 +189,16 @@ class ReplayRun:
         """The end of the input: what the player translators still hold, applied."""
         for record in reader.release():
             where = self._last_where.get(record.session, ("<end of input>", 0))
-            try:
-                messages = self.replayer.feed(record, where)
-            except BadRecord as exc:
-                self._report_unnamed()
-                self._bad(where, str(exc))
-                continue
-            yield from messages
+            yield from self._feed_translated(record, where)
+
+    def _feed_translated(self, record: Record, where: Where) -> list[dict[str, Any]]:
+        """The messages of one record a player translator made; a bad one is reported."""
+        try:
+            return self.replayer.feed(record, where)
+        except BadRecord as exc:
+            self._report_unnamed()
+            self._bad(where, str(exc))
+            return []
 
     def _report_unnamed(self) -> None:
         unnamed = self.replayer.unnamed_sessions
