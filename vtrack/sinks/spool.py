@@ -11,6 +11,7 @@ re-queues or exports them (``vtrack outbox``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -256,17 +257,33 @@ class Spool:
         return [(row, found.get(row)) for row in taken]
 
     def delivered(self, rows: Iterable[int]) -> None:
-        """Forget delivered events."""
-        with self._lock:
-            self._db.executemany("DELETE FROM events WHERE id = ?", ((row,) for row in rows))
+        """Forget delivered events (a batch's rows in one transaction, not one each)."""
+        with self._lock, self._transaction():
+            for chunk in _chunks(list(rows)):
+                self._db.execute(
+                    f"DELETE FROM events WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
 
     def dead(self, rows: Iterable[int], status: int, answer: str) -> None:
-        """Keep refused events aside, with the answer that refused them."""
-        with self._lock:
-            self._db.executemany(
-                "UPDATE events SET dead = 1, status = ?, answer = ? WHERE id = ?",
-                ((status, answer, row) for row in rows),
-            )
+        """Keep refused events aside, with the answer that refused them (one transaction)."""
+        with self._lock, self._transaction():
+            for chunk in _chunks(list(rows)):
+                self._db.execute(
+                    "UPDATE events SET dead = 1, status = ?, answer = ? WHERE id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    (status, answer, *chunk),
+                )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction around what the caller does (under the lock)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def dead_letters(self) -> list[tuple[int, bytes, int | None, str | None]]:
         """``(row id, data, status, answer)`` of every dead event, oldest first."""
