@@ -61,19 +61,28 @@ class CountingSink:
 #: average (an ad break is 19, 15 of them timeupdates), so this makes 80 % of the callbacks
 #: timeupdates, the issue's mix: p + 0.75 (1 - p) = 0.8 (p + 2.55 (1 - p)).
 TIMEUPDATE_SHARE = 0.89
+#: The event-heavy mix: a pause, seek, stall, quality switch or ad break every few callbacks,
+#: about 0.42 messages per callback (the realistic mix makes about 0.22).
+EVENT_HEAVY_SHARE = 0.73
 #: The other steps, by weight: pause and resume, seek, stall, quality switch, mid-roll ad break.
 OTHER_STEPS = (("pause", 5), ("seek", 4), ("stall", 4), ("quality", 6), ("ad_break", 1))
 
 
-def realistic_session(rng: random.Random, start: float, callbacks: int) -> list[Step]:
-    """About ``callbacks`` callbacks of one viewer: 80 % timeupdate, the rest everything else."""
+def realistic_session(
+    rng: random.Random, start: float, callbacks: int, timeupdate_share: float = TIMEUPDATE_SHARE
+) -> list[Step]:
+    """About ``callbacks`` callbacks of one viewer: 80 % timeupdate, the rest everything else.
+
+    ``timeupdate_share`` is the chance that a step is a timeupdate; ``EVENT_HEAVY_SHARE`` makes
+    the event-heavy mix.
+    """
     t, position = start, 0.0
     steps: list[Step] = [(t, "load", {"content": CONTENT}), (t, "play", {})]
     t += 0.3
     steps.append((t, "playing", {"position": 0.0}))
     kinds, weights = zip(*OTHER_STEPS, strict=True)
     while len(steps) < callbacks:
-        if rng.random() < TIMEUPDATE_SHARE:
+        if rng.random() < timeupdate_share:
             tick = rng.uniform(0.2, 0.3)
             t += tick
             position = min(position + tick, CONTENT.duration or 0.0)

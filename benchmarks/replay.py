@@ -3,23 +3,28 @@
 Prints figures; asserts nothing. Run with ``make bench-replay`` or
 ``python benchmarks/replay.py``.
 
-It writes a log of 1,000,000 callbacks from 5,000 interleaved realistic sessions (the mix of
-``benchmarks/core.py``: 80 % timeupdates, pauses, seeks, stalls, quality changes, ad breaks),
-then times, on the same file:
+It writes two logs of 1,000,000 callbacks each, with the generator of ``benchmarks/core.py``:
 
-- merely parsing every line with ``json.loads`` (the floor any replay pays);
-- ``vtrack replay FILE --out OUT --quiet`` in a fresh process, whose peak memory is read from
-  the kernel (``VmHWM``, so Linux only).
+- the realistic mix: 5,000 interleaved sessions, 80 % timeupdates, the rest pauses, seeks,
+  stalls, quality changes and ad breaks (about 0.22 messages per callback);
+- the event-heavy mix: 2,000 interleaved sessions, a pause, seek, stall, quality change or ad
+  break every few callbacks (about 0.42 messages per callback).
+
+On each log, in separate fresh processes, alternating, it times merely parsing every line with
+``json.loads`` (the floor any replay pays) and ``vtrack replay FILE --out OUT --quiet``, and
+prints the medians of ``--rounds`` rounds and their ratio. Both times are whole processes
+(interpreter start and imports included). Peak memory is read from the kernel (``VmHWM``, so
+Linux only).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import heapq
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,10 +35,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from core import START, Step, realistic_session
+from core import EVENT_HEAVY_SHARE, START, TIMEUPDATE_SHARE, Step, realistic_session
 
 from vtrack import Callback
 from vtrack.replay.log_format import callback_record
+
+#: The two mixes: name -> (sessions, callbacks per session, chance that a step is a timeupdate).
+MIXES = {
+    "realistic": (5_000, 200, TIMEUPDATE_SHARE),
+    "event-heavy": (2_000, 500, EVENT_HEAVY_SHARE),
+}
 
 
 def _records(index: int, script: list[Step]) -> Iterator[tuple[float, int, dict[str, Any]]]:
@@ -45,11 +56,14 @@ def _records(index: int, script: list[Step]) -> Iterator[tuple[float, int, dict[
         yield at, index, record
 
 
-def write_log(path: Path, sessions: int, per_session: int) -> int:
-    """A log of ``sessions`` realistic sessions merged in time order; returns its lines."""
+def write_log(
+    path: Path, sessions: int, per_session: int, timeupdate_share: float = TIMEUPDATE_SHARE
+) -> int:
+    """A log of ``sessions`` sessions merged in time order; returns its lines."""
     rng = random.Random(3)
     scripts = [
-        realistic_session(rng, START + rng.uniform(0, 3600), per_session) for _ in range(sessions)
+        realistic_session(rng, START + rng.uniform(0, 3600), per_session, timeupdate_share)
+        for _ in range(sessions)
     ]
     lines = 0
     with path.open("w", encoding="utf-8") as out:
@@ -60,21 +74,18 @@ def write_log(path: Path, sessions: int, per_session: int) -> int:
     return lines
 
 
-def time_json_loads(path: Path) -> float:
-    """Seconds to read and ``json.loads`` every line (best of 3)."""
-    best = float("inf")
-    for _ in range(3):
-        gc.collect()
-        begin = time.perf_counter()
-        with path.open("rb") as stream:
-            for line in stream:
-                json.loads(line)
-        best = min(best, time.perf_counter() - begin)
-    return best
-
+#: Reads the file and ``json.loads`` every line, in a fresh process like the replay.
+_PARSE = """
+import json, sys
+with open(sys.argv[1], "rb") as stream:
+    for line in stream:
+        json.loads(line)
+with open("/proc/self/status") as lines:
+    print(next(line.split()[1] for line in lines if line.startswith("VmHWM:")))
+"""
 
 #: Runs ``vtrack replay`` and prints the process's own peak memory (VmHWM, in kB) after it.
-_CHILD = """
+_REPLAY = """
 import sys
 from vtrack.cli import main
 status = main(["replay", sys.argv[1], "--out", sys.argv[2], "--quiet"])
@@ -84,56 +95,65 @@ sys.exit(status)
 """
 
 
-def time_replay(path: Path, out: Path) -> tuple[float, int]:
-    """Seconds and peak memory (bytes) of ``vtrack replay`` in a fresh process (best of 3).
+def run_child(code: str, *args: Path) -> tuple[float, int]:
+    """Wall seconds and peak memory (bytes) of ``code`` run in a fresh interpreter.
 
-    The peak is the process's own high-water mark (Linux ``VmHWM``); ``ru_maxrss`` would also
+    The peak is the child's own high-water mark (Linux ``VmHWM``); ``ru_maxrss`` would also
     count the memory of this process, which the child starts as a copy of.
     """
-    best, peak = float("inf"), 0
-    for _ in range(3):
-        begin = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(path), str(out)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        best = min(best, time.perf_counter() - begin)
-        peak = max(peak, int(done.stdout.split()[-1]) * 1024)
-    return best, peak
+    begin = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], check=True, capture_output=True, text=True
+    )
+    return time.perf_counter() - begin, int(done.stdout.split()[-1]) * 1024
+
+
+def bench_mix(name: str, scratch: Path, rounds: int, scale: int) -> None:
+    """Write the mix's log, time parsing and replaying it alternately, print the medians."""
+    sessions = MIXES[name][0] // scale
+    log, out = scratch / f"{name}.log", scratch / f"{name}.jsonl"
+    writer = [sys.executable, __file__, "--write-log", str(log), "--mix", name]
+    subprocess.run(writer + (["--quick"] if scale > 1 else []), check=True)
+    with log.open("rb") as written:
+        lines = sum(1 for _ in written)
+    parse_times, replay_times, peak = [], [], 0
+    for _ in range(rounds):
+        parse_times.append(run_child(_PARSE, log)[0])
+        seconds, used = run_child(_REPLAY, log, out)
+        replay_times.append(seconds)
+        peak = max(peak, used)
+    parse, replay = statistics.median(parse_times), statistics.median(replay_times)
+    with out.open("rb") as produced:
+        messages = sum(1 for _ in produced)
+    print(
+        f"{name} mix: {lines:,} callbacks of {sessions:,} interleaved sessions, "
+        f"{os.path.getsize(log) / 1e6:,.1f} MB; {messages:,} messages "
+        f"({messages / lines:.2f} per callback), {os.path.getsize(out) / 1e6:,.1f} MB"
+    )
+    print(f"  json.loads of every line: {lines / parse:,.0f} lines/s ({parse:.2f} s)")
+    print(
+        f"  vtrack replay to a file: {lines / replay:,.0f} callbacks/s ({replay:.2f} s); "
+        f"peak memory {peak / 1e6:,.0f} MB"
+    )
+    print(f"  replay / json.loads time: {replay / parse:.2f}x (medians of {rounds} rounds)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the work")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per mix (default 3)")
+    parser.add_argument("--mix", choices=sorted(MIXES), action="append", help="default: both")
     parser.add_argument("--write-log", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     scale = 10 if args.quick else 1
-    sessions, per_session = 5_000 // scale, 200
+    mixes = args.mix or list(MIXES)
     if args.write_log:
-        write_log(Path(args.write_log), sessions, per_session)
+        sessions, per_session, share = MIXES[mixes[0]]
+        write_log(Path(args.write_log), sessions // scale, per_session, share)
         return
     with tempfile.TemporaryDirectory(prefix="vtrack-bench-") as scratch:
-        log, out = Path(scratch) / "player.log", Path(scratch) / "events.jsonl"
-        writer = [sys.executable, __file__, "--write-log", str(log)]
-        subprocess.run(writer + (["--quick"] if args.quick else []), check=True)
-        with log.open("rb") as written:
-            lines = sum(1 for _ in written)
-        size = os.path.getsize(log)
-        parse = time_json_loads(log)
-        seconds, peak = time_replay(log, out)
-        with out.open("rb") as produced:
-            messages = sum(1 for _ in produced)
-        out_size = os.path.getsize(out)
-    print(f"log: {lines:,} callbacks of {sessions:,} interleaved sessions, {size / 1e6:,.1f} MB")
-    print(f"json.loads of every line: {lines / parse:,.0f} lines/s ({parse:.2f} s)")
-    print(
-        f"vtrack replay to a file: {lines / seconds:,.0f} callbacks/s ({seconds:.2f} s, whole "
-        f"process); {messages:,} messages, {out_size / 1e6:,.1f} MB; peak memory "
-        f"{peak / 1e6:,.0f} MB"
-    )
-    print(f"replay / json.loads time: {seconds / parse:.1f}x")
+        for name in mixes:
+            bench_mix(name, Path(scratch), max(1, args.rounds), scale)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from vtrack.core.errors import InvalidCallback, VtrackError
 from vtrack.core.machine import METADATA_UPDATE_STATES, TERMINAL_STATES
 from vtrack.core.session import Session
 from vtrack.core.settings import Settings
-from vtrack.replay.log_format import BadRecord, Record
+from vtrack.replay.log_format import BadRecord, Record, parse_record, quick_timeupdate
 
 #: How many records of a session may wait for it to name its viewer.
 WAITING_LIMIT: Final = 10_000
@@ -140,30 +140,51 @@ class Replayer:
         Nothing is applied when it raises: the record is refused whole.
         """
         state = self._open.get(record.session)
-        if self.max_open_sessions is not None and state is not None:
-            self._open[record.session] = self._open.pop(record.session)  # most recent last
-        # The usual record: a timeupdate of a session under way, nothing else on it.
-        if (
-            state is not None
-            and record.event == "timeupdate"
-            and record.identity is None
-            and record.content is None
-            and state.waiting is None
-            and state.taken is None
-            and record.at >= state.last_at
-        ):
-            session = state.session
-            if session is not None:
-                state.last_at = record.at
-                self.stats.callbacks += 1
-                try:
-                    session.timeupdate(record.args["position"], at=record.at)
-                except InvalidCallback as exc:
-                    raise ReplayError(where, f"{exc} (strict)") from exc
-                if session._anomalies:
-                    self._count_anomalies(session)
-                return self._taken()
+        if state is not None:
+            if self.max_open_sessions is not None:
+                self._open[record.session] = self._open.pop(record.session)  # most recent last
+            if record.event == "timeupdate" and record.identity is None and record.content is None:
+                messages = self._steady(state, record.at, record.args["position"], where)
+                if messages is not None:
+                    return messages
         return self._feed(state, record, where)
+
+    def feed_object(self, obj: Any, where: Where) -> list[dict[str, Any]]:
+        """``feed(parse_record(obj), where)``, without making a record for the usual one."""
+        quick = quick_timeupdate(obj)
+        if quick is not None:
+            at, key, position = quick
+            state = self._open.get(key)
+            if state is not None:
+                if self.max_open_sessions is not None:
+                    self._open[key] = self._open.pop(key)  # most recent last
+                messages = self._steady(state, at, position, where)
+                if messages is not None:
+                    return messages
+        return self.feed(parse_record(obj), where)
+
+    def _steady(
+        self, state: _Open, at: float, position: float, where: Where
+    ) -> list[dict[str, Any]] | None:
+        """A plain timeupdate of a session under way; None if :meth:`_feed` must take it."""
+        session = state.session
+        if session is None or state.waiting is not None or state.taken is not None:
+            return None
+        if at < state.last_at:
+            return None
+        state.last_at = at
+        self.stats.callbacks += 1
+        try:
+            session.timeupdate(position, at=at)
+        except InvalidCallback as exc:
+            raise ReplayError(where, f"{exc} (strict)") from exc
+        if session._anomalies:
+            self._count_anomalies(session)
+        out = self._out
+        if not out:
+            return []
+        self._out = []
+        return out
 
     def _feed(self, state: _Open | None, record: Record, where: Where) -> list[dict[str, Any]]:
         if record.session in self._unnamed:
