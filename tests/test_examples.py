@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import hashlib
 import json
 import subprocess
 import sys
@@ -35,14 +36,21 @@ class TestExamples:
         assert (0, 1) == (result.failed, result.attempted > 0)
 
 
-class TestMessageIdIsUuid5:
-    def test_same_as_the_standard_library(self) -> None:
-        """The hand-rolled UUIDv5 equals uuid.uuid5 of the documented name."""
+class TestMessageIdIsUuid8:
+    def test_same_as_the_documented_derivation(self) -> None:
+        """A messageId is the UUIDv8 of the session's SHA-1, its last 48 bits plus the sequence."""
+        last_group = (1 << 48) - 1
         for identity, session, start, sequence in [
             ("a", "s", 1.5, 0),
             ("ü-user", "s1", 1700000000.123, 99),
+            ("a", "s", 1.5, last_group + 5),
         ]:
-            name = f"{identity}\x1f{session}\x1f{start!r}\x1f{sequence}"
-            assert str(uuid.uuid5(MESSAGE_ID_NAMESPACE, name)) == message_id(
-                identity, session, start, sequence
-            )
+            name = f"{identity}\x1f{session}\x1f{start!r}\x1f".encode()
+            digest = hashlib.sha1(MESSAGE_ID_NAMESPACE.bytes + name).digest()[:16]
+            value = int.from_bytes(digest, "big")
+            value = (value & ~last_group) | ((value + sequence) & last_group)
+            value = (value & ~(0xF << 76)) | (8 << 76)  # version 8
+            value = (value & ~(0x3 << 62)) | (0x2 << 62)  # variant 10xx
+            expected = uuid.UUID(int=value)
+            assert (8, uuid.RFC_4122) == (expected.version, expected.variant)
+            assert str(expected) == message_id(identity, session, start, sequence)

@@ -101,7 +101,8 @@ class TestMessageIds:
         assert first.getvalue() == second.getvalue()
         ids = [json.loads(line)["messageId"] for line in first.getvalue().splitlines()]
         assert len(ids) == len(set(ids)) == 4
-        assert all(uuid.UUID(i).version == 5 and len(i) <= 100 for i in ids)
+        assert all(uuid.UUID(i).version == 8 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+        assert all(len(i) == 36 for i in ids)
 
     @pytest.mark.parametrize(
         "change", [{"session_id": "s2"}, {"anonymous_id": "a2"}, {"start": T0 + 1}]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vtrack.core.errors import SinkError
 from vtrack.core.facts import FactSet, GroupKeys, group_keys
-from vtrack.core.messages import message_id_from, message_id_hasher, track_message
+from vtrack.core.messages import message_id_base, message_id_from, track_message
 from vtrack.core.schedule import threshold
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import complete
@@ -30,7 +30,8 @@ class Emitter:
     __slots__ = (  # noqa: RUF023
         "outbox",
         "_fact_set",
-        "_hasher",
+        "_id_base",
+        "_id_prefix",
         "_playback",
         "_session_id",
         "_settings",
@@ -59,7 +60,9 @@ class Emitter:
         self.started_at: float | None = None
         #: Messages made but not yet taken by the sink; None when there are none.
         self.outbox: list[dict[str, Any]] | None = None
-        self._hasher: Any = None
+        #: What the session's messageIds are derived from (see :func:`message_id_base`).
+        self._id_prefix: str | None = None
+        self._id_base = 0
         #: The fact set of the last message.
         self._fact_set: FactSet | None = None
 
@@ -81,18 +84,20 @@ class Emitter:
         if static is None:
             cache = profile.fact_cache
             static = cache.static(profile, event_kind, plan, fact_set, self._session_id)
-        hasher = self._hasher
-        if hasher is None:
+        prefix = self._id_prefix
+        if prefix is None:
             assert self.started_at is not None
-            hasher = message_id_hasher(self.identity, self._session_id, self.started_at)
-            self._hasher = hasher
+            prefix, self._id_base = message_id_base(
+                self.identity, self._session_id, self.started_at
+            )
+            self._id_prefix = prefix
         message = track_message(
             name,
             self.identity_key,
             self.identity,
             complete(plan, static, moment, fact_set.facts if plan.nested else None),
             at,
-            message_id_from(hasher, self.sequence),
+            message_id_from(prefix, self._id_base, self.sequence),
             self._settings.context,
             self._settings.integrations,
         )
