@@ -20,7 +20,7 @@ from vtrack.core.errors import InvalidCallback, VtrackError
 from vtrack.core.machine import METADATA_UPDATE_STATES, TERMINAL_STATES
 from vtrack.core.session import Session
 from vtrack.core.settings import Settings
-from vtrack.replay.log_format import BadRecord, Record, parse_record, quick_timeupdate
+from vtrack.replay.log_format import BadRecord, Record, parse_record, quick_record
 
 #: How many records of a session may wait for it to name its viewer.
 WAITING_LIMIT: Final = 10_000
@@ -144,29 +144,33 @@ class Replayer:
             if self.max_open_sessions is not None:
                 self._open[record.session] = self._open.pop(record.session)  # most recent last
             if record.event == "timeupdate" and record.identity is None and record.content is None:
-                messages = self._steady(state, record.at, record.args["position"], where)
+                messages = self._steady(
+                    state, "timeupdate", record.at, record.args["position"], where
+                )
                 if messages is not None:
                     return messages
         return self._feed(state, record, where)
 
     def feed_object(self, obj: Any, where: Where) -> list[dict[str, Any]]:
         """``feed(parse_record(obj), where)``, without making a record for the usual one."""
-        quick = quick_timeupdate(obj)
+        quick = quick_record(obj)
         if quick is not None:
-            at, key, position = quick
+            at, key, event, position = quick
             state = self._open.get(key)
             if state is not None:
                 if self.max_open_sessions is not None:
                     self._open[key] = self._open.pop(key)  # most recent last
-                messages = self._steady(state, at, position, where)
+                messages = self._steady(state, event, at, position, where)
                 if messages is not None:
                     return messages
         return self.feed(parse_record(obj), where)
 
     def _steady(
-        self, state: _Open, at: float, position: float, where: Where
+        self, state: _Open, event: str, at: float, position: float | None, where: Where
     ) -> list[dict[str, Any]] | None:
-        """A plain timeupdate of a session under way; None if :meth:`_feed` must take it."""
+        """A callback of the playhead only, to a session under way; None if :meth:`_feed` must
+        take it (as it would, with nothing to do for the viewer, the content or waiting records).
+        """
         session = state.session
         if session is None or state.waiting is not None or state.taken is not None:
             return None
@@ -175,11 +179,19 @@ class Replayer:
         state.last_at = at
         self.stats.callbacks += 1
         try:
-            session.timeupdate(position, at=at)
+            if event == "timeupdate":
+                assert position is not None
+                session.timeupdate(position, at=at)
+            elif position is None:
+                getattr(session, event)(at=at)
+            else:
+                getattr(session, event)(position=position, at=at)
         except InvalidCallback as exc:
             raise ReplayError(where, f"{exc} (strict)") from exc
         if session._anomalies:
             self._count_anomalies(session)
+        if event != "timeupdate" and session.state in TERMINAL_STATES:
+            self._close(state)
         out = self._out
         if not out:
             return []

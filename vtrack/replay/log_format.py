@@ -178,6 +178,14 @@ REQUIRED: Final[Mapping[str, frozenset[str]]] = {
 }
 _NULLABLE_REQUIRED: Final = frozenset({("durationchange", "duration")})
 
+#: Callbacks that take nothing but the playhead: :func:`quick_record` reads their records.
+QUICK_EVENTS: Final = frozenset(
+    event
+    for event, fields in _OWN_FIELDS.items()
+    if event != "load" and set(fields) <= {"position"}
+)
+_POSITION_REQUIRED: Final = frozenset(e for e in QUICK_EVENTS if "position" in REQUIRED.get(e, ()))
+
 #: Fields any record may carry besides its event's.
 COMMON_FIELDS: Final = frozenset({"t", "session", "event", "user_id", "anonymous_id", "content"})
 
@@ -201,33 +209,42 @@ _NO_ARGS: Final[dict[str, Any]] = {}
 
 def parse_record(obj: Any) -> Record:
     """Check one decoded JSON value and make it a :class:`Record`; raise :class:`BadRecord`."""
-    quick = quick_timeupdate(obj)
+    quick = quick_record(obj)
     if quick is not None:
-        at, session, position = quick
-        return _new_record(Record, (at, session, "timeupdate", {"position": position}, None, None))
+        at, session, event, position = quick
+        args = _NO_ARGS if position is None else {"position": position}
+        return _new_record(Record, (at, session, event, args, None, None))
     return _parse_any(obj)
 
 
-def quick_timeupdate(obj: Any) -> tuple[float, str, float] | None:
-    """``(t, session, position)`` of the usual record: a plain, valid timeupdate; else None.
+def quick_record(obj: Any) -> tuple[float, str, str, float | None] | None:
+    """``(t, session, event, position)`` of a usual record, else None.
 
-    None does not mean the record is bad: :func:`parse_record` checks everything else.
+    A usual record is a callback that takes nothing but the playhead (``timeupdate``,
+    ``pause``, ``seeked``, ...) with only ``t``, ``event`` and perhaps ``session`` and
+    ``position``, all valid. None does not mean the record is bad: :func:`parse_record`
+    checks everything else.
     """
-    if type(obj) is dict and len(obj) <= 4 and obj.get("event") == "timeupdate":
-        at = obj.get("t")
-        position = obj.get("position")
-        session = obj.get("session", DEFAULT_SESSION)
-        if (
-            type(at) is float
-            and 0.0 <= at < _LAST_TIME
-            and type(position) is float
-            and -MAX_NUMBER <= position <= MAX_NUMBER
-            and type(session) is str
-            and session
-            and (len(obj) == 3 or "session" in obj)
-        ):
-            return at, session, position
-    return None
+    if type(obj) is not dict or len(obj) > 4:
+        return None
+    event = obj.get("event")
+    if type(event) is not str or event not in QUICK_EVENTS:
+        return None
+    at = obj.get("t")
+    if type(at) is not float or not 0.0 <= at < _LAST_TIME:
+        return None
+    session = obj.get("session", DEFAULT_SESSION)
+    if type(session) is not str or not session:
+        return None
+    position = obj.get("position")
+    if position is None:
+        if event in _POSITION_REQUIRED or "position" in obj:
+            return None
+    elif type(position) is not float or not -MAX_NUMBER <= position <= MAX_NUMBER:
+        return None
+    if len(obj) != 2 + ("session" in obj) + (position is not None):
+        return None  # another field
+    return at, session, event, position
 
 
 #: Makes a :class:`Record` from a tuple of its fields, without the Python-level ``__new__``

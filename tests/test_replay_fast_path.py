@@ -1,0 +1,99 @@
+"""The replay's quick path for usual records gives exactly what parsing them in full gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vtrack.replay.engine import Replayer
+from vtrack.replay.log_format import QUICK_EVENTS, BadRecord, parse_record, quick_record
+
+T0 = 1_700_000_000.0
+EVENTS = [*sorted(QUICK_EVENTS), "quality", "ratechange", "load"]
+#: What a record's playhead may be: the usual float, and what the quick path must leave alone.
+POSITIONS: list[Any] = [1.0, 30.5, 0.0, -0.0, 5, None, "7", True, 2e12, float("nan")]
+
+
+@st.composite
+def records(draw: st.DrawFn) -> dict[str, Any]:
+    """A record, mostly usual, sometimes off in one way the quick path must notice."""
+    event = draw(st.sampled_from(EVENTS))
+    record: dict[str, Any] = {"t": T0 + draw(st.sampled_from([0.0, 1.0, 2.5, 2.5, 9.0, -5.0]))}
+    if draw(st.booleans()):
+        record["session"] = draw(st.sampled_from(["a", "b", "", 3]))
+    record["event"] = event
+    if draw(st.integers(0, 2)) > 0:
+        record["position"] = draw(st.sampled_from(POSITIONS))
+    if event == "load" or draw(st.integers(0, 9)) == 0:
+        record["anonymous_id"] = "viewer"
+    if event == "load":
+        record["duration"] = 120.0
+    elif event == "quality":
+        record["bitrate"] = draw(st.sampled_from([800, 1600]))
+    elif event == "ratechange":
+        record["rate"] = 2.0
+    if draw(st.integers(0, 19)) == 0:
+        record["extra_field"] = 1
+    return record
+
+
+def replay(objects: list[dict[str, Any]], quick: bool, **options: Any) -> list[Any]:
+    """What each record gives (messages or the error), then the end's messages and stats."""
+    replayer = Replayer(**options)
+    out: list[Any] = []
+    for line, obj in enumerate(objects, 1):
+        where = ("log", line)
+        try:
+            if quick:
+                out.append(replayer.feed_object(obj, where))
+            else:
+                out.append(replayer.feed(parse_record(obj), where))
+        except BadRecord as exc:
+            out.append(("bad", str(exc)))
+        except Exception as exc:
+            out.append((type(exc).__name__, str(exc)))
+            break
+    out.append(replayer.finish())
+    out.append((replayer.stats, replayer.unnamed_sessions))
+    return out
+
+
+class TestQuickPathAgrees:
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(records(), min_size=1, max_size=40), st.sampled_from([{}, {"strict": True}]))
+    def test_same_messages_errors_and_stats(
+        self, objects: list[dict[str, Any]], options: dict[str, Any]
+    ) -> None:
+        """feed_object(obj) equals feed(parse_record(obj)), record by record, strict or not."""
+        full_load = [{"t": T0, "session": "a", "event": "load", "anonymous_id": "v"}]
+        objects = full_load + objects
+        assert replay(objects, quick=False, **options) == replay(objects, quick=True, **options)
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(records(), min_size=1, max_size=40))
+    def test_same_with_a_bound_on_open_sessions(self, objects: list[dict[str, Any]]) -> None:
+        """With max_open_sessions, the quick path ends the same sessions early."""
+        assert replay(objects, quick=False, max_open_sessions=1) == replay(
+            objects, quick=True, max_open_sessions=1
+        )
+
+
+class TestQuickRecord:
+    def test_reads_a_usual_record(self) -> None:
+        """A pause with a session and a playhead is read as (t, session, event, position)."""
+        obj = {"t": T0, "session": "s", "event": "pause", "position": 3.5}
+        assert (T0, "s", "pause", 3.5) == quick_record(obj)
+
+    def test_leaves_other_records_to_the_full_parse(self) -> None:
+        """An extra field, an integer playhead, a seek without one: not read quickly."""
+        for obj in [
+            {"t": T0, "event": "pause", "anonymous_id": "v"},
+            {"t": T0, "event": "pause", "position": 3},
+            {"t": T0, "event": "seeking"},
+            {"t": T0, "event": "pause", "position": None},
+            {"t": 5, "event": "pause"},
+            {"t": T0, "event": ["pause"]},
+        ]:
+            assert None is quick_record(obj)
