@@ -71,14 +71,6 @@ KINDS: Final = (
 )
 
 
-def _floor(value: float) -> int:
-    return math.floor(value)
-
-
-def _rounded(value: float) -> int:
-    return round(value)
-
-
 def _flag(value: Any) -> int:
     return 1 if value else 0
 
@@ -90,8 +82,8 @@ def _true_only(value: Any) -> bool | None:
 #: How a fact's value is written into a property. A writer returning None leaves it out.
 WRITERS: Final[Mapping[str, Callable[[Any], Any]]] = {
     "raw": lambda value: value,
-    "floor": _floor,  # whole seconds, rounded down (Segment spec and seed 004: integers)
-    "round": _rounded,
+    "floor": math.floor,  # whole seconds, rounded down (Segment spec and seed 004: integers)
+    "round": round,
     "str": str,
     "bool": bool,
     "flag": _flag,  # Vimeo OTT's booleans: 1 or 0
