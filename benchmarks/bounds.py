@@ -4,7 +4,8 @@
 
 - **open sessions**: a log of N sessions all open at once (each loads, plays and reports
   once, and exits only at the end of the input), replayed without a bound and with
-  ``--max-open-sessions 10000``;
+  ``--max-open-sessions 10000``; and the memory each open session costs: the difference of
+  the peaks with N and with 2,000 sessions, per session;
 - **a huge line**: a gzip-compressed log whose second line is ``--line-mb`` MB long,
   replayed with the default 1 MiB line cap;
 - **dead letters under a wrong key**: ``--dead-events`` events of about 800 bytes to a local
@@ -95,6 +96,10 @@ def peak_mb(*args: str) -> tuple[float, int]:
     return float(peak), int(status)
 
 
+#: The baseline of the memory per open session: the peak with this many sessions open.
+FEW_SESSIONS = 2_000
+
+
 def write_open_sessions(path: Path, sessions: int) -> None:
     """N sessions that all stay open to the end of the input."""
     with path.open("w") as out:
@@ -130,6 +135,12 @@ def main() -> None:
         write_open_sessions(many, args.sessions)
         unbounded, _ = peak_mb(str(many))
         bounded, _ = peak_mb(str(many), "--max-open-sessions", "10000")
+        few = folder / "few.log"
+        write_open_sessions(few, FEW_SESSIONS)
+        baseline, _ = peak_mb(str(few))
+        per_session = (unbounded - baseline) * 2**20 / (args.sessions - FEW_SESSIONS)
+        print(f"memory per open session: {per_session:,.0f} bytes ({args.sessions:,} sessions open "
+              f"at once: {unbounded:,.0f} MB; {FEW_SESSIONS:,}: {baseline:,.0f} MB)")  # fmt: skip
         print(f"{args.sessions:,} sessions open at once: peak {unbounded:,.0f} MB unbounded, "
               f"{bounded:,.0f} MB with --max-open-sessions 10000 "
               f"({unbounded / bounded:.1f}x less)")  # fmt: skip

@@ -11,6 +11,7 @@ numbered on from the earlier session's, so they never collide); the last
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any, Final
 
 import attrs
@@ -60,6 +61,10 @@ class ReplayError(VtrackError):
         super().__init__(f"{where[0]}:{where[1]}: {reason}")
 
 
+#: The ``sticky`` of a session without any (shared: a session's is replaced, never changed).
+_NOTHING_STICKY: Final[dict[str, Any]] = {}
+
+
 @attrs.define(slots=True)
 class _Open:
     """One session of the log while it is open."""
@@ -70,7 +75,7 @@ class _Open:
     #: Records that came before the session named its viewer, with where they came from.
     waiting: list[tuple[Record, Where]] | None = None
     #: Content metadata from ``content`` objects: sticks to the session.
-    sticky: dict[str, Any] = attrs.field(factory=dict)
+    sticky: dict[str, Any] = _NOTHING_STICKY
     #: The fields of the content item the session plays (its load's fields over ``sticky``).
     item: dict[str, Any] | None = None
     #: The item as the session last took it, when it changed since (applied when it can).
@@ -124,6 +129,8 @@ class Replayer:
         #: Sessions given up for want of a viewer: their later records are refused too.
         self._unnamed: set[str] = set()
         self._out: list[dict[str, Any]] = []
+        #: The sink of every session: it appends to ``_out``.
+        self._collector = _Collector(self)
 
     @property
     def open_sessions(self) -> int:
@@ -254,6 +261,14 @@ class Replayer:
         :attr:`unnamed_sessions` (check it before taking the messages returned, to stop a
         strict replay before them).
         """
+        return list(self.finish_lazily())
+
+    def finish_lazily(self) -> Iterator[dict[str, Any]]:
+        """:meth:`finish`, a session at a time: memory holds one session's last messages.
+
+        The sessions that never named their viewer are listed in :attr:`unnamed_sessions`
+        when this returns, before the first message is taken.
+        """
         named = []
         for state in list(self._open.values()):
             if state.session is None:
@@ -261,6 +276,9 @@ class Replayer:
                 self._give_up(state)
             else:
                 named.append(state)
+        return self._exit(named)
+
+    def _exit(self, named: list[_Open]) -> Iterator[dict[str, Any]]:
         for state in named:
             self.stats.open_at_end += 1
             session = state.session
@@ -269,7 +287,7 @@ class Replayer:
                 at = session.last_at if session.last_at is not None else state.last_at
                 session.exit(at=at)  # always allowed: no anomaly, even in strict mode
             self._close(state)
-        return self._taken()
+            yield from self._taken()
 
     # ------------------------------------------------------------------ internals
     def _taken(self) -> list[dict[str, Any]]:
@@ -285,7 +303,7 @@ class Replayer:
         first = state.before[1] if state.before is not None else 0
         session = Session(
             state.key,
-            sink=_Collector(self),
+            sink=self._collector,
             settings=self.settings,
             first_sequence=first,
             **ids,

@@ -162,9 +162,9 @@ class ReplayRun:
             yield from self._release(reader)
         # The sessions that never named their viewer come first: a strict replay stops before
         # the messages of the end of the input.
-        messages = replayer.finish()
+        closing = replayer.finish_lazily()
         self._report_unnamed()
-        yield from messages
+        yield from closing
 
     def _dialect_line(
         self, reader: DialectReader, obj: Any, where: Where
