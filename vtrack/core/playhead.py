@@ -30,7 +30,7 @@ class Report(NamedTuple):
     continuous: bool
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, weakref_slot=False)
 class Playhead:
     """Position ``pos`` (seconds into the pod) as of time ``at``; moves at ``rate`` when played."""
 

@@ -70,7 +70,7 @@ def threshold(percent: float, length: float) -> float:
     return percent * length / 100.0
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, weakref_slot=False)
 class HeartbeatSchedule:
     """Heartbeats every ``interval`` seconds of playing time of the current pod.
 
@@ -113,7 +113,7 @@ class HeartbeatSchedule:
         self.beats += 1
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, weakref_slot=False)
 class MilestoneTracker:
     """Once-only progress milestones of one content item (or quartiles of one ad).
 
