@@ -12,9 +12,9 @@ It writes two logs of 1,000,000 callbacks each, with the generator of ``benchmar
 
 On each log, in separate fresh processes, alternating, it times merely parsing every line with
 ``json.loads`` (the floor any replay pays) and ``vtrack replay FILE --out OUT --quiet``, and
-prints the medians of ``--rounds`` rounds and their ratio. Both times are whole processes
-(interpreter start and imports included). Peak memory is read from the kernel (``VmHWM``, so
-Linux only).
+prints the medians of ``--rounds`` rounds and their ratio. Both times are the CPU time (user +
+system) of whole processes, interpreter start and imports included. Peak memory is read from
+the kernel (``VmHWM``, so Linux only).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,16 +95,23 @@ sys.exit(status)
 
 
 def run_child(code: str, *args: Path) -> tuple[float, int]:
-    """Wall seconds and peak memory (bytes) of ``code`` run in a fresh interpreter.
+    """CPU seconds (user + system) and peak memory (bytes) of ``code`` in a fresh interpreter.
 
-    The peak is the child's own high-water mark (Linux ``VmHWM``); ``ru_maxrss`` would also
-    count the memory of this process, which the child starts as a copy of.
+    CPU time, not wall time: on a shared machine a neighbour's load stretches wall time, not
+    the work done. The peak is the child's own high-water mark (Linux ``VmHWM``); ``ru_maxrss``
+    would also count the memory of this process, which the child starts as a copy of.
     """
-    begin = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code, *map(str, args)], check=True, capture_output=True, text=True
-    )
-    return time.perf_counter() - begin, int(done.stdout.split()[-1]) * 1024
+    with tempfile.TemporaryFile("w+") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-c", code, *map(str, args)], stdout=output, text=True
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"the benchmark's child failed with status {child.returncode}")
+        output.seek(0)
+        peak = int(output.read().split()[-1]) * 1024
+    return usage.ru_utime + usage.ru_stime, peak
 
 
 def bench_mix(name: str, scratch: Path, rounds: int, scale: int) -> None:
@@ -130,9 +136,9 @@ def bench_mix(name: str, scratch: Path, rounds: int, scale: int) -> None:
         f"{os.path.getsize(log) / 1e6:,.1f} MB; {messages:,} messages "
         f"({messages / lines:.2f} per callback), {os.path.getsize(out) / 1e6:,.1f} MB"
     )
-    print(f"  json.loads of every line: {lines / parse:,.0f} lines/s ({parse:.2f} s)")
+    print(f"  json.loads of every line: {lines / parse:,.0f} lines/s ({parse:.2f} s CPU)")
     print(
-        f"  vtrack replay to a file: {lines / replay:,.0f} callbacks/s ({replay:.2f} s); "
+        f"  vtrack replay to a file: {lines / replay:,.0f} callbacks/s ({replay:.2f} s CPU); "
         f"peak memory {peak / 1e6:,.0f} MB"
     )
     print(f"  replay / json.loads time: {replay / parse:.2f}x (medians of {rounds} rounds)")
