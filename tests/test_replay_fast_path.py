@@ -97,3 +97,22 @@ class TestQuickRecord:
             {"t": T0, "event": ["pause"]},
         ]:
             assert None is quick_record(obj)
+
+
+class TestSharedItems:
+    def test_sessions_of_one_content_share_its_item_and_stay_apart(self) -> None:
+        """Equal loads share one item; a content object changes one session's title only."""
+        replayer = Replayer()
+        for number, session in enumerate(["a", "b"]):
+            load = {"t": T0, "session": session, "event": "load", "anonymous_id": session}
+            replayer.feed_object({**load, "asset_id": "x", "title": "Old"}, ("log", number))
+        items = [replayer._open[key].item for key in ("a", "b")]
+        assert items[0] is items[1]
+        replayer.feed_object({"t": T0 + 1, "session": "a", "event": "play"}, ("log", 3))
+        changed = {"t": T0 + 1, "session": "a", "event": "pause", "content": {"title": "New"}}
+        replayer.feed_object(changed, ("log", 4))
+        assert {"a": "New", "b": "Old"} == {
+            key: replayer._open[key].item["title"]  # type: ignore[index]
+            for key in ("a", "b")
+        }
+        assert {"asset_id": "x", "title": "Old"} == items[1]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 import attrs
+import orjson
 
 from vtrack.core.content import Content, ScheduledAd
 from vtrack.core.errors import InvalidCallback, VtrackError
@@ -25,6 +26,8 @@ from vtrack.replay.log_format import BadRecord, Record, parse_record, quick_reco
 
 #: How many records of a session may wait for it to name its viewer.
 WAITING_LIMIT: Final = 10_000
+#: How many distinct content items are shared before the table starts afresh.
+SHARED_ITEMS: Final = 4096
 #: How many closed sessions are remembered (their viewer and how many messages they made).
 CLOSED_KEPT: Final = 65_536
 
@@ -131,6 +134,8 @@ class Replayer:
         self._out: list[dict[str, Any]] = []
         #: The sink of every session: it appends to ``_out``.
         self._collector = _Collector(self)
+        #: Content items by their JSON: sessions playing the same content share one.
+        self._items: dict[bytes, dict[str, Any]] = {}
         #: The item of the last load record checked, and its content (made once, not twice).
         self._built: tuple[dict[str, Any], Content] | None = None
 
@@ -396,7 +401,7 @@ class Replayer:
                 built, self._built = self._built, None
                 content = built[1] if built is not None and built[0] == item else _content(item)
                 if self._load(session, content, record.at, seen, args.get("position")):
-                    state.item, state.taken = item, None
+                    state.item, state.taken = self._shared(item), None
             else:
                 getattr(session, event)(**args, at=record.at)
         except InvalidCallback as exc:
@@ -410,6 +415,23 @@ class Replayer:
             self._count_anomalies(session)
         if session.state in TERMINAL_STATES:
             self._close(state)
+
+    def _shared(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The item equal to ``item`` (the same JSON, keys sorted) that sessions hold already.
+
+        Items are never changed in place (a change makes a new one): sessions playing the same
+        content share one, and memory holds an item per content, not per session.
+        """
+        try:
+            key = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return item  # not JSON (a record from a dialect may carry anything): kept apart
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= SHARED_ITEMS:
+                self._items.clear()
+            found = self._items[key] = item
+        return found
 
     def _load(
         self,
