@@ -27,7 +27,10 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 2)) > 0:
         record["position"] = draw(st.sampled_from(POSITIONS))
     if event == "load" or draw(st.integers(0, 9)) == 0:
-        record["anonymous_id"] = "viewer"
+        key = draw(st.sampled_from(["anonymous_id", "anonymous_id", "user_id"]))
+        record[key] = draw(st.sampled_from(["viewer", "viewer", "other"]))
+    if draw(st.integers(0, 9)) == 0:
+        record["content"] = {"title": draw(st.sampled_from(["A", "B"]))}
     if event == "load":
         record["duration"] = 120.0
     elif event == "quality":
@@ -60,9 +63,18 @@ def replay(objects: list[dict[str, Any]], quick: bool, **options: Any) -> list[A
     return out
 
 
+#: Replayer options the quick path must agree under.
+OPTIONS: list[dict[str, Any]] = [
+    {},
+    {"strict": True},
+    {"keep_open": True},
+    {"strict": True, "max_open_sessions": 2},
+]
+
+
 class TestQuickPathAgrees:
     @settings(max_examples=300, deadline=None)
-    @given(st.lists(records(), min_size=1, max_size=40), st.sampled_from([{}, {"strict": True}]))
+    @given(st.lists(records(), min_size=1, max_size=40), st.sampled_from(OPTIONS))
     def test_same_messages_errors_and_stats(
         self, objects: list[dict[str, Any]], options: dict[str, Any]
     ) -> None:
@@ -116,3 +128,56 @@ class TestSharedItems:
             for key in ("a", "b")
         }
         assert {"asset_id": "x", "title": "Old"} == items[1]
+
+
+class TestLoadsAreBuiltOnce:
+    def test_a_waiting_load_gets_its_own_content(self) -> None:
+        """A load held for its viewer is built from itself, not from a load checked since."""
+        records = [
+            {"t": T0, "session": "s", "event": "load", "asset_id": "a", "extra": {"n": 1}},
+            {"t": T0, "session": "u", "event": "load", "asset_id": "a", "extra": {"n": True}},
+            {"t": T0 + 1, "session": "s", "event": "play", "anonymous_id": "v"},
+            {"t": T0 + 2, "session": "s", "event": "playing", "position": 0.0},
+        ]
+        replayer = Replayer()
+        out = [m for n, r in enumerate(records) for m in replayer.feed_object(r, ("log", n))]
+        started = [m for m in out if m["event"] == "Video Content Started"]
+        assert [1] == [m["properties"]["n"] for m in started]
+        assert "True" != repr(started[0]["properties"]["n"])
+
+    def test_items_equal_only_in_python_are_not_shared(self) -> None:
+        """Loads whose items differ only as 1 and true keep apart items."""
+        replayer = Replayer()
+        for n, value in enumerate([1, True]):
+            load = {"t": T0, "session": f"s{n}", "event": "load", "anonymous_id": "v"}
+            replayer.feed_object({**load, "asset_id": "a", "extra": {"n": value}}, ("log", n))
+        first, second = (replayer._open[key].item for key in ("s0", "s1"))
+        assert first is not second
+        assert [1, True] == [first["extra"]["n"], second["extra"]["n"]]  # type: ignore[index]
+
+
+class TestFinishLazily:
+    def test_unnamed_sessions_are_listed_before_the_first_message(self) -> None:
+        """finish_lazily() reports the sessions without a viewer before any message comes."""
+        replayer = Replayer()
+        replayer.feed_object(
+            {"t": T0, "session": "named", "event": "play", "user_id": "u"}, ("l", 1)
+        )
+        replayer.feed_object({"t": T0, "session": "nobody", "event": "play"}, ("l", 2))
+        closing = replayer.finish_lazily()
+        assert ["nobody"] == [reason.split("'")[1] for _, reason, _ in replayer.unnamed_sessions]
+        assert ["Video Playback Exited"] == [m["event"] for m in closing][-1:]
+
+    def test_a_session_closed_meanwhile_is_not_exited_twice(self) -> None:
+        """A session that exits after finish_lazily() began, or a second call, counts once."""
+        replayer = Replayer(strict=True)
+        for key in ("a", "b"):
+            replayer.feed_object(
+                {"t": T0, "session": key, "event": "play", "user_id": key}, ("l", 1)
+            )
+        closing = replayer.finish_lazily()
+        replayer.feed_object({"t": T0 + 1, "session": "a", "event": "exit"}, ("l", 2))
+        exited = [m["userId"] for m in closing if m["event"] == "Video Playback Exited"]
+        assert (["b"], 1) == (exited, replayer.stats.open_at_end)
+        assert [] == list(replayer.finish_lazily())
+        assert 1 == replayer.stats.open_at_end

@@ -53,6 +53,8 @@ def dot() -> str:
         '    node [shape=box, style=rounded, fontname="Helvetica"];',
         '    edge [fontname="Helvetica", fontsize=10];',
     ]
+    lines.append('    "start" [shape=point, label=""];')
+    lines.append(f'    "start" -> "{IDLE}";')
     for state in STATES:
         shape = ", peripheries=2" if state in TERMINAL_STATES else ""
         lines.append(f'    "{state}" [label="{state}"{shape}];')

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 import attrs
-import orjson
 
 from vtrack.core.content import Content, ScheduledAd
 from vtrack.core.errors import InvalidCallback, VtrackError
@@ -34,7 +33,8 @@ CLOSED_KEPT: Final = 65_536
 
 @attrs.define
 class ReplayStats:
-    """What a replay did: counted as it goes, complete once :meth:`Replayer.finish` ran."""
+    """What a replay did: counted as it goes, complete once :meth:`Replayer.finish` ran (or
+    :meth:`Replayer.finish_lazily` was iterated to its end)."""
 
     sessions: int = 0
     callbacks: int = 0
@@ -135,9 +135,9 @@ class Replayer:
         #: The sink of every session: it appends to ``_out``.
         self._collector = _Collector(self)
         #: Content items by their JSON: sessions playing the same content share one.
-        self._items: dict[bytes, dict[str, Any]] = {}
+        self._items: dict[str, dict[str, Any]] = {}
         #: The item of the last load record checked, and its content (made once, not twice).
-        self._built: tuple[dict[str, Any], Content] | None = None
+        self._built: tuple[Record, Content] | None = None
 
     @property
     def open_sessions(self) -> int:
@@ -274,7 +274,8 @@ class Replayer:
         """:meth:`finish`, a session at a time: memory holds one session's last messages.
 
         The sessions that never named their viewer are listed in :attr:`unnamed_sessions`
-        when this returns, before the first message is taken.
+        when this returns, before the first message is taken. Each open session is exited as
+        the iteration reaches it: iterate to the end (sessions not reached stay open).
         """
         named = []
         for state in list(self._open.values()):
@@ -287,6 +288,8 @@ class Replayer:
 
     def _exit(self, named: list[_Open]) -> Iterator[dict[str, Any]]:
         for state in named:
+            if self._open.get(state.key) is not state:
+                continue  # closed meanwhile (by a record fed since, or another finish)
             self.stats.open_at_end += 1
             session = state.session
             assert session is not None
@@ -373,7 +376,7 @@ class Replayer:
             item = state.item or {}
         content = _content(item)  # raises BadRecord for values Content refuses
         if record.event == "load":
-            self._built = (item, content)  # _apply loads it: Content checks cost 25 us a time
+            self._built = (record, content)  # _apply loads it: Content checks cost 25 us a time
         state.sticky = sticky
         if record.event != "load" and state.item is not None and item != state.item:
             if state.taken is None:
@@ -399,7 +402,9 @@ class Replayer:
             elif event == "load":
                 item = {**state.sticky, **_content_args(args)}
                 built, self._built = self._built, None
-                content = built[1] if built is not None and built[0] == item else _content(item)
+                # Only the record checked just now (a waiting one met other content since).
+                fresh = built is not None and built[0] is record and origin == where
+                content = built[1] if built is not None and fresh else _content(item)
                 if self._load(session, content, record.at, seen, args.get("position")):
                     state.item, state.taken = self._shared(item), None
             else:
@@ -417,15 +422,13 @@ class Replayer:
             self._close(state)
 
     def _shared(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The item equal to ``item`` (the same JSON, keys sorted) that sessions hold already.
+        """The item equal to ``item`` (the same repr, keys sorted) that sessions hold already.
 
         Items are never changed in place (a change makes a new one): sessions playing the same
         content share one, and memory holds an item per content, not per session.
         """
-        try:
-            key = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
-        except TypeError:
-            return item  # not JSON (a record from a dialect may carry anything): kept apart
+        # repr, not JSON: 1, 1.0 and True, a list and a tuple, inf and None stay apart.
+        key = repr(sorted(item.items()))
         found = self._items.get(key)
         if found is None:
             if len(self._items) >= SHARED_ITEMS:
