@@ -51,9 +51,13 @@ class SessionTracker:
         self.user_id, self.anonymous_id = first.user_id, first.anonymous_id
         self.started_at = self.last_at = first.at
         self.vimeo, self.by_vtrack = first.vimeo, first.by_vtrack
-        # Vimeo OTT sends no first-frame event: its time from Started on counts as playing.
-        self.clock = StateClock(PLAYING if first.vimeo else STARTING, first.at)
-        self.play_pressed_at = first.at if first.kind == kinds.PLAYBACK_STARTED else None
+        #: The session's messages start with Video Playback Started (not seen from the middle).
+        self.seen_from_start = first.kind == kinds.PLAYBACK_STARTED
+        # Vimeo OTT sends no first-frame event: its time from Started on counts as playing;
+        # a session seen from the middle was playing already.
+        waiting = self.seen_from_start and not first.vimeo
+        self.clock = StateClock(STARTING if waiting else PLAYING, first.at)
+        self.play_pressed_at = first.at if self.seen_from_start else None
         self.first_frame_at: float | None = None
         self.startup: float | None = None
         self.content_shown = False
@@ -233,12 +237,13 @@ class SessionTracker:
     def _exited_before_start(self, started: bool) -> bool | None:
         if started or self.fatal_before_start:
             return False
-        return True if self.end is not None else None
+        return True if self.end is not None and self.seen_from_start else None
 
     def _start_failed(self, started: bool) -> bool | None:
         if started or self.fatal_before_start:
             return not started
-        return False if self.end is not None and self._errors_known() else None
+        known = self.end is not None and self.seen_from_start and self._errors_known()
+        return False if known else None
 
     def _max_position(self, started: bool) -> float | None:
         furthest = self.coverage.furthest
