@@ -148,6 +148,8 @@ class TestCoreIsPure:
             "cli/delivery.py",
             "cli/options.py",
             "cli/demo.py",
+            "cli/stats.py",
+            "cli/stats_output.py",
             "adapters/__init__.py",
             "adapters/generic.py",
             "adapters/translated.py",

@@ -1,4 +1,4 @@
-"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox).
+"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox, stats).
 
 ``options`` holds the session options every command that plays sessions takes, ``delivery``
 the ``--sink`` options of ``vtrack replay``.
@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from vtrack._version import __version__
-from vtrack.cli import demo, outbox, replay
+from vtrack.cli import demo, outbox, replay, stats
 
 EXAMPLES = """\
 examples:
@@ -19,6 +19,7 @@ examples:
   vtrack replay player.log.gz --out events.jsonl
   vtrack replay mpv-session.log --dialect mpv
   vtrack outbox status outbox.db
+  vtrack stats events.jsonl --by asset_id      QoE figures per session or per group
 
 vtrack COMMAND --help explains each command's options.
 """
@@ -36,11 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_parser(commands)
     replay.add_parser(commands)
     outbox.add_parser(commands)
+    stats.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    commands = {"demo": demo.run, "outbox": outbox.run, "replay": replay.run}
+    commands = {"demo": demo.run, "outbox": outbox.run, "replay": replay.run, "stats": stats.run}
     return commands[args.command](args)
