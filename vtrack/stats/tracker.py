@@ -265,7 +265,7 @@ class SessionTracker:
     def _milestones(self) -> list[float] | None:
         if not (self.vimeo or self.by_vtrack or self.milestones):
             return None
-        return sorted(self.milestones)
+        return [int(p) if p.is_integer() else p for p in sorted(self.milestones)]
 
 
 def _ratio(part: float, whole: float) -> float | None:
