@@ -171,3 +171,18 @@ class TestReplayStats:
         assert 0 == status
         assert all(json.loads(line)["type"] == "track" for line in out.splitlines())
         assert err.startswith("vtrack stats: 2 sessions\n")
+
+
+class TestReadme:
+    def test_the_readmes_example_is_real_output(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The README's `vtrack replay ... --stats` table is what the command prints."""
+        readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+        command = "$ vtrack replay examples/player.log --out events.jsonl --quiet --stats\n"
+        shown = readme.split(command, 1)[1].split("```", 1)[0]
+        out = tmp_path / "events.jsonl"
+        _, printed, _ = run(
+            capsys, "replay", str(PLAYER_LOG), "--out", str(out), "--quiet", "--stats"
+        )
+        assert shown == printed
