@@ -265,6 +265,38 @@ class TestSeeksBack:
         )
 
 
+class TestPlaylists:
+    def test_items_add_up(self) -> None:
+        """Item a (30 s) played to its end, item b (40 s) to 20: unique 50, completion 50/70;
+        the wait between them is idle, and b's pause is read in b's positions."""
+        first = Content(asset_id="a", duration=30.0, playlist=("a", "b"))
+        second = Content(asset_id="b", duration=40.0)
+        stats = played(
+            [
+                ("play", 0, {}),
+                ("playing", 0, {"position": 0.0}),
+                ("timeupdate", 30, {"position": 30.0}),
+                ("ended", 30, {}),
+                ("load", 31, {"content": second}),
+                ("playing", 32, {"position": 0.0}),
+                ("timeupdate", 52, {"position": 20.0}),
+                ("pause", 52, {}),
+                ("exit", 53, {}),
+            ],
+            content=first,
+        )
+        expected = {
+            "asset_ids": ["a", "b"],
+            "play_time": 50.0,
+            "pause_time": 1.0,
+            "unique_seconds": 50.0,
+            "completion": round(50 / 70, 6),
+            "max_position": 30.0,
+        }
+        assert expected == pick(stats, *expected)
+        assert 2.0 == stats.seconds_by_state["idle"]
+
+
 class TestLive:
     def test_live_has_no_completion(self) -> None:
         """A livestream: completion None (it has no length), the times as usual."""

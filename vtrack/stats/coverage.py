@@ -96,6 +96,11 @@ class Coverage:
         """A seek: what comes next does not continue what came before."""
         self._anchor, self._anchor_play = position, play_time
 
+    @property
+    def item_length(self) -> float | None:
+        """The current item's length (None: unknown or live)."""
+        return self._length
+
     def set_length(self, length: float | None) -> None:
         """The current item's length (None: unknown or live)."""
         self._length = length

@@ -111,25 +111,24 @@ class SessionTracker:
         properties = event.properties
         self.bitrate.observe(None if event.vimeo else number(properties, "bitrate"))
         self.live = self.live or is_live(event)
-        length = content_length(event)
-        if length is not None:
-            self.coverage.set_length(length)
         if event.kind == kinds.PLAYBACK_STARTED:
             listed = properties.get("content_asset_ids")
             for asset in listed if isinstance(listed, list) else ():
                 self.assets.setdefault(str(asset), None)
         asset = asset_id(event)
-        if asset is None:
-            return
-        self.assets.setdefault(asset, None)
-        if event.kind in _CONTENT_SHOWN and asset != self.item_asset:
-            if self.item_asset is not None:
-                self._next_item()
-            self.item_asset = asset
+        if asset is not None:
+            self.assets.setdefault(asset, None)
+            if event.kind in _CONTENT_SHOWN and asset != self.item_asset:
+                if self.item_asset is not None:
+                    self._next_item()
+                self.item_asset = asset
+        length = content_length(event)
+        if length is not None:
+            self.coverage.set_length(length)
 
     def _next_item(self) -> None:
         """The next playlist item: the playback position goes on from the one before."""
-        length = self.coverage.length() if self.item_ended else None
+        length = self.coverage.item_length if self.item_ended else None
         self.ad_offset += length if length is not None else (self.item_position or 0.0)
         self.coverage.next_item(self.clock.seconds["play"])
         self.item_ended, self.item_position = False, None
@@ -173,8 +172,8 @@ class SessionTracker:
         if self.first_frame_at is None and event.kind == kinds.CONTENT_STARTED:
             self.first_frame_at = event.at
             self.startup = self.clock.seconds["startup"]
-        if self.clock.state in (STARTING, IN_AD):
-            self.clock.enter(PLAYING)
+        if self.clock.state in (STARTING, IN_AD, ENDED):
+            self.clock.enter(PLAYING)  # ended: the next playlist item's first frame
 
     # ------------------------------------------------------------------ summary
     def summary(self) -> SessionStats:
