@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vtrack import MemorySink, Session
+from vtrack.core import machine as m
 from vtrack.core.callbacks import Callback
 from vtrack.stats import SessionStats, aggregate, summarize
 from vtrack.testing import callback_sequences
@@ -81,3 +82,63 @@ class TestStatsProperties:
             one_item = stats.asset_ids is not None and len(stats.asset_ids) == 1
             if one_item and stats.unique_seconds is not None and stats.max_position is not None:
                 assert stats.unique_seconds <= stats.max_position + 1e-9
+
+
+#: The state a vtrack session is in, as the bucket its time belongs to (viewings without ads
+#: or playlists: an ad's breaks and the wait for a next item are not in their messages).
+TRUE_BUCKETS = {
+    m.STARTING: "startup",
+    m.PLAYING: "play",
+    m.PAUSED: "pause",
+    m.BUFFERING: "buffer",
+    m.SEEKING: "seek",
+    m.ENDED: "idle",
+    m.COMPLETED: "idle",
+    m.EXITED: "idle",
+    m.INTERRUPTED: "idle",
+}
+
+
+def true_seconds(script: list[Callback]) -> tuple[dict[str, float], list[SessionStats], int]:
+    """The seconds the session really spent in each bucket between its first and last
+    message, its summaries, and how many messages it sent."""
+    sink = MemorySink()
+    session = Session("s1", anonymous_id="viewer-1", sink=sink)
+    spans: list[tuple[float, float, str]] = []
+    state, since = session.state, 0.0
+    for callback in script:
+        at = callback.at if callback.at is not None else since
+        if at > since:
+            spans.append((since, at, state))
+        session.handle(callback)
+        state, since = session.state, max(since, at)
+    found = list(summarize(sink.messages))
+    seconds = dict.fromkeys(TRUE_BUCKETS.values(), 0.0)
+    if found:
+        first = datetime.fromisoformat(found[0].started_at).timestamp()
+        last = datetime.fromisoformat(found[0].ended_at).timestamp()
+        for start, end, during in spans:
+            overlap = min(end, last) - max(start, first)
+            if overlap > 0 and during in TRUE_BUCKETS:
+                seconds[TRUE_BUCKETS[during]] += overlap
+    return seconds, found, len(sink.messages)
+
+
+class TestStatsAgreeWithTheSession:
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.one_of(
+            callback_sequences(ads=False, playlists=False),
+            callback_sequences(ads=False, playlists=False, hostility=3),
+        )
+    )
+    def test_each_time_is_the_time_the_session_spent_there(self, script: list[Callback]) -> None:
+        """Startup, play, pause, buffer and seek time are what the session really spent in
+        each state, within a millisecond per message (timestamps keep milliseconds)."""
+        truth, found, sent = true_seconds(script)
+        if not found:
+            return
+        (stats,) = found
+        tolerance = 0.001 * sent + 0.0005
+        for bucket in ("startup", "play", "pause", "buffer", "seek"):
+            assert abs(truth[bucket] - stats.seconds_by_state[bucket]) <= tolerance, bucket
