@@ -10,6 +10,7 @@ from conftest import T0
 from vtrack import Content, MemorySink, ScheduledAd, Session
 from vtrack.cli.demo import demo_callbacks
 from vtrack.stats import FIELDS, SessionStats, StatsCollector, summarize
+from vtrack.stats.coverage import PlayedIntervals
 
 MOVIE = Content(asset_id="movie", duration=100.0, title="Movie")
 
@@ -459,3 +460,38 @@ class TestCollector:
         collector.add({"type": "identify", "userId": "u"})
         collector.add({"type": "track", "event": "Order Completed", "properties": {}})
         assert 2 == collector.ignored
+
+    def test_a_started_for_an_open_session_starts_the_next_one(self) -> None:
+        """A second Video Playback Started under the same id and viewer hands out the first
+        session (still open) and starts another."""
+        sink = MemorySink()
+        session = Session("s1", anonymous_id="v", sink=sink)
+        session.load(MOVIE, at=T0)
+        session.play(at=T0)
+        session.playing(0.0, at=T0)
+        first = list(sink.messages)
+        day_after = [m["timestamp"].replace("2023-11-14", "2023-11-15") for m in first]
+        later = [{**m, "timestamp": stamp} for m, stamp in zip(first, day_after, strict=True)]
+        summaries = list(summarize(first + later))
+        assert [("open", "2023-11-14"), ("open", "2023-11-15")] == [
+            (stats.end, stats.started_at[:10]) for stats in summaries
+        ]
+
+
+class TestMemory:
+    def test_played_stretches_merge_as_they_come(self) -> None:
+        """1,000 consecutive positions and a replay of part of them keep one stretch."""
+        played = PlayedIntervals()
+        for second in range(1000):
+            played.add(float(second), second + 1.0)
+        played.add(100.0, 200.0)
+        assert (1, 1000.0) == (len(played), played.total())
+
+    def test_a_seek_makes_a_second_stretch(self) -> None:
+        """Stretches apart stay apart; one that bridges them joins them."""
+        played = PlayedIntervals()
+        played.add(0.0, 10.0)
+        played.add(50.0, 60.0)
+        separate = len(played)
+        played.add(5.0, 55.0)
+        assert (2, 1, 60.0) == (separate, len(played), played.total())

@@ -39,6 +39,10 @@ class PlayedIntervals:
         starts[first:last] = [start]
         ends[first:last] = [end]
 
+    def __len__(self) -> int:
+        """How many separate stretches were played (what the memory grows with)."""
+        return len(self._starts)
+
     def total(self, length: float | None = None) -> float:
         """Seconds played, counting only ``[0, length]`` when the length is known."""
         cap = length if length is not None else float("inf")
