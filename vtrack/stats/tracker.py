@@ -137,7 +137,8 @@ class SessionTracker:
         """The content position at ``event``; the ad offset is calibrated on the way."""
         raw = None if event.vimeo else number(event.properties, "position")
         at, content, playback = self._moment
-        if event.kind in PLAYBACK_KINDS and raw is not None and not event.vimeo:
+        outside_ads = content_position(event, 0.0) is not None  # not an ad's own position
+        if event.kind in PLAYBACK_KINDS and raw is not None and outside_ads:
             if at == event.at and content is not None and self.clock.state != IN_AD:
                 self.ad_offset = raw - content
             self._moment = (event.at, content if at == event.at else None, raw)
