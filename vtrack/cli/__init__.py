@@ -1,4 +1,4 @@
-"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox, machine).
+"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox, stats, machine).
 
 ``options`` holds the session options every command that plays sessions takes, ``delivery``
 the ``--sink`` options of ``vtrack replay``.
@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from vtrack._version import __version__
-from vtrack.cli import demo, machine, outbox, replay
+from vtrack.cli import demo, machine, outbox, replay, stats
 
 EXAMPLES = """\
 examples:
@@ -19,6 +19,7 @@ examples:
   vtrack replay player.log.gz --out events.jsonl
   vtrack replay mpv-session.log --dialect mpv
   vtrack outbox status outbox.db
+  vtrack stats events.jsonl --by asset_id      QoE figures per session or per group
   vtrack machine --format dot                   the session's state machine, drawn
 
 vtrack COMMAND --help explains each command's options.
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_parser(commands)
     replay.add_parser(commands)
     outbox.add_parser(commands)
+    stats.add_parser(commands)
     machine.add_parser(commands)
     return parser
 
@@ -49,5 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine.run,
         "outbox": outbox.run,
         "replay": replay.run,
+        "stats": stats.run,
     }
     return commands[args.command](args)

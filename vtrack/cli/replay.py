@@ -15,6 +15,7 @@ import orjson
 
 from vtrack.cli import delivery as cli_delivery
 from vtrack.cli import options as cli_options
+from vtrack.cli import stats as cli_stats
 from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
 from vtrack.replay.engine import Where
@@ -29,6 +30,7 @@ examples:
   vtrack replay player.log --profile vimeo-ott --milestone-basis watched --strict
   vtrack replay mpv-session.log --dialect mpv    a raw log of python-mpv observations
   vtrack replay export.jsonl --schema export.toml  a log with its own field names and units
+  vtrack replay player.log --out events.jsonl --stats  QoE figures of each session at the end
 
 exit status: 0 all lines replayed (and delivered); 1 some lines were skipped (each reported as
 FILE:LINE: reason on stderr); 2 stopped: a bad line with --strict, a log that cannot be read,
@@ -76,6 +78,12 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary on stderr"
+    )
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="at the end, a QoE summary of every session as `vtrack stats` shows it (on "
+        "stdout, or on stderr when stdout carries the messages)",
     )
     cli_delivery.add_arguments(parser)
 
@@ -135,8 +143,9 @@ def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     status = 0
     progress = _Progress(replay, delivery) if not args.quiet and sys.stderr.isatty() else None
+    stats = cli_stats.ReplayStats() if args.stats else None
     try:
-        _write(replay, out, delivery, progress)
+        _write(replay, out, delivery, progress, stats)
     except BrokenPipeError:
         # The reader went away (`vtrack replay ... | head`): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -171,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.quiet and not (status == 2 and read_nothing and outcome is None):
         _summary(replay, elapsed, outcome)
+    if stats is not None:
+        stats.print(to_stderr=target == "-")
     return _final_status(status, outcome, replay.bad_line_count)
 
 
@@ -284,16 +295,20 @@ def _write(
     out: IO[bytes] | None,
     delivery: cli_delivery.Delivery | None,
     progress: _Progress | None,
+    stats: cli_stats.ReplayStats | None = None,
 ) -> None:
     # Compact, keys in order, UTF-8: the same messages always give the same bytes.
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     write = out.write if out is not None else None
     take = delivery.take if delivery is not None else None
+    count_in = stats.take if stats is not None else None
     for count, message in enumerate(replay):
         if write is not None:
             write(dumps(message, option=newline))
         if take is not None:
             take(message)
+        if count_in is not None:
+            count_in(message)
         if progress is not None and count % 64 == 0:
             progress.update()
 
