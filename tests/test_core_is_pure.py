@@ -150,6 +150,7 @@ class TestCoreIsPure:
             "cli/delivery.py",
             "cli/options.py",
             "cli/demo.py",
+            "cli/demo_report.py",
             "cli/machine.py",
             "cli/stats.py",
             "cli/stats_output.py",

@@ -85,7 +85,10 @@ def demo_cases() -> Iterator[tuple[str, tuple[str, ...]]]:
     """``(case, argv)`` of ``vtrack demo`` under each profile and a few heartbeats."""
     for profile in PROFILES:
         for heartbeat in ("0", "10", "20"):
-            yield f"demo {profile} hb{heartbeat}", ("--profile", profile, "--heartbeat", heartbeat)
+            yield (
+                f"demo {profile} hb{heartbeat}",
+                ("--json", "--profile", profile, "--heartbeat", heartbeat),
+            )
 
 
 def write_benchmark_log(path: Path) -> None:

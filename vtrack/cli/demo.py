@@ -1,4 +1,4 @@
-"""``vtrack demo``: the built-in scripted session, played and printed as JSON Lines.
+"""``vtrack demo``: the built-in scripted session, played and shown (or printed as JSON Lines).
 
 A 180 s episode with a 15 s pre-roll, a pause, a stall, a quality switch, a seek forward past
 two milestones and a 20 s mid-roll, played to its end; the viewer then leaves.
@@ -7,14 +7,22 @@ two milestones and a 20 s mid-roll, played to its end; the viewer then leaves.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
+import orjson
+from rich.console import Console
+
 from vtrack.cli import options
+from vtrack.cli.demo_report import TimelineRow, summary_table, timeline_table
 from vtrack.core.callbacks import Callback
 from vtrack.core.content import Content, ScheduledAd
+from vtrack.core.errors import SinkError
 from vtrack.core.session import Session
-from vtrack.sinks import JsonLinesSink
+from vtrack.core.settings import Settings
+from vtrack.sinks import JsonLinesSink, MemorySink
+from vtrack.stats import summarize
 
 #: 2024-01-15T10:30:00Z, so the demo's timestamps are the same on every machine.
 DEMO_START = 1705314600.0
@@ -84,22 +92,82 @@ def add_parser(commands: Any) -> None:
     """Add ``demo`` to the ``vtrack`` command's subcommands."""
     parser = commands.add_parser(
         "demo",
-        help="play a built-in scripted session and print its events as JSON Lines",
+        help="play a built-in scripted session: its timeline, its QoE summary, its messages",
         description=(
-            "Play a built-in session (pre-roll, pause, stall, seek, mid-roll, to the end) "
-            "and print the emitted messages as JSON Lines on stdout. "
+            "Play a built-in session (pre-roll, pause, stall, seek, mid-roll, to the end). "
+            "Shows the session message by message and its QoE summary, and writes the "
+            "messages as JSON Lines to --out; --json prints them on stdout instead. "
             "Example: vtrack demo --profile vimeo-ott --heartbeat 20"
         ),
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the messages as JSON Lines on stdout (nothing else)",
+    )
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="FILE",
+        help=f"where the JSON Lines go without --json (default {DEFAULT_OUT})",
     )
     options.add_session_options(parser)
 
 
+#: Where ``vtrack demo`` writes the messages when it shows them as tables.
+DEFAULT_OUT = "vtrack-demo.jsonl"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``vtrack demo``; returns the exit status."""
-    sink = JsonLinesSink(sys.stdout)
     settings = options.settings_from(args)
-    session = Session("demo-session-1", anonymous_id="demo-viewer", sink=sink, settings=settings)
+    if args.json:
+        try:
+            sink = JsonLinesSink(sys.stdout)
+            session = Session("demo-session-1", anonymous_id=VIEWER, sink=sink, settings=settings)
+            for callback in demo_callbacks():
+                session.handle(callback)
+            sink.flush()
+        except (BrokenPipeError, SinkError) as exc:
+            if isinstance(exc, SinkError) and not isinstance(exc.__cause__, BrokenPipeError):
+                raise
+            _quiet_broken_pipe()
+        return 0
+    return _show(args.out, settings)
+
+
+#: The demo's viewer.
+VIEWER = "demo-viewer"
+
+
+def _show(out: str, settings: Settings) -> int:
+    """Play the session, write its JSON Lines to ``out``, show its timeline and summary."""
+    sink = MemorySink()
+    session = Session("demo-session-1", anonymous_id=VIEWER, sink=sink, settings=settings)
+    rows: list[TimelineRow] = []
     for callback in demo_callbacks():
+        before = len(sink.messages)
         session.handle(callback)
-    sink.flush()
+        rows += [TimelineRow(m, callback.name, session.state) for m in sink.messages[before:]]
+    try:
+        with open(out, "wb") as stream:
+            for message in sink.messages:
+                stream.write(orjson.dumps(message, option=orjson.OPT_APPEND_NEWLINE))
+    except OSError as exc:
+        print(f"vtrack demo: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    console = Console()
+    console.print(timeline_table(rows, DEMO_START))
+    for summary in summarize(sink.messages):
+        console.print(summary_table(summary))
+    console.print(
+        f"The {len(sink.messages)} messages, as JSON Lines: {out} "
+        "(vtrack demo --json prints them instead)."
+    )
     return 0
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``vtrack demo --json | head``): stop without a fuss."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout at exit: let it go nowhere
