@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/vtrack: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,players]'
+	$(BIN)/python -m pip install --quiet -e '.[test,players,plot]'
 	touch $@
 
 demo: $(BIN)/vtrack

@@ -67,6 +67,7 @@ STATS = [
     "stats/moves.py",
     "stats/quality.py",
     "stats/summary.py",
+    "stats/timeline.py",
     "stats/tracker.py",
     "stats/vocabulary.py",
 ]
@@ -151,6 +152,8 @@ class TestCoreIsPure:
             "cli/options.py",
             "cli/demo.py",
             "cli/demo_report.py",
+            "cli/plot.py",
+            "plot.py",
             "cli/machine.py",
             "cli/stats.py",
             "cli/stats_output.py",

@@ -1,4 +1,4 @@
-"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox, stats, machine).
+"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox, stats, plot, machine).
 
 ``options`` holds the session options every command that plays sessions takes, ``delivery``
 the ``--sink`` options of ``vtrack replay``.
@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from vtrack._version import __version__
-from vtrack.cli import demo, machine, outbox, replay, stats
+from vtrack.cli import demo, machine, outbox, plot, replay, stats
 
 EXAMPLES = """\
 examples:
@@ -20,6 +20,7 @@ examples:
   vtrack replay mpv-session.log --dialect mpv
   vtrack outbox status outbox.db
   vtrack stats events.jsonl --by asset_id      QoE figures per session or per group
+  vtrack plot events.jsonl --session s1 -o s1.png
   vtrack machine --format dot                   the session's state machine, drawn
 
 vtrack COMMAND --help explains each command's options.
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_parser(commands)
     outbox.add_parser(commands)
     stats.add_parser(commands)
+    plot.add_parser(commands)
     machine.add_parser(commands)
     return parser
 
@@ -50,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": demo.run,
         "machine": machine.run,
         "outbox": outbox.run,
+        "plot": plot.run,
         "replay": replay.run,
         "stats": stats.run,
     }

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if path != "-" and not os.path.exists(path):
             print(f"vtrack stats: {path}: no such file", file=sys.stderr)
             return 2
-    reader = _Reader()
+    reader = MessageReader()
     status = 0
     try:
         for path in args.events:
@@ -96,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     return status or (1 if reader.skipped else 0)
 
 
-class _Reader:
+class MessageReader:
     """Reads the files' lines into a collector; bad lines are reported and counted."""
 
-    def __init__(self) -> None:
-        self.collector = StatsCollector()
+    def __init__(self, collector: StatsCollector | None = None) -> None:
+        self.collector = collector if collector is not None else StatsCollector()
         self.summaries: list[SessionStats] = []
         self.skipped = 0
 
@@ -176,7 +176,7 @@ class ReplayStats:
     """``vtrack replay --stats``: takes each message as the replay writes it (no second pass)."""
 
     def __init__(self) -> None:
-        self.reader = _Reader()
+        self.reader = MessageReader()
 
     def take(self, message: dict[str, Any]) -> None:
         """Count one message of the replay in."""

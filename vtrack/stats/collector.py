@@ -6,13 +6,13 @@ when it exits or is interrupted, and the others when the stream ends (:meth:`fin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from vtrack.profiles import base as kinds
 from vtrack.stats.summary import SessionStats
 from vtrack.stats.tracker import SessionTracker
-from vtrack.stats.vocabulary import BadMessage, read_event
+from vtrack.stats.vocabulary import BadMessage, Event, read_event
 
 
 class StatsCollector:
@@ -27,7 +27,9 @@ class StatsCollector:
     ``session_id`` in the spec) belongs to its viewer's latest open session.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_update: Callable[[SessionTracker, Event], None] | None = None) -> None:
+        #: Called with a session's tracker after it took each event (timelines use it).
+        self._on_update = on_update
         self._open: dict[tuple[str, str], SessionTracker] = {}
         #: Each viewer's latest open session: where a Video Quality Updated belongs.
         self._latest: dict[str, tuple[str, str]] = {}
@@ -65,6 +67,8 @@ class StatsCollector:
                 "the order of their timestamps)"
             )
         tracker.update(event)
+        if self._on_update is not None:
+            self._on_update(tracker, event)
         self.events += 1
         self._latest[event.viewer] = key
         if tracker.is_over:
