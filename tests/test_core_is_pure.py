@@ -29,6 +29,7 @@ CORE = [
     "core/callbacks.py",
     "core/errors.py",
     "core/protocols.py",
+    "core/summary_event.py",
     "profiles/__init__.py",
     "profiles/base.py",
     "profiles/layout.py",

@@ -6,6 +6,7 @@ import argparse
 
 from vtrack.core.schedule import MILESTONE_BASES, validate_heartbeat, validate_milestones
 from vtrack.core.settings import Settings
+from vtrack.core.summary_event import validate_summary_event
 from vtrack.profiles import PROFILES
 
 
@@ -24,7 +25,8 @@ def _milestones(text: str) -> tuple[float, ...]:
 
 
 def add_session_options(parser: argparse.ArgumentParser) -> None:
-    """``--profile``, ``--heartbeat``, ``--milestones`` and ``--milestone-basis``."""
+    """``--profile``, ``--heartbeat``, ``--milestones``, ``--milestone-basis`` and
+    ``--summary-event``."""
     parser.add_argument(
         "--profile",
         choices=sorted(PROFILES),
@@ -53,6 +55,24 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         help="what reaching a milestone means: the content position while playing (default), "
         "continuous playback across it, or unique seconds watched",
     )
+    parser.add_argument(
+        "--summary-event",
+        type=_summary_event,
+        default=None,
+        metavar="NAME",
+        help="also send, per content item, one track event NAME when it ends or the viewer "
+        "leaves, with its play time, unique seconds, completion and milestones (e.g. "
+        "'Video Content Watched', for Spideo); default: none",
+    )
+
+
+def _summary_event(text: str) -> str:
+    try:
+        name = validate_summary_event(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert name is not None
+    return name
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -62,4 +82,5 @@ def settings_from(args: argparse.Namespace) -> Settings:
         heartbeat=args.heartbeat,
         milestones=args.milestones,
         milestone_basis=args.milestone_basis,
+        summary_event=args.summary_event,
     )

@@ -14,6 +14,7 @@ from vtrack.core.errors import SinkError
 from vtrack.core.facts import FactSet, GroupKeys, group_keys
 from vtrack.core.messages import message_id_base, message_id_from, track_message
 from vtrack.core.schedule import threshold
+from vtrack.core.summary_event import LEAVING, ItemSummary
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import complete
 
@@ -39,6 +40,7 @@ class Emitter:
         "identity_key",
         "sequence",
         "started_at",
+        "_summary",
     )
 
     def __init__(
@@ -65,6 +67,8 @@ class Emitter:
         self._id_base = 0
         #: The fact set of the last message.
         self._fact_set: FactSet | None = None
+        #: The item playing, followed for its summary event (None: the settings send none).
+        self._summary = ItemSummary() if settings.summary_event is not None else None
 
     def emit(self, event_kind: str, at: float, **overrides: Any) -> None:
         """Make the message of ``event_kind`` at ``at`` (nothing if the profile has no such)."""
@@ -72,6 +76,7 @@ class Emitter:
         plan = profile.plans.get(event_kind)
         if plan is None:
             return  # the profile does not send this kind
+        summary = self._summary
         name = plan.name
         if name is None:
             name = profile.event_name(event_kind, overrides["milestone"])
@@ -84,6 +89,16 @@ class Emitter:
         if static is None:
             cache = profile.fact_cache
             static = cache.static(profile, event_kind, plan, fact_set, self._session_id)
+        message = self._enveloped(
+            name, complete(plan, static, moment, fact_set.facts if plan.nested else None), at
+        )
+        if summary is not None:
+            summary.observe(event_kind, message)
+            if event_kind == kind.CONTENT_COMPLETED or event_kind in LEAVING:
+                self._send_summary(summary.take(at), at, before_last=event_kind in LEAVING)
+
+    def _enveloped(self, name: str, properties: dict[str, Any], at: float) -> dict[str, Any]:
+        """The track message of ``name`` with ``properties``, numbered, into the outbox."""
         prefix = self._id_prefix
         if prefix is None:
             assert self.started_at is not None
@@ -95,7 +110,7 @@ class Emitter:
             name,
             self.identity_key,
             self.identity,
-            complete(plan, static, moment, fact_set.facts if plan.nested else None),
+            properties,
             at,
             message_id_from(prefix, self._id_base, self.sequence),
             self._settings.context,
@@ -107,6 +122,26 @@ class Emitter:
             self.outbox = [message]
         else:
             outbox.append(message)
+        return message
+
+    def _send_summary(
+        self, properties: dict[str, Any] | None, at: float, before_last: bool
+    ) -> None:
+        """The summary event of the item that ended (nothing if no item played).
+
+        ``before_last``: the viewer left before the item ended; the summary, which counts up
+        to the exit, goes before Playback Exited (or Interrupted), the session's last message.
+        """
+        name = self._settings.summary_event
+        if properties is None or name is None:
+            return
+        content = self._playback.content
+        if "asset_id" not in properties and content is not None and content.asset_id:
+            properties = {"asset_id": content.asset_id, **properties}
+        message = self._enveloped(name, properties, at)
+        outbox = self.outbox
+        if before_last and outbox is not None and len(outbox) >= 2:
+            outbox[-2], outbox[-1] = message, outbox[-2]
 
     def deliver(self, sink: Sink) -> None:
         """Hand the outbox to ``sink`` in order (a :class:`SinkError` keeps the rest)."""

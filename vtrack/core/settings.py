@@ -14,6 +14,7 @@ from vtrack.core.schedule import (
     validate_heartbeat,
     validate_milestones,
 )
+from vtrack.core.summary_event import validate_summary_event
 from vtrack.profiles import SEGMENT, Profile, get_profile
 
 
@@ -33,6 +34,9 @@ class Settings:
     - ``strict``: raise :class:`~vtrack.InvalidCallback` instead of recording an anomaly.
     - ``clock``: called for the time when a callback comes without ``at``.
     - ``context`` / ``integrations``: copied into every message.
+    - ``summary_event``: the name of a track event sent once per content item, when it ends
+      or the viewer leaves, with the item's play time, unique seconds, completion and
+      milestones (:mod:`vtrack.core.summary_event`); None (default) sends none.
     """
 
     profile: Profile = attrs.field(default=SEGMENT, converter=get_profile)
@@ -45,3 +49,4 @@ class Settings:
     clock: Callable[[], float] | None = None
     context: Mapping[str, Any] | None = None
     integrations: Mapping[str, Any] | None = None
+    summary_event: str | None = attrs.field(default=None, converter=validate_summary_event)
