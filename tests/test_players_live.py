@@ -169,9 +169,12 @@ def test_speed_1_gives_the_same_viewing_as_speed_10(video: Path) -> None:
         m["event"] for m in fast if m["event"] != HEARTBEAT
     ]
     # The one of resuming at 5 s, then 10 s of playing later: 5 s before the seek and 5 s
-    # after it, at 50 s (seeking does not count as playing, nor restart the count).
+    # after it, at 50 s (seeking does not count as playing, nor restart the count). The next
+    # falls due 10 s later, at the very end (60 s): whether it goes out before mpv reports the
+    # end (as 59, the whole seconds of 59.99) is a race of a few milliseconds, lost on a busy
+    # machine; any other beat is wrong.
     beats = [m["properties"]["position"] for m in slow if m["event"] == HEARTBEAT]
-    assert beats == [5, 50]
+    assert beats in ([5, 50], [5, 50, 59], [5, 50, 60])
 
 
 @pytest.mark.parametrize(("example", "module", "fast"), [
