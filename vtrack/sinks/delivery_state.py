@@ -27,6 +27,7 @@ from vtrack.delivery.encoding import MessageTooLarge
 from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
 from vtrack.sinks.dead_letters import DeadLetterKeeper
 from vtrack.sinks.spool import OutboxError, Spool
+from vtrack.sinks.staging import Staged
 
 log = logging.getLogger("vtrack.http")
 
@@ -44,7 +45,8 @@ class DeliveryReport:
     delivered: int
     retried: int
     dead: int
-    #: Encoded events in memory not yet delivered (nor dead), in order.
+    #: Encoded events in memory not yet delivered (nor dead): those in batches, in order, then
+    #: any staged but not committed to the outbox yet (the newest; see vtrack.sinks.staging).
     pending: tuple[bytes, ...]
     #: Events after those, not delivered, waiting in the outbox only (not read back yet).
     in_outbox: int = 0
@@ -54,6 +56,10 @@ class DeliveryReport:
     dead_in_memory: int = 0
     dead_in_file: int = 0
     dead_dropped: int = 0
+    #: Of ``pending``, the events not committed to the outbox yet (the newest): a crash now
+    #: would lose them. 0 after a ``flush()`` or ``close()`` that could commit (see
+    #: :mod:`vtrack.sinks.staging`), and always 0 without an outbox or group commits.
+    uncommitted: int = 0
 
     @property
     def complete(self) -> bool:
@@ -81,16 +87,20 @@ class SinkOptions:
     ticks: Callable[[], float] = time.monotonic
     spool: str | Path | None = None
     spool_fsync: bool = False
+    #: HttpSink: events per outbox transaction (1: each one committed before emit() returns).
+    spool_commit_every: int = attrs.field(default=100)
     #: Without an outbox: the bytes of dead letters kept in memory (``sink.dead_letters``).
     max_dead_letter_bytes: int = attrs.field(default=8 * 1024 * 1024)
     #: Where dead letters past that go (JSON Lines, appended); None: counted and reported.
     dead_letter_file: str | Path | None = None
 
+    @spool_commit_every.validator
     @max_dead_letter_bytes.validator
     @max_pending_bytes.validator
     def _positive(self, _: attrs.Attribute[int], value: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{_.name} must be a positive number of bytes; got {value!r}")
+            what = "events" if _.name == "spool_commit_every" else "bytes"
+            raise ValueError(f"{_.name} must be a positive number of {what}; got {value!r}")
 
 
 @attrs.frozen
@@ -132,6 +142,8 @@ class DeliveryState:
         self.ticks = options.ticks
         self.dispatch = Dispatch(options.limits, options.retry, random=random.Random().random)
         self.pending_bytes = 0
+        #: Events taken but not committed to the outbox yet (HttpSink's group commits).
+        self.staged = Staged(options.spool_commit_every, options.ticks)
         self.spool = (
             Spool(options.spool, fsync=options.spool_fsync) if options.spool is not None else None
         )
@@ -190,9 +202,7 @@ class DeliveryState:
         An event larger than a batch may hold is refused here, before anything is stored.
         This may wait for the disk: callers keep it outside any lock that flush() needs.
         """
-        largest = self.dispatch.largest_event()
-        if len(data) > largest:
-            raise MessageTooLarge(event, len(data), largest)
+        self._check_size(data, event)
         if self.spool is None:
             if self.spool_error is not None:
                 raise OutboxError(self.spool_error)
@@ -203,6 +213,42 @@ class DeliveryState:
             raise OutboxError(
                 f"{self.spool.path}: the outbox cannot take the event ({exc}); it was not accepted"
             ) from exc
+
+    def _check_size(self, data: bytes, event: object) -> None:
+        largest = self.dispatch.largest_event()
+        if len(data) > largest:
+            raise MessageTooLarge(event, len(data), largest)
+
+    @property
+    def groups_commits(self) -> bool:
+        """Whether events are staged and committed to the outbox in groups (see :meth:`stage`)."""
+        return self.spool is not None and self.staged.every > 1
+
+    def stage(self, data: bytes, event: object) -> bool:
+        """Stage one encoded event for the outbox's next group commit (see vtrack.sinks.staging).
+
+        True when the group is full: pass :meth:`commit_staged` to :meth:`queue_committed`.
+        Refuses an event larger than a batch may hold, as :meth:`store` does.
+        """
+        self._check_size(data, event)
+        return self.staged.add(data)
+
+    def commit_staged(self) -> list[int]:
+        """Commit the staged events in one transaction; their rows (disk: call unlocked, with
+        nothing staged meanwhile). Raises OutboxError, and they stay staged."""
+        if self.spool is None or not self.staged:
+            return []
+        try:
+            return self.spool.append_many(list(self.staged.events))
+        except sqlite3.Error as exc:
+            raise OutboxError(
+                f"{self.spool.path}: the outbox cannot take {len(self.staged):,} event(s) ({exc})"
+            ) from exc
+
+    def queue_committed(self, rows: list[int]) -> None:
+        """Hand the events :meth:`commit_staged` committed to the dispatch, in order."""
+        for data, row in zip(self.staged.take(len(rows)), rows, strict=True):
+            self.queue(data, row)
 
     def queue(self, data: bytes, row: int | None) -> None:
         """Hand a stored event to the dispatch (in the order the events were stored).
@@ -225,8 +271,8 @@ class DeliveryState:
 
     @property
     def idle(self) -> bool:
-        """Nothing batched, in flight, or waiting in the outbox to be read back."""
-        return self.dispatch.idle and not self.waiting
+        """Nothing staged, batched, in flight, or waiting in the outbox to be read back."""
+        return self.dispatch.idle and not self.waiting and not self.staged
 
     def rows_to_load(self) -> list[int]:
         """The outbox rows to read back now (oldest first): none while the budget is full.
@@ -391,16 +437,17 @@ class DeliveryState:
     def report(self) -> DeliveryReport:
         counters = self.dispatch.counters
         return DeliveryReport(
-            emitted=counters.emitted + len(self.waiting),
+            emitted=counters.emitted + len(self.waiting) + len(self.staged),
             delivered=counters.delivered,
             retried=counters.retried,
             dead=counters.dead,
-            pending=tuple(self.dispatch.pending_events()),
+            pending=tuple(self.dispatch.pending_events() + self.staged.events),
             in_outbox=len(self.waiting),
             dead_in_outbox=self.dead.in_outbox,
             dead_in_memory=self.dead.in_memory,
             dead_in_file=self.dead.in_file,
             dead_dropped=self.dead.dropped,
+            uncommitted=len(self.staged),
         )
 
     def release(self) -> None:
@@ -423,6 +470,7 @@ class DeliveryState:
             self.options.limits, self.options.retry, random=random.Random().random
         )
         self.pending_bytes = 0
+        self.staged = Staged(self.options.spool_commit_every, self.ticks)  # the parent's stay
         self.rows = deque()
         self.waiting = deque()
         self._no_room = False

@@ -1,0 +1,72 @@
+"""Events an :class:`~vtrack.sinks.http.HttpSink` took but has not committed to its outbox yet.
+
+The outbox commits events in groups (one SQLite transaction for ``spool_commit_every`` events,
+instead of one each): ``emit()`` stages the event in memory and commits the group once it is
+full; the sender commits a group that is not full :data:`COMMIT_DELAY` seconds after its first
+event (or as soon as it is done with the attempt in hand), and ``flush()`` and ``close()``
+commit whatever is staged before they wait. So a crash or ``kill -9`` loses at most the
+events staged since the last commit (fewer than ``spool_commit_every``, emitted within about
+:data:`COMMIT_DELAY` s), and never one emitted before a ``flush()`` that returned. Staged
+events are in no batch: only committed events are sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+#: Seconds a group that is not full waits for more events before the sender commits it.
+COMMIT_DELAY = 0.1
+#: Seconds before trying again after the outbox could not take a group.
+COMMIT_RETRY = 1.0
+
+
+class Staged:
+    """The encoded events waiting for the outbox's next group commit, oldest first.
+
+    Guarded by the sink: added to and committed under its append-order lock, taken out under
+    its state lock (so a report never misses an event between the two).
+    """
+
+    def __init__(self, every: int, ticks: Callable[[], float]) -> None:
+        #: Events per group commit.
+        self.every = every
+        self.events: list[bytes] = []
+        self._ticks = ticks
+        #: When the sender commits what is staged, whether or not the group is full (ticks).
+        self._due_at: float | None = None
+
+    def add(self, data: bytes) -> bool:
+        """Stage one event; True when the group is full (commit it now)."""
+        if not self.events:
+            self._due_at = self._ticks() + COMMIT_DELAY
+        self.events.append(data)
+        return len(self.events) >= self.every
+
+    def drop_last(self) -> None:
+        """The last event staged was not accepted after all (the outbox refused its group)."""
+        self.events.pop()
+        if not self.events:
+            self._due_at = None
+
+    def deadline(self) -> float | None:
+        """When the sender commits what is staged (None: nothing is)."""
+        return self._due_at if self.events else None
+
+    def due(self) -> bool:
+        """Whether the sender should commit what is staged now."""
+        due_at = self.deadline()
+        return due_at is not None and self._ticks() >= due_at
+
+    def retry_later(self) -> None:
+        """The outbox could not take the group: the sender tries again in COMMIT_RETRY s."""
+        self._due_at = self._ticks() + COMMIT_RETRY
+
+    def take(self, count: int) -> list[bytes]:
+        """The ``count`` oldest events, committed: no longer staged."""
+        taken, self.events = self.events[:count], self.events[count:]
+        if not self.events:
+            self._due_at = None
+        return taken
+
+    def __len__(self) -> int:
+        return len(self.events)
