@@ -13,10 +13,7 @@ import logging
 import os
 import random
 import sqlite3
-import time
 from collections import deque
-from collections.abc import Callable
-from pathlib import Path
 
 import attrs
 
@@ -24,8 +21,9 @@ from vtrack.core.errors import QueueFull
 from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
 from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.encoding import MessageTooLarge
-from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
+from vtrack.delivery.policy import Batch, Outcome
 from vtrack.sinks.dead_letters import DeadLetterKeeper
+from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
 from vtrack.sinks.spool import OutboxError, Spool
 from vtrack.sinks.staging import Staged
 
@@ -35,72 +33,8 @@ log = logging.getLogger("vtrack.http")
 PAGE_ROWS = 256
 #: Seconds before reading back again after the outbox could not be read.
 PAGE_IN_RETRY = 1.0
-
-
-@attrs.frozen
-class DeliveryReport:
-    """What a sink had done when a flush or close returned (or when its counters were read)."""
-
-    emitted: int
-    delivered: int
-    retried: int
-    dead: int
-    #: Encoded events in memory not yet delivered (nor dead): those in batches, in order, then
-    #: any staged but not committed to the outbox yet (the newest; see vtrack.sinks.staging).
-    pending: tuple[bytes, ...]
-    #: Events after those, not delivered, waiting in the outbox only (not read back yet).
-    in_outbox: int = 0
-    #: Where the dead events are: in the outbox, in memory (``sink.dead_letters``), in the
-    #: dead-letter file, or nowhere (past the memory bound with no file: counted only).
-    dead_in_outbox: int = 0
-    dead_in_memory: int = 0
-    dead_in_file: int = 0
-    dead_dropped: int = 0
-    #: Of ``pending``, the events not committed to the outbox yet (the newest): a crash now
-    #: would lose them. 0 after a ``flush()`` or ``close()`` that could commit (see
-    #: :mod:`vtrack.sinks.staging`), and always 0 without an outbox or group commits.
-    uncommitted: int = 0
-
-    @property
-    def complete(self) -> bool:
-        """Everything emitted was delivered or is a dead letter."""
-        return not self.pending and not self.in_outbox
-
-
-@attrs.frozen
-class SinkOptions:
-    """The options both HTTP sinks take (see :class:`vtrack.sinks.http.HttpSink`)."""
-
-    destination_name: str = "segment"
-    write_key: str | None = attrs.field(default=None, repr=False)
-    region: str = "us"
-    url: str | None = None
-    strict: bool | None = None
-    gzip_body: bool = True
-    limits: BatchLimits = attrs.field(factory=BatchLimits)
-    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    timeout: float = 10.0
-    max_pending_bytes: int = attrs.field(default=64 * 1024 * 1024)
-    on_error: Callable[[DeadLetter], object] | None = None
-    clock: Callable[[], float] = time.time
-    #: The clock batches and retries are scheduled on: it must never step backwards.
-    ticks: Callable[[], float] = time.monotonic
-    spool: str | Path | None = None
-    spool_fsync: bool = False
-    #: HttpSink: events per outbox transaction (1: each one committed before emit() returns).
-    spool_commit_every: int = attrs.field(default=100)
-    #: Without an outbox: the bytes of dead letters kept in memory (``sink.dead_letters``).
-    max_dead_letter_bytes: int = attrs.field(default=8 * 1024 * 1024)
-    #: Where dead letters past that go (JSON Lines, appended); None: counted and reported.
-    dead_letter_file: str | Path | None = None
-
-    @spool_commit_every.validator
-    @max_dead_letter_bytes.validator
-    @max_pending_bytes.validator
-    def _positive(self, _: attrs.Attribute[int], value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            what = "events" if _.name == "spool_commit_every" else "bytes"
-            raise ValueError(f"{_.name} must be a positive number of {what}; got {value!r}")
+#: How hard request bodies are compressed (zlib's default).
+GZIP_LEVEL = 6
 
 
 @attrs.frozen
@@ -245,13 +179,17 @@ class DeliveryState:
                 f"{self.spool.path}: the outbox cannot take {len(self.staged):,} event(s) ({exc})"
             ) from exc
 
-    def queue_committed(self, rows: list[int]) -> None:
-        """Hand the events :meth:`commit_staged` committed to the dispatch, in order."""
+    def queue_committed(self, rows: list[int]) -> list[Batch]:
+        """Hand the events :meth:`commit_staged` committed to the dispatch, in order; return
+        the batches that closed (for :meth:`compress`)."""
+        closed: list[Batch] = []
         for data, row in zip(self.staged.take(len(rows)), rows, strict=True):
-            self.queue(data, row)
+            closed += self.queue(data, row)
+        return closed
 
-    def queue(self, data: bytes, row: int | None) -> None:
-        """Hand a stored event to the dispatch (in the order the events were stored).
+    def queue(self, data: bytes, row: int | None) -> list[Batch]:
+        """Hand a stored event to the dispatch (in the order the events were stored); return
+        the batches that closed (for :meth:`compress`).
 
         With an outbox and the budget full, the event stays on disk only, behind the others
         waiting there; :meth:`admit` brings it in when there is room.
@@ -264,10 +202,10 @@ class DeliveryState:
                 self.waiting.append(row)
                 # The batch cannot fill while the budget is full: send it without waiting.
                 self.dispatch.flush()
-                return
+                return []
             self.rows.append(row)
-        self.dispatch.add(data, self.ticks())
         self.pending_bytes += len(data)
+        return self.dispatch.add(data, self.ticks())
 
     @property
     def idle(self) -> bool:
@@ -366,7 +304,23 @@ class DeliveryState:
 
     def body(self, request: Request) -> bytes:
         """The bytes to post for ``request``."""
-        return gzip.compress(request.body, 6) if self.destination.gzip else request.body
+        if not self.destination.gzip:
+            return request.body
+        if not request.sent_at:  # a request made by hand
+            return gzip.compress(request.body, GZIP_LEVEL)
+        return request.batch.gzip_body(request.sent_at, GZIP_LEVEL)
+
+    def news_for_sender(self, closed: list[Batch]) -> bool:
+        """Whether the event just queued changed what the sender waits for: a batch closed, a
+        batch opened (a new deadline), or the first event to wait on disk."""
+        return bool(closed) or self.dispatch.batched == 1 or len(self.waiting) == 1
+
+    def compress(self, batches: list[Batch]) -> None:
+        """Deflate closed batches ahead of sending (call unlocked: the sender goes on meanwhile,
+        as zlib lets go of the GIL; the sender would do it at its send otherwise)."""
+        if self.destination.gzip:
+            for batch in batches:
+                batch.compress(GZIP_LEVEL)
 
     def answered(
         self, request: Request, status: int, retry_after: str | None, answer: str

@@ -27,7 +27,8 @@ from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, RetryPolicy
 from vtrack.sinks.deadline import AttemptDeadline, bounded_client
-from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
+from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
+from vtrack.sinks.delivery_state import DeliveryState, log
 from vtrack.sinks.spool import OutboxError
 
 #: The longest the sender sleeps at once (it is woken early when events or answers come).
@@ -86,7 +87,7 @@ class HttpSink:
         limits: BatchLimits | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
-        max_pending_bytes: int = 64 * 1024 * 1024,
+        max_pending_bytes: int = 8 * 1024 * 1024,
         emit_timeout: float = 5.0,
         on_error: Callable[[DeadLetter], object] | None = None,
         client: httpx.Client | None = None,
@@ -173,8 +174,10 @@ class HttpSink:
                         "HttpSink closed while the event was being stored; it waits in the "
                         "outbox for the next sink"
                     )
-                state.queue(data, row)
-                self._lock.notify_all()
+                closed = state.queue(data, row)
+                if state.news_for_sender(closed):  # not each time: waking it costs
+                    self._lock.notify_all()
+        state.compress(closed)  # ahead of the sender, unlocked
 
     def _commit_group(self, event: object) -> None:
         """Commit the full group (emit, holding the append order); the last event is refused
@@ -192,8 +195,9 @@ class HttpSink:
         state = self._state
         rows = state.commit_staged()
         with self._lock:
-            state.queue_committed(rows)
+            closed = state.queue_committed(rows)
             self._lock.notify_all()
+        state.compress(closed)  # ahead of the sender, unlocked
 
     def _commit_all(self, wait: float | None) -> None:
         """Commit what is staged (flush), waiting up to ``wait`` s for an emit in progress."""
