@@ -16,6 +16,7 @@ import pytest
 from collector import FAST, message
 
 from vtrack.delivery import BatchLimits
+from vtrack.sinks.deadline import AttemptDeadline
 from vtrack.sinks.http import HttpSink
 from vtrack.sinks.http_async import AsyncHttpSink
 
@@ -156,3 +157,27 @@ def test_behind_a_proxy_the_client_honours_it(monkeypatch: pytest.MonkeyPatch) -
         assert client._mounts  # the environment's proxy, as a plain httpx.Client has it
     finally:
         client.close()
+
+
+def test_on_sent_is_called_once_at_the_first_read_of_an_attempt() -> None:
+    """An attempt's on_sent runs once, at its first read (the request is out); not after stop."""
+    calls: list[str] = []
+    deadline = AttemptDeadline()
+    deadline.start(5.0, lambda: calls.append("sent"))
+    deadline.sent()
+    deadline.sent()
+    deadline.start(5.0, lambda: calls.append("second"))
+    deadline.stop()
+    deadline.sent()
+    assert ["sent"] == calls
+
+
+def test_a_full_budget_is_freed_and_everything_arrives(collector: Any) -> None:
+    """An emit waiting for room (budget of a few events) is woken as requests go: all arrive."""
+    limits = BatchLimits(max_events=2)
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, limits=limits,
+                    max_pending_bytes=600, emit_timeout=30)  # fmt: skip
+    for number in range(60):
+        sink.emit(message(number))
+    assert sink.close(timeout=30).complete
+    assert [f"id-{n}" for n in range(60)] == collector.accepted_ids()

@@ -147,7 +147,7 @@ class Dispatch:
     @property
     def batched(self) -> int:
         """Events in the open batch (not closed yet)."""
-        return len(self._batcher)
+        return self._batcher.__len__()
 
     @property
     def idle(self) -> bool:

@@ -111,7 +111,7 @@ def encode(message: Mapping[str, Any], limit: int = MAX_EVENT_BYTES) -> bytes:
     :data:`MAX_MESSAGE_ID` characters (what destinations deduplicate by); a message without
     one gets one derived from its content (a UUIDv5: the same message, the same id).
     """
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):
         raise EncodingError(None, "$", f"must be a JSON object (a dict); got {_kind(message)}")
     message_id = message.get("messageId")
     if type(message_id) is not str or len(message_id) > MAX_MESSAGE_ID:

@@ -160,18 +160,20 @@ class Batcher:
 
     def add(self, event: bytes, now: float) -> list[Batch]:
         """Add one encoded event; return the batches now ready to send (zero, one or two)."""
-        if len(event) > self.largest_event():
+        size, limits = len(event), self.limits
+        if size > limits.max_bytes - _OVERHEAD:
             raise ValueError(
-                f"an event of {len(event):,} bytes cannot fit a batch of "
-                f"{self.limits.max_bytes:,} bytes"
+                f"an event of {size:,} bytes cannot fit a batch of {limits.max_bytes:,} bytes"
             )
         ready = []
-        if self._open.events and self._open.size_with(event) > self.limits.max_bytes:
+        batch = self._open
+        if batch.events and batch.size + size + 1 > limits.max_bytes:  # Batch.size_with
             ready.append(self.take())
-        if not self._open.events:
+            batch = self._open
+        if not batch.events:
             self._opened_at = now
-        self._open.add(event)
-        if len(self._open) >= self.limits.max_events:
+        batch.add(event)
+        if len(batch.events) >= limits.max_events:
             ready.append(self.take())
         return ready
 
@@ -195,7 +197,7 @@ class Batcher:
         return batch
 
     def __len__(self) -> int:
-        return len(self._open)
+        return len(self._open.events)
 
 
 class Outcome(enum.Enum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -20,20 +20,33 @@ import httpx
 
 
 class AttemptDeadline:
-    """When the attempt under way must be over (monotonic seconds; None: no attempt)."""
+    """When the attempt under way must be over (monotonic seconds; None: no attempt).
 
-    __slots__ = ("at",)
+    ``on_sent``, if given, is called once the request is on its way: at the first read of
+    the attempt (HTTP/1.1 reads the answer once the whole request is written).
+    """
+
+    __slots__ = ("at", "on_sent")
 
     def __init__(self) -> None:
         self.at: float | None = None
+        self.on_sent: Callable[[], object] | None = None
 
-    def start(self, seconds: float) -> None:
+    def start(self, seconds: float, on_sent: Callable[[], object] | None = None) -> None:
         """An attempt starts: it may take ``seconds`` in all."""
         self.at = time.monotonic() + seconds
+        self.on_sent = on_sent
 
     def stop(self) -> None:
         """The attempt is over."""
         self.at = None
+        self.on_sent = None
+
+    def sent(self) -> None:
+        """The request is written (the first read of the attempt): call ``on_sent``, once."""
+        on_sent, self.on_sent = self.on_sent, None
+        if on_sent is not None:
+            on_sent()
 
     def left(self, timeout: float | None, error: type[Exception]) -> float | None:
         """The time an operation may wait: its own ``timeout``, cut to what the attempt has.
@@ -56,6 +69,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._deadline = deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._deadline.sent()
         left = self._deadline.left(timeout, httpcore.ReadTimeout)
         return self._stream.read(max_bytes, left)
 

@@ -75,6 +75,8 @@ class DeliveryState:
         self.clock = options.clock
         self.ticks = options.ticks
         self.dispatch = Dispatch(options.limits, options.retry, random=random.Random().random)
+        #: The largest event a batch may hold (the limits never change).
+        self.largest_event = self.dispatch.largest_event()
         self.pending_bytes = 0
         #: Events taken but not committed to the outbox yet (HttpSink's group commits).
         self.staged = Staged(options.spool_commit_every, options.ticks)
@@ -149,9 +151,8 @@ class DeliveryState:
             ) from exc
 
     def _check_size(self, data: bytes, event: object) -> None:
-        largest = self.dispatch.largest_event()
-        if len(data) > largest:
-            raise MessageTooLarge(event, len(data), largest)
+        if len(data) > self.largest_event:
+            raise MessageTooLarge(event, len(data), self.largest_event)
 
     @property
     def groups_commits(self) -> bool:

@@ -25,11 +25,11 @@ import httpx
 from vtrack.core.errors import QueueFull
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
-from vtrack.delivery.policy import BatchLimits, RetryPolicy
+from vtrack.delivery.policy import Batch, BatchLimits, RetryPolicy
 from vtrack.sinks.deadline import AttemptDeadline, bounded_client
 from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
 from vtrack.sinks.delivery_state import DeliveryState, log
-from vtrack.sinks.spool import OutboxError
+from vtrack.sinks.staging import GroupCommits
 
 #: The longest the sender sleeps at once (it is woken early when events or answers come).
 _LONGEST_NAP = 1.0
@@ -135,7 +135,12 @@ class HttpSink:
         # New locks here also replace, in a forked child, any the parent held at the fork.
         self._append_order = threading.Lock()
         self._lock = threading.Condition()
+        self._commits = GroupCommits(self._state, self._append_order, self._lock)
         self._released = False
+        #: An answer settled events, but the threads waiting on the lock are woken only once the
+        #: next request is on its way: an emit woken by the room it made then runs while the
+        #: server works, instead of holding the GIL the sender needs to send (see _send).
+        self._owed_wake = False
         self._thread = threading.Thread(target=self._run, name="vtrack-http-sender", daemon=True)
         self._thread.start()
 
@@ -148,82 +153,58 @@ class HttpSink:
         data = encode(message)
         state = self._state
         event = message.get("event")
+        closed: list[Batch] = []
         with self._append_order:  # the outbox and the dispatch see events in the same order
-            with self._lock:
-                if self._closing:
-                    raise RuntimeError("HttpSink is closed")
-                limit = time.monotonic() + self._emit_timeout
-                while state.over_budget(len(data)):
-                    left = limit - time.monotonic()
-                    if left <= 0:
-                        raise state.queue_full(event, self._emit_timeout)
-                    self._lock.wait(left)
-                    if self._closing:  # closed while this emit waited: it must not slip in
-                        raise RuntimeError("HttpSink is closed")
-            if state.groups_commits:
+            if state.spool is None:  # no outbox: all at once under the lock
+                state.store(data, event)  # checks the size (or why the outbox is missing)
+                with self._lock:
+                    self._wait_for_room(data, event)
+                    closed = state.queue(data, None)
+                    if state.news_for_sender(closed):  # not each time: waking it costs
+                        self._lock.notify_all()
+            elif state.groups_commits:
+                with self._lock:
+                    self._wait_for_room(data, event)  # only checks it is open, with an outbox
                 if state.stage(data, event):  # the group is full: commit it (disk: unlocked)
-                    self._commit_group(event)
+                    self._commits.full_group(event)
                 elif len(state.staged) == 1:  # the sender commits it in COMMIT_DELAY s at most
                     with self._lock:
                         self._lock.notify_all()
-                return
-            row = state.store(data, event)  # may wait for the disk: not under the lock
-            with self._lock:
-                if self._closing:
-                    raise RuntimeError(
-                        "HttpSink closed while the event was being stored; it waits in the "
-                        "outbox for the next sink"
-                    )
-                closed = state.queue(data, row)
-                if state.news_for_sender(closed):  # not each time: waking it costs
+            else:
+                with self._lock:
+                    self._wait_for_room(data, event)
+                row = state.store(data, event)  # may wait for the disk: not under the lock
+                with self._lock:
+                    if self._closing:
+                        raise RuntimeError(
+                            "HttpSink closed while the event was being stored; it waits in the "
+                            "outbox for the next sink"
+                        )
+                    closed = state.queue(data, row)
                     self._lock.notify_all()
-        state.compress(closed)  # ahead of the sender, unlocked
+        if closed:
+            state.compress(closed)  # ahead of the sender, unlocked
 
-    def _commit_group(self, event: object) -> None:
-        """Commit the full group (emit, holding the append order); the last event is refused
-        if the outbox cannot take it, the others stay staged for the sender to retry."""
-        try:
-            self._commit_staged()
-        except OutboxError as exc:
-            with self._lock:
-                self._state.staged.drop_last()
-            raise OutboxError(f"{exc}; message {event!r} was not accepted") from exc
-
-    def _commit_staged(self) -> None:
-        """Commit what is staged and hand it to the dispatch (the caller holds the append
-        order, so nothing is staged meanwhile). Raises OutboxError; then it stays staged."""
+    def _wait_for_room(self, data: bytes, event: object) -> None:
+        """Wait (holding the lock) up to ``emit_timeout`` s for the budget to take ``data``."""
+        if self._closing:
+            raise RuntimeError("HttpSink is closed")
         state = self._state
-        rows = state.commit_staged()
-        with self._lock:
-            closed = state.queue_committed(rows)
-            self._lock.notify_all()
-        state.compress(closed)  # ahead of the sender, unlocked
-
-    def _commit_all(self, wait: float | None) -> None:
-        """Commit what is staged (flush), waiting up to ``wait`` s for an emit in progress."""
-        if not self._state.groups_commits:
+        if not state.over_budget(len(data)):
             return
-        if not self._append_order.acquire(timeout=-1 if wait is None else max(0.0, wait)):
-            return
-        try:
-            self._commit_held()
-        finally:
-            self._append_order.release()
-
-    def _commit_held(self) -> bool:
-        """Commit what is staged (holding the append order); what the outbox cannot take stays
-        staged, counts as pending and is logged. Whether it all went."""
-        try:
-            self._commit_staged()
-        except OutboxError:
-            log.exception("vtrack: could not commit staged events to the outbox")
-            return False
-        return True
+        limit = time.monotonic() + self._emit_timeout
+        while state.over_budget(len(data)):
+            left = limit - time.monotonic()
+            if left <= 0:
+                raise state.queue_full(event, self._emit_timeout)
+            self._lock.wait(left)
+            if self._closing:  # closed while this emit waited: it must not slip in
+                raise RuntimeError("HttpSink is closed")
 
     def flush(self, timeout: float | None = 30.0) -> DeliveryReport:
         """Commit everything emitted to the outbox (if any), send everything batched, and wait
         until it is delivered or ``timeout`` s have passed."""
-        self._commit_all(timeout)
+        self._commits.everything(timeout)
         with self._lock:
             self._state.dispatch.flush()
             self._lock.notify_all()
@@ -243,7 +224,7 @@ class HttpSink:
             try:
                 with self._lock:
                     self._closing = True
-                self._commit_held()
+                self._commits.held()
             finally:
                 self._append_order.release()
         with self._lock:
@@ -290,7 +271,7 @@ class HttpSink:
         try:
             while True:
                 self._adopt_orphans()
-                self._commit_due()
+                self._commits.due()
                 self._page_in()
                 with self._lock:
                     request = self._next_request()
@@ -318,21 +299,35 @@ class HttpSink:
         state = self._state
         while True:
             if self._stopping:  # closed (or its timeout passed): start nothing new
+                self._pay_wake()
                 return None
             if state.rows_to_load() or state.orphans_due() or state.staged.due():
+                self._pay_wake()
                 return _DISK_WORK  # back to the loop's top: the outbox's turn
             request, now = state.next_request()
             if request is not None:
-                return request
+                return request  # the owed wake goes once it is sent
+            self._pay_wake()
             wakes = [
                 at for at in (state.dispatch.wakeup(now), state.staged.deadline()) if at is not None
             ]
             nap = min(_LONGEST_NAP, max(0.0, min(wakes) - now)) if wakes else _LONGEST_NAP
             self._lock.wait(nap)
 
+    def _pay_wake(self) -> None:
+        """Wake the threads waiting on the lock if an answer owes them (the lock is held)."""
+        if self._owed_wake:
+            self._owed_wake = False
+            self._lock.notify_all()
+
+    def _wake_waiters(self) -> None:
+        """The request is on its way: wake what the last answer owes (the lock is not held)."""
+        with self._lock:
+            self._pay_wake()
+
     def _send(self, request: Request) -> None:
         state = self._state
-        self._deadline.start(state.options.timeout)
+        self._deadline.start(state.options.timeout, self._wake_waiters)
         try:
             answer = self._client.post(
                 state.destination.url, content=state.body(request), headers=state.headers
@@ -341,23 +336,21 @@ class HttpSink:
             # Whatever it is, it is one failed attempt: the sender must live on.
             with self._lock:
                 state.failed(f"{type(exc).__name__}: {exc}")
+                self._pay_wake()
                 self._lock.notify_all()
             return
         finally:
             self._deadline.stop()
         with self._lock:
+            self._pay_wake()  # if the request never read (a client of the caller's)
             settled = state.answered(
                 request, answer.status_code, answer.headers.get("Retry-After"), answer.text
             )
-            self._lock.notify_all()
+            if self._own_client:  # its reads tell when the next request is on its way
+                self._owed_wake = True
+            else:
+                self._lock.notify_all()
         state.settle(settled)  # outbox writes and on_error: outside the lock
-
-    def _commit_due(self) -> None:
-        """Commit a group that waited COMMIT_DELAY s without filling (disk: unlocked)."""
-        if self._state.staged.due():
-            with self._append_order:
-                if self._state.staged.due() and not self._commit_held():
-                    self._state.staged.retry_later()
 
     def _adopt_orphans(self) -> None:
         """Now and then, take over what ended processes left in the outbox (disk: unlocked)."""

@@ -12,7 +12,17 @@ events are in no batch: only committed events are sent.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vtrack.sinks.spool import OutboxError
+
+if TYPE_CHECKING:
+    from vtrack.sinks.delivery_state import DeliveryState
+
+log = logging.getLogger("vtrack.http")
 
 #: Seconds a group that is not full waits for more events before the sender commits it.
 COMMIT_DELAY = 0.1
@@ -70,3 +80,67 @@ class Staged:
 
     def __len__(self) -> int:
         return len(self.events)
+
+
+class GroupCommits:
+    """How an HttpSink commits what is staged; it shares the sink's two locks.
+
+    ``append_order`` orders the outbox and the dispatch (emit holds it from staging to
+    committing); ``lock`` is the sink's state lock, taken after it, never before.
+    """
+
+    def __init__(
+        self, state: DeliveryState, append_order: threading.Lock, lock: threading.Condition
+    ) -> None:
+        self._state = state
+        self._append_order = append_order
+        self._lock = lock
+
+    def full_group(self, event: object) -> None:
+        """Commit the full group (emit, holding the append order); the last event is refused
+        if the outbox cannot take it, the others stay staged for the sender to retry."""
+        try:
+            self._commit()
+        except OutboxError as exc:
+            with self._lock:
+                self._state.staged.drop_last()
+            raise OutboxError(f"{exc}; message {event!r} was not accepted") from exc
+
+    def everything(self, wait: float | None) -> None:
+        """Commit what is staged (flush), waiting up to ``wait`` s for an emit in progress."""
+        if not self._state.groups_commits:
+            return
+        if not self._append_order.acquire(timeout=-1 if wait is None else max(0.0, wait)):
+            return
+        try:
+            self.held()
+        finally:
+            self._append_order.release()
+
+    def held(self) -> bool:
+        """Commit what is staged (holding the append order); what the outbox cannot take stays
+        staged, counts as pending and is logged. Whether it all went."""
+        try:
+            self._commit()
+        except OutboxError:
+            log.exception("vtrack: could not commit staged events to the outbox")
+            return False
+        return True
+
+    def due(self) -> None:
+        """The sender: commit a group that waited COMMIT_DELAY s without filling."""
+        staged = self._state.staged
+        if staged.due():
+            with self._append_order:
+                if staged.due() and not self.held():
+                    staged.retry_later()
+
+    def _commit(self) -> None:
+        """Commit what is staged and hand it to the dispatch (the caller holds the append
+        order, so nothing is staged meanwhile). Raises OutboxError; then it stays staged."""
+        state = self._state
+        rows = state.commit_staged()
+        with self._lock:
+            closed = state.queue_committed(rows)
+            self._lock.notify_all()
+        state.compress(closed)  # ahead of the sender, unlocked
