@@ -1,4 +1,5 @@
-"""Group commits: HttpSink commits outbox events in groups, and flush()/close() commit the rest."""
+"""Group commits: HttpSink commits outbox events in groups, flush()/close() commit the rest,
+and delivered rows are deleted in groups."""
 
 from __future__ import annotations
 
@@ -111,3 +112,17 @@ def test_a_group_of_no_events_is_refused() -> None:
     """spool_commit_every=0 raises ValueError naming it."""
     with pytest.raises(ValueError, match="spool_commit_every must be a positive number"):
         HttpSink("endpoint", url="http://127.0.0.1:9/v1/batch", write_key="k", spool_commit_every=0)
+
+
+def test_delivered_rows_are_deleted_by_the_time_flush_returns(
+    collector: Collector, tmp_path: Path
+) -> None:
+    """Deletes of delivered rows are grouped, but none is left once flush() reports all done."""
+    path = tmp_path / "outbox.db"
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path,
+                    limits=BatchLimits(max_events=10))  # fmt: skip
+    for number in range(250):
+        sink.emit(message(number))
+    assert sink.flush(timeout=20).complete
+    assert (0, 250) == (Spool(path).status().pending, len(collector.accepted_ids()))
+    sink.close(timeout=5)

@@ -14,6 +14,7 @@ import os
 import random
 import sqlite3
 from collections import deque
+from collections.abc import Callable
 
 import attrs
 
@@ -35,11 +36,14 @@ PAGE_ROWS = 256
 PAGE_IN_RETRY = 1.0
 #: How hard request bodies are compressed (zlib's default).
 GZIP_LEVEL = 6
+#: Delivered outbox rows are deleted at least this many at a time (see DeliveryState.settle).
+FORGET_EVERY = 1_000
 
 
 @attrs.frozen
 class Settled:
-    """Outbox rows whose events an answer settled, and the dead letters it made."""
+    """Outbox rows of the events an answer made dead letters, and those letters (delivered
+    rows wait in ``DeliveryState.delivered_rows``)."""
 
     rows: list[int]
     letters: tuple[DeadLetter, ...]
@@ -80,6 +84,8 @@ class DeliveryState:
         self.pending_bytes = 0
         #: Events taken but not committed to the outbox yet (HttpSink's group commits).
         self.staged = Staged(options.spool_commit_every, options.ticks)
+        #: Outbox rows delivered but not deleted yet (see :meth:`settle`).
+        self.delivered_rows: list[int] = []
         self.spool = (
             Spool(options.spool, fsync=options.spool_fsync) if options.spool is not None else None
         )
@@ -210,8 +216,11 @@ class DeliveryState:
 
     @property
     def idle(self) -> bool:
-        """Nothing staged, batched, in flight, or waiting in the outbox to be read back."""
-        return self.dispatch.idle and not self.waiting and not self.staged
+        """Nothing staged, batched, in flight, waiting in the outbox to be read back, nor
+        delivered and still to delete from it."""
+        return (
+            self.dispatch.idle and not self.waiting and not self.staged and not self.delivered_rows
+        )
 
     def rows_to_load(self) -> list[int]:
         """The outbox rows to read back now (oldest first): none while the budget is full.
@@ -343,51 +352,36 @@ class DeliveryState:
                 # Batches settle oldest first (one in flight, halves of a split go back in
                 # front), so the settled events are always the first rows.
                 rows = [self.rows.popleft() for _ in range(len(request.batch))]
+                if outcome is Outcome.DELIVERED:  # to delete: idle only once they are gone
+                    self.delivered_rows += rows
+                    rows = []
         return Settled(rows, tuple(letters))
 
-    def settle(self, settled: Settled) -> None:
-        """Update the outbox for settled events, then report dead letters."""
-        if settled.rows and self.spool is not None:
-            try:
-                if settled.letters:
-                    letter = settled.letters[0]
-                    self.spool.dead(settled.rows, letter.status, letter.answer)
-                else:
-                    self.spool.delivered(settled.rows)
-            except Exception:  # a locked or full disk must not stop delivery
-                log.exception(
-                    "vtrack: could not update the outbox for %d settled event(s); a later "
-                    "sink on it may send them again (messageIds let the destination drop "
-                    "repeats)",
-                    len(settled.rows),
-                )
+    def settle(self, settled: Settled, *, defer: bool = False) -> None:
+        """Update the outbox for settled events, then report dead letters.
+
+        ``defer``: delivered rows are deleted in groups (:meth:`forget_delivered`, at least
+        every :data:`FORGET_EVERY` rows): the caller forgets the rest whenever it is idle.
+        """
+        if settled.rows and self.spool is not None and settled.letters:
+            letter = settled.letters[0]
+            _update_outbox(self.spool.dead, settled.rows, letter.status, letter.answer)
+        if self.delivered_rows and (not defer or len(self.delivered_rows) >= FORGET_EVERY):
+            self.forget_delivered()
         for letter in settled.letters:
-            self.report_dead(letter)
+            report_dead(letter, self.options.on_error)
+
+    def forget_delivered(self) -> None:
+        """Delete the delivered rows not deleted yet, in one transaction (disk: unlocked; only
+        the sender adds rows, so none comes meanwhile)."""
+        if self.delivered_rows and self.spool is not None:
+            _update_outbox(self.spool.delivered, self.delivered_rows)
+        self.delivered_rows = []
 
     def failed(self, reason: str) -> None:
         """No answer came; the dispatch schedules the retry."""
         self.dispatch.failed(self.ticks())
         log.warning("vtrack: delivery attempt failed (%s); will retry", reason)
-
-    def report_dead(self, letter: DeadLetter) -> None:
-        """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged).
-
-        Every exception ``on_error`` raises is caught, ``SystemExit`` and ``KeyboardInterrupt``
-        included: it runs on the sender (a thread, or the async sink's task), where either
-        would end delivery for good while ``emit()`` kept accepting events.
-        """
-        log.warning(
-            "vtrack: %d event(s) refused with HTTP %d; kept as a dead letter",
-            len(letter.events),
-            letter.status,
-        )
-        on_error = self.options.on_error
-        if on_error is None:
-            return
-        try:
-            on_error(letter)
-        except BaseException:  # SystemExit and KeyboardInterrupt too: the sender must go on
-            log.exception("vtrack: on_error raised; the sender goes on")
 
     def report(self) -> DeliveryReport:
         counters = self.dispatch.counters
@@ -408,6 +402,7 @@ class DeliveryState:
     def release(self) -> None:
         """The sender is gone: close the outbox (and give up this sink's share of its lock)."""
         if self.spool is not None:
+            self.forget_delivered()
             self.spool.close()
 
     def warn_of(self, report: DeliveryReport) -> None:
@@ -426,6 +421,7 @@ class DeliveryState:
         )
         self.pending_bytes = 0
         self.staged = Staged(self.options.spool_commit_every, self.ticks)  # the parent's stay
+        self.delivered_rows = []
         self.rows = deque()
         self.waiting = deque()
         self._no_room = False
@@ -441,3 +437,34 @@ class DeliveryState:
                 log.error("vtrack: %s", self.spool_error)
                 return
             self.spool.claim_leftovers()  # the parent is open: this only takes a share
+
+
+def report_dead(letter: DeadLetter, on_error: Callable[[DeadLetter], object] | None) -> None:
+    """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged).
+
+    Every exception ``on_error`` raises is caught, ``SystemExit`` and ``KeyboardInterrupt``
+    included: it runs on the sender (a thread, or the async sink's task), where either
+    would end delivery for good while ``emit()`` kept accepting events.
+    """
+    log.warning(
+        "vtrack: %d event(s) refused with HTTP %d; kept as a dead letter",
+        len(letter.events),
+        letter.status,
+    )
+    if on_error is None:
+        return
+    try:
+        on_error(letter)
+    except BaseException:  # SystemExit and KeyboardInterrupt too: the sender must go on
+        log.exception("vtrack: on_error raised; the sender goes on")
+
+
+def _update_outbox(update: Callable[..., None], rows: list[int], *args: object) -> None:
+    try:
+        update(rows, *args)
+    except Exception:  # a locked or full disk must not stop delivery
+        log.exception(
+            "vtrack: could not update the outbox for %d settled event(s); a later sink on "
+            "it may send them again (messageIds let the destination drop repeats)",
+            len(rows),
+        )

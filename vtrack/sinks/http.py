@@ -41,6 +41,8 @@ class _DiskWork:
 
 
 _DISK_WORK = _DiskWork()
+#: What the sender's wait returns when it has nothing to send but delivered rows to delete.
+_FORGET = _DiskWork()
 
 
 class HttpSink:
@@ -62,7 +64,9 @@ class HttpSink:
     counts say where each one is.
 
     With ``spool="outbox.db"`` events are committed to a SQLite outbox, ``spool_commit_every``
-    (100) to a transaction, and deleted once delivered; the next sink opened on the same file
+    (100) to a transaction, and deleted once delivered (1,000 at a time at most, and whenever
+    the sender has nothing to send: after a crash, events delivered just before may be sent
+    again; their messageIds let destinations drop repeats); the next sink opened on the same file
     sends what is left first. Dead letters stay in it. ``flush()`` and ``close()`` commit
     everything emitted before them first: a crash or ``kill -9`` loses nothing emitted before
     a ``flush()`` that returned, and otherwise at most the events not committed yet (fewer
@@ -277,7 +281,9 @@ class HttpSink:
                     request = self._next_request()
                     if request is None:
                         break
-                if not isinstance(request, _DiskWork):
+                if request is _FORGET:
+                    self._forget_delivered()
+                elif not isinstance(request, _DiskWork):
                     self._send(request)
         finally:
             self._release()  # the sender is the last user of the client and the outbox
@@ -308,6 +314,8 @@ class HttpSink:
             if request is not None:
                 return request  # the owed wake goes once it is sent
             self._pay_wake()
+            if state.delivered_rows:
+                return _FORGET  # nothing to send: time to delete what was delivered
             wakes = [
                 at for at in (state.dispatch.wakeup(now), state.staged.deadline()) if at is not None
             ]
@@ -350,7 +358,13 @@ class HttpSink:
                 self._owed_wake = True
             else:
                 self._lock.notify_all()
-        state.settle(settled)  # outbox writes and on_error: outside the lock
+        state.settle(settled, defer=True)  # outbox writes and on_error: outside the lock
+
+    def _forget_delivered(self) -> None:
+        """Delete the delivered rows from the outbox (disk: unlocked); flush() may be waiting."""
+        self._state.forget_delivered()
+        with self._lock:
+            self._lock.notify_all()
 
     def _adopt_orphans(self) -> None:
         """Now and then, take over what ended processes left in the outbox (disk: unlocked)."""
