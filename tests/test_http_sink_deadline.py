@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore
 import pytest
 from collector import FAST, message
 
 from vtrack.delivery import BatchLimits
-from vtrack.sinks.deadline import AttemptDeadline
+from vtrack.sinks.deadline import AttemptDeadline, _DeadlineStream
 from vtrack.sinks.http import HttpSink
 from vtrack.sinks.http_async import AsyncHttpSink
 
@@ -181,3 +182,30 @@ def test_a_full_budget_is_freed_and_everything_arrives(collector: Any) -> None:
         sink.emit(message(number))
     assert sink.close(timeout=30).complete
     assert [f"id-{n}" for n in range(60)] == collector.accepted_ids()
+
+
+class _Recorder(httpcore.NetworkStream):
+    """A network stream that records the writes it is given and answers reads with b"ok"."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return b"ok"
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.writes.append(buffer)
+
+
+def test_a_request_head_and_body_leave_in_one_write() -> None:
+    """Writes wait for the next read: the head and the body go to the socket as one buffer."""
+    inner = _Recorder()
+    stream = _DeadlineStream(inner, AttemptDeadline())
+    stream.write(b"POST / HTTP/1.1\r\n\r\n")
+    stream.write(b"body")
+    stream.write(b"")
+    assert [] == inner.writes
+    assert b"ok" == stream.read(10)
+    assert [b"POST / HTTP/1.1\r\n\r\nbody"] == inner.writes
+    stream.read(10)
+    assert 1 == len(inner.writes)

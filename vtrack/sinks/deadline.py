@@ -62,21 +62,36 @@ class AttemptDeadline:
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    """A socket whose reads and writes stop at the attempt's deadline."""
+    """A socket whose reads and writes stop at the attempt's deadline.
+
+    Writes are held until the next read, so a request's head and body leave in one send (as
+    ``http.client`` does): one system call and one segment, not two.
+    """
 
     def __init__(self, stream: httpcore.NetworkStream, deadline: AttemptDeadline) -> None:
         self._stream = stream
         self._deadline = deadline
+        self._unsent: list[bytes] = []
+        self._write_timeout: float | None = None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._unsent:
+            data, self._unsent = b"".join(self._unsent), []
+            self._stream.write(
+                data, self._deadline.left(self._write_timeout, httpcore.WriteTimeout)
+            )
         self._deadline.sent()
         left = self._deadline.left(timeout, httpcore.ReadTimeout)
         return self._stream.read(max_bytes, left)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._deadline.left(timeout, httpcore.WriteTimeout))
+        self._deadline.left(timeout, httpcore.WriteTimeout)  # past the deadline: fail now
+        if buffer:
+            self._unsent.append(buffer)
+            self._write_timeout = timeout
 
     def close(self) -> None:
+        self._unsent = []
         self._stream.close()
 
     def start_tls(
