@@ -178,10 +178,15 @@ class Batcher:
         if batch.events and batch.size + size + 1 > limits.max_bytes:  # Batch.size_with
             ready.append(self.take())
             batch = self._open
-        if not batch.events:
+        events = batch.events
+        if events:
+            batch.size += size + 1  # Batch.add, inlined: this runs for every event
+        else:
+            batch.size += size
             self._opened_at = now
-        batch.add(event)
-        if len(batch.events) >= limits.max_events:
+        events.append(event)
+        batch._deflated = None
+        if len(events) >= limits.max_events:
             ready.append(self.take())
         return ready
 

@@ -160,9 +160,11 @@ class HttpSink:
         closed: list[Batch] = []
         with self._append_order:  # the outbox and the dispatch see events in the same order
             if state.spool is None:  # no outbox: all at once under the lock
-                state.store(data, event)  # checks the size (or why the outbox is missing)
+                if len(data) > state.largest_event or state.spool_error is not None:
+                    state.store(data, event)  # raises MessageTooLarge or OutboxError
                 with self._lock:
-                    self._wait_for_room(data, event)
+                    if self._closing or state.over_budget(len(data)):
+                        self._wait_for_room(data, event)
                     closed = state.queue(data, None)
                     if state.news_for_sender(closed):  # not each time: waking it costs
                         self._lock.notify_all()
