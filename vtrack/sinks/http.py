@@ -169,8 +169,8 @@ class HttpSink:
                     if state.news_for_sender(closed):  # not each time: waking it costs
                         self._lock.notify_all()
             elif state.groups_commits:
-                with self._lock:
-                    self._wait_for_room(data, event)  # only checks it is open, with an outbox
+                if self._closing:  # close() sets it holding the append order, as this emit does
+                    raise RuntimeError("HttpSink is closed")
                 if state.stage(data, event):  # the group is full: commit it (disk: unlocked)
                     self._commits.full_group(event)
                 elif len(state.staged) == 1:  # the sender commits it in COMMIT_DELAY s at most
