@@ -126,3 +126,25 @@ def test_delivered_rows_are_deleted_by_the_time_flush_returns(
     assert sink.flush(timeout=20).complete
     assert (0, 250) == (Spool(path).status().pending, len(collector.accepted_ids()))
     sink.close(timeout=5)
+
+
+def test_what_the_outbox_never_takes_is_reported_uncommitted(
+    tmp_path: Path,
+    no_timer: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outbox that always fails: close() reports the staged events as uncommitted, loudly."""
+    sink = down_sink(tmp_path / "outbox.db")
+    spool = sink._state.spool
+    assert spool is not None
+
+    def append_many(datas: list[bytes]) -> list[int]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(spool, "append_many", append_many)
+    sink.emit(message(0))
+    sink.emit(message(1))
+    report = sink.close(timeout=0.2)
+    assert (2, 2) == (report.uncommitted, len(report.pending))
+    assert "2 of them could not be committed to the outbox" in caplog.text

@@ -413,6 +413,12 @@ class DeliveryState:
                 len(report.pending) + report.in_outbox,
                 " (they wait in the outbox)" if self.spool is not None else "",
             )
+        if report.uncommitted:
+            log.error(
+                "vtrack: %d of them could not be committed to the outbox: they are in the "
+                "report only, and lost when this process ends",
+                report.uncommitted,
+            )
 
     def start_afresh(self) -> None:
         """In a forked child: an empty dispatch and a connection of its own to the outbox."""

@@ -210,12 +210,14 @@ class HttpSink:
     def flush(self, timeout: float | None = 30.0) -> DeliveryReport:
         """Commit everything emitted to the outbox (if any), send everything batched, and wait
         until it is delivered or ``timeout`` s have passed."""
+        started = time.monotonic()
         self._commits.everything(timeout)
         with self._lock:
             self._state.dispatch.flush()
             self._lock.notify_all()
             if threading.current_thread() is not self._thread:  # not from inside on_error
-                self._wait_idle(timeout)
+                spent = time.monotonic() - started
+                self._wait_idle(None if timeout is None else max(0.0, timeout - spent))
             return self._state.report()
 
     def close(self, timeout: float | None = 5.0) -> DeliveryReport:
@@ -241,7 +243,8 @@ class HttpSink:
                 # Keep a tenth of the time (at most 0.25 s) for the sender to stop and let
                 # go of the outbox, so the next sink on it can take over at once.
                 reserve = 0.0 if timeout is None else min(0.25, timeout / 10)
-                self._wait_idle(None if timeout is None else timeout - reserve)
+                spent = time.monotonic() - started
+                self._wait_idle(None if timeout is None else timeout - reserve - spent)
             self._stopping = True
             self._lock.notify_all()
         if threading.current_thread() is not self._thread:
