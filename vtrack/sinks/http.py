@@ -374,6 +374,8 @@ class HttpSink:
     def _adopt_orphans(self) -> None:
         """Now and then, take over what ended processes left in the outbox (disk: unlocked)."""
         state = self._state
+        if not state.orphans_due():  # no lock needed: only the sender sets when it is due
+            return
         with self._lock:
             due = state.orphans_due()
             if due:
