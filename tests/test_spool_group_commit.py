@@ -83,10 +83,10 @@ def test_a_group_the_outbox_refuses_keeps_all_but_the_last_event(
     real = spool.append_many
     failures = [sqlite3.OperationalError("disk I/O error")]
 
-    def append_many(datas: list[bytes]) -> list[int]:
+    def append_many(datas: list[bytes], timeout: float | None = None) -> list[int]:
         if failures:
             raise failures.pop()
-        return real(datas)
+        return real(datas, timeout)
 
     monkeypatch.setattr(spool, "append_many", append_many)
     sink.emit(message(0))
@@ -139,7 +139,7 @@ def test_what_the_outbox_never_takes_is_reported_uncommitted(
     spool = sink._state.spool
     assert spool is not None
 
-    def append_many(datas: list[bytes]) -> list[int]:
+    def append_many(datas: list[bytes], timeout: float | None = None) -> list[int]:
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(spool, "append_many", append_many)

@@ -17,7 +17,6 @@ import enum
 import math
 import re
 import struct
-import threading
 import zlib
 from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
@@ -79,10 +78,6 @@ class Batch:
     _deflated: tuple[bytes, int, int] | None = attrs.field(
         default=None, init=False, eq=False, repr=False
     )
-    #: Held while deflating: a second caller waits for the result instead of doing it again.
-    _deflating: threading.Lock = attrs.field(
-        factory=threading.Lock, init=False, eq=False, repr=False
-    )
 
     def size_with(self, event: bytes) -> int:
         """The body's size if ``event`` were added."""
@@ -101,17 +96,20 @@ class Batch:
     def compress(self, level: int = 6) -> None:
         """Deflate the body up to ``sentAt``'s value, once for every attempt (see gzip_body).
 
-        Safe to call from any thread: a second caller waits for the first one's result.
+        Safe from any thread (at worst two do the work); a sink that compresses ahead of its
+        sender makes them take turns, so that the second one finds it done.
         """
-        if self._deflated is not None:
-            return
-        with self._deflating:
-            if self._deflated is None:
-                head = b"".join((_PREFIX, b",".join(self.events), _SENT_AT))
-                packer = zlib.compressobj(level, zlib.DEFLATED, _RAW)
-                # A sync flush ends on a byte boundary with no final block: more may follow.
-                deflated = packer.compress(head) + packer.flush(zlib.Z_SYNC_FLUSH)
-                self._deflated = (deflated, zlib.crc32(head), len(head))
+        if self._deflated is None:
+            head = b"".join((_PREFIX, b",".join(self.events), _SENT_AT))
+            packer = zlib.compressobj(level, zlib.DEFLATED, _RAW)
+            # A sync flush ends on a byte boundary with no final block: more blocks may follow.
+            deflated = packer.compress(head) + packer.flush(zlib.Z_SYNC_FLUSH)
+            self._deflated = (deflated, zlib.crc32(head), len(head))
+
+    @property
+    def compressed(self) -> bool:
+        """Whether :meth:`compress` was done (since the last event was added)."""
+        return self._deflated is not None
 
     def gzip_body(self, sent_at: str, level: int = 6) -> bytes:
         """:meth:`body` gzip-compressed: the events are deflated once per batch (what

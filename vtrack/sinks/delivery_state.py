@@ -174,13 +174,14 @@ class DeliveryState:
         self._check_size(data, event)
         return self.staged.add(data)
 
-    def commit_staged(self) -> list[int]:
+    def commit_staged(self, timeout: float | None = None) -> list[int]:
         """Commit the staged events in one transaction; their rows (disk: call unlocked, with
-        nothing staged meanwhile). Raises OutboxError, and they stay staged."""
+        nothing staged meanwhile; waiting at most ``timeout`` s for the outbox). Raises
+        OutboxError, and they stay staged."""
         if self.spool is None or not self.staged:
             return []
         try:
-            return self.spool.append_many(list(self.staged.events))
+            return self.spool.append_many(list(self.staged.events), timeout)
         except sqlite3.Error as exc:
             raise OutboxError(
                 f"{self.spool.path}: the outbox cannot take {len(self.staged):,} event(s) ({exc})"
@@ -400,8 +401,16 @@ class DeliveryState:
         )
 
     def release(self) -> None:
-        """The sender is gone: close the outbox (and give up this sink's share of its lock)."""
+        """The sender is gone: close the outbox (and give up this sink's share of its lock),
+        committing first what is still staged (a close that timed out): a later sink sends it."""
         if self.spool is not None:
+            if self.staged:
+                try:
+                    self.spool.append_many(self.staged.events)
+                except Exception:
+                    log.exception("vtrack: %d staged event(s) are lost", len(self.staged))
+                else:
+                    log.info("vtrack: %d staged event(s) committed late", len(self.staged))
             self.forget_delivered()
             self.spool.close()
 

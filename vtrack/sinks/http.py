@@ -139,7 +139,10 @@ class HttpSink:
         # New locks here also replace, in a forked child, any the parent held at the fork.
         self._append_order = threading.Lock()
         self._lock = threading.Condition()
-        self._commits = GroupCommits(self._state, self._append_order, self._lock)
+        #: Compressing a batch ahead (emit) and at its send (the sender) take turns: the second
+        #: finds it done instead of doing it again.
+        self._deflating = threading.Lock()
+        self._commits = GroupCommits(self._state, self._append_order, self._lock, self._compress)
         self._released = False
         #: An answer settled events, but the threads waiting on the lock are woken only once the
         #: next request is on its way: an emit woken by the room it made then runs while the
@@ -189,7 +192,12 @@ class HttpSink:
                     closed = state.queue(data, row)
                     self._lock.notify_all()
         if closed:
-            state.compress(closed)  # ahead of the sender, unlocked
+            self._compress(closed)  # ahead of the sender, unlocked
+
+    def _compress(self, batches: list[Batch]) -> None:
+        """Compress closed batches for sending (not under the lock; zlib lets go of the GIL)."""
+        with self._deflating:
+            self._state.compress(batches)
 
     def _wait_for_room(self, data: bytes, event: object) -> None:
         """Wait (holding the lock) up to ``emit_timeout`` s for the budget to take ``data``."""
@@ -232,7 +240,8 @@ class HttpSink:
             try:
                 with self._lock:
                     self._closing = True
-                self._commits.held()
+                spent = time.monotonic() - started
+                self._commits.held(None if timeout is None else timeout / 2 - spent)
             finally:
                 self._append_order.release()
         with self._lock:
@@ -340,6 +349,8 @@ class HttpSink:
 
     def _send(self, request: Request) -> None:
         state = self._state
+        if not request.batch.compressed:
+            self._compress([request.batch])  # or wait for emit, compressing it just now
         self._deadline.start(state.options.timeout, self._wake_waiters)
         try:
             answer = self._client.post(

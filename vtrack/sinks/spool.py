@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS events_by_state ON events (dead, id);
 """
 
 
+#: How long a write waits for another writer to let go of the outbox (seconds).
+BUSY_TIMEOUT = 5.0
 #: The columns an outbox's ``events`` table has.
 _COLUMNS = frozenset({"id", "data", "created", "dead", "status", "answer"})
 #: The first bytes of every SQLite database file.
@@ -176,21 +178,34 @@ class Spool:
         assert row is not None
         return row
 
-    def append_many(self, datas: list[bytes]) -> list[int]:
+    def append_many(self, datas: list[bytes], timeout: float | None = None) -> list[int]:
         """Store encoded events in one transaction (a group commit); their row ids, in order.
 
-        All are committed or none is (the error is raised).
+        All are committed or none is (the error is raised). ``timeout``: wait at most that
+        long for the outbox (this process's other users, and other processes' writers),
+        instead of :data:`BUSY_TIMEOUT`; past it ``sqlite3.OperationalError`` is raised.
         """
         created, owner = time.time(), os.getpid()
         rows: list[int] = []
-        with self._lock, self._transaction():
-            for data in datas:
-                row = self._db.execute(
-                    "INSERT INTO events (data, created, owner) VALUES (?, ?, ?)",
-                    (data, created, owner),
-                ).lastrowid
-                assert row is not None
-                rows.append(row)
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            raise sqlite3.OperationalError("the outbox is busy (in use by this process)")
+        try:
+            if timeout is not None:
+                self._db.execute(f"PRAGMA busy_timeout={max(0, int(timeout * 1000))}")
+            try:
+                with self._transaction():
+                    for data in datas:
+                        row = self._db.execute(
+                            "INSERT INTO events (data, created, owner) VALUES (?, ?, ?)",
+                            (data, created, owner),
+                        ).lastrowid
+                        assert row is not None
+                        rows.append(row)
+            finally:
+                if timeout is not None:
+                    self._db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+        finally:
+            self._lock.release()
         return rows
 
     def adopt_orphans(self) -> list[int]:
@@ -362,7 +377,7 @@ def _open_for_writing(path: Path, fsync: bool) -> sqlite3.Connection:
     if _holds_something(path):
         open_read_only(path, being_made=True).close()  # an outbox, or a one-line error
     db = sqlite3.connect(path, timeout=5.0, check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA busy_timeout=5000")  # first: others may be making the file
+    db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")  # first: others may be making it
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
     db.executescript(_SCHEMA)

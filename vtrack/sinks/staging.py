@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vtrack.sinks.spool import OutboxError
 
 if TYPE_CHECKING:
+    from vtrack.delivery.policy import Batch
     from vtrack.sinks.delivery_state import DeliveryState
 
 log = logging.getLogger("vtrack.http")
@@ -90,11 +92,16 @@ class GroupCommits:
     """
 
     def __init__(
-        self, state: DeliveryState, append_order: threading.Lock, lock: threading.Condition
+        self,
+        state: DeliveryState,
+        append_order: threading.Lock,
+        lock: threading.Condition,
+        compress: Callable[[list[Batch]], None],
     ) -> None:
         self._state = state
         self._append_order = append_order
         self._lock = lock
+        self._compress = compress
 
     def full_group(self, event: object) -> None:
         """Commit the full group (emit, holding the append order); the last event is refused
@@ -107,23 +114,29 @@ class GroupCommits:
             raise OutboxError(f"{exc}; message {event!r} was not accepted") from exc
 
     def everything(self, wait: float | None) -> None:
-        """Commit what is staged (flush), waiting up to ``wait`` s for an emit in progress."""
+        """Commit what is staged (flush), waiting up to ``wait`` s in all for an emit in
+        progress and for the outbox: what is not committed by then stays staged."""
         if not self._state.groups_commits:
             return
+        limit = None if wait is None else time.monotonic() + wait
         if not self._append_order.acquire(timeout=-1 if wait is None else max(0.0, wait)):
             return
         try:
-            self.held()
+            self.held(None if limit is None else limit - time.monotonic())
         finally:
             self._append_order.release()
 
-    def held(self) -> bool:
-        """Commit what is staged (holding the append order); what the outbox cannot take stays
-        staged, counts as pending and is logged. Whether it all went."""
+    def held(self, wait: float | None = None) -> bool:
+        """Commit what is staged (holding the append order; waiting at most ``wait`` s for the
+        outbox); what the outbox does not take stays staged, counts as pending and is logged
+        (the sender tries again). Whether it all went."""
         try:
-            self._commit()
-        except OutboxError:
-            log.exception("vtrack: could not commit staged events to the outbox")
+            self._commit(wait)
+        except OutboxError as exc:
+            if wait is None:
+                log.exception("vtrack: could not commit staged events to the outbox")
+            else:
+                log.warning("vtrack: staged events not committed in time (%s); will retry", exc)
             return False
         return True
 
@@ -135,12 +148,12 @@ class GroupCommits:
                 if staged.due() and not self.held():
                     staged.retry_later()
 
-    def _commit(self) -> None:
+    def _commit(self, wait: float | None = None) -> None:
         """Commit what is staged and hand it to the dispatch (the caller holds the append
         order, so nothing is staged meanwhile). Raises OutboxError; then it stays staged."""
         state = self._state
-        rows = state.commit_staged()
+        rows = state.commit_staged(wait)
         with self._lock:
             closed = state.queue_committed(rows)
             self._lock.notify_all()
-        state.compress(closed)  # ahead of the sender, unlocked
+        self._compress(closed)  # ahead of the sender, unlocked
