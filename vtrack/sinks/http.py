@@ -68,9 +68,10 @@ class HttpSink:
     the sender has nothing to send: after a crash, events delivered just before may be sent
     again; their messageIds let destinations drop repeats); the next sink opened on the same file
     sends what is left first. Dead letters stay in it. ``flush()`` and ``close()`` commit
-    everything emitted before them first: a crash or ``kill -9`` loses nothing emitted before
-    a ``flush()`` that returned, and otherwise at most the events not committed yet (fewer
-    than ``spool_commit_every``, emitted within about 0.1 s; see :mod:`vtrack.sinks.staging`).
+    everything emitted before them first (within their timeout): a crash or ``kill -9`` loses
+    nothing emitted before a ``flush()`` whose report has ``uncommitted == 0``, and otherwise
+    at most the events not committed yet (fewer than ``spool_commit_every``, the newest; see
+    :mod:`vtrack.sinks.staging`).
     ``spool_commit_every=1`` commits each event before ``emit()`` returns (about half the
     throughput): then a kill loses nothing ``emit()`` accepted. ``spool_fsync=True`` also
     waits for the disk on each commit, so a power cut loses no committed event either.

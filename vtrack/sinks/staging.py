@@ -4,10 +4,11 @@ The outbox commits events in groups (one SQLite transaction for ``spool_commit_e
 instead of one each): ``emit()`` stages the event in memory and commits the group once it is
 full; the sender commits a group that is not full :data:`COMMIT_DELAY` seconds after its first
 event (or as soon as it is done with the attempt in hand), and ``flush()`` and ``close()``
-commit whatever is staged before they wait. So a crash or ``kill -9`` loses at most the
-events staged since the last commit (fewer than ``spool_commit_every``, emitted within about
-:data:`COMMIT_DELAY` s), and never one emitted before a ``flush()`` that returned. Staged
-events are in no batch: only committed events are sent.
+commit whatever is staged before they wait (within their timeout: what a busy outbox does not
+take in time stays staged, for the sender). So a crash or ``kill -9`` loses at most the events
+staged since the last commit (fewer than ``spool_commit_every``), and never one emitted before
+a ``flush()`` whose report has ``uncommitted == 0``. Staged events are in no batch: only
+committed events are sent.
 """
 
 from __future__ import annotations
