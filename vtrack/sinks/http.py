@@ -140,8 +140,7 @@ class HttpSink:
         # New locks here also replace, in a forked child, any the parent held at the fork.
         self._append_order = threading.Lock()
         self._lock = threading.Condition()
-        #: Compressing a batch ahead (emit) and at its send (the sender) take turns: the second
-        #: finds it done instead of doing it again.
+        #: emit (compressing ahead) and the sender take turns: the second finds the work done.
         self._deflating = threading.Lock()
         self._commits = GroupCommits(self._state, self._append_order, self._lock, self._compress)
         self._released = False
