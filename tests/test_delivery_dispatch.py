@@ -50,6 +50,18 @@ def test_a_full_batch_goes_at_once_and_a_partial_one_after_the_interval() -> Non
     assert d.idle and d.counters.delivered == 3 and d.counters.pending == 0
 
 
+def test_add_returns_the_batches_it_closed_and_requests_carry_their_sent_at() -> None:
+    """add() returns the batch a full one closed (none before); a request knows its sentAt."""
+    d = dispatch(max_events=2)
+    assert [] == d.add(event(0), T0)
+    closed = d.add(event(1), T0)
+    assert [[event(0), event(1)]] == [batch.events for batch in closed]
+    request = d.next_request(T0 + 0.25)
+    assert request is not None
+    assert (sent_at(T0 + 0.25), closed[0]) == (request.sent_at, request.batch)
+    assert request.sent_at == json.loads(request.body)["sentAt"]
+
+
 def test_flush_sends_without_waiting() -> None:
     """After flush() a partial batch is due at once instead of after its 60 s interval."""
     d = dispatch(interval=60.0)

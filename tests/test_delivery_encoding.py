@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import decimal
 import enum
@@ -11,6 +12,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vtrack.delivery import MAX_EVENT_BYTES, EncodingError, MessageTooLarge, encode
 
@@ -181,3 +184,52 @@ class TestValuesAtTheEdge:
         loop["self"] = loop
         with pytest.raises(EncodingError, match=r"\$\.properties\.loop\.self holds itself"):
             encode(message(loop=loop))
+
+
+class Named(str):
+    """A str subclass (orjson leaves these to the standard way)."""
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+class TestTheFastWayAgreesWithTheStandardWay:
+    """orjson encodes most messages; whatever it takes, the standard encoder reads the same."""
+
+    @given(properties=st.dictionaries(st.text(), _JSON_VALUES, max_size=6))
+    def test_any_json_message_encodes_to_what_the_standard_encoder_writes(
+        self, properties: dict[str, Any]
+    ) -> None:
+        """Any JSON-able message decodes to the value the standard library's encoder writes."""
+        sent = message(**properties)
+        standard = json.dumps(sent, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        assert json.loads(standard) == json.loads(encode(sent))
+
+    def test_subclasses_and_enums_encode_as_before(self) -> None:
+        """A str subclass, an IntEnum, a dict subclass and a datetime encode as the stdlib did."""
+        when = dt.datetime(2024, 1, 15, 10, 30, 0, 250_000, tzinfo=dt.UTC)
+        sent = message(
+            name=Named("n"), level=Level.HIGH, more=collections.OrderedDict(a=1), at=when
+        )
+        assert (
+            b'{"type":"track","event":"Video Content Playing","properties":{"name":"n","level":3,'
+            b'"more":{"a":1},"at":"2024-01-15T10:30:00.250000+00:00"},"messageId":"m-1"}'
+        ) == encode(sent)
+
+    def test_a_nan_beside_a_null_is_still_refused(self) -> None:
+        """orjson writes NaN as null: a message with a real null and a NaN is still refused."""
+        with pytest.raises(EncodingError) as caught:
+            encode(message(empty=None, bad=[0.5, math.nan]))
+        assert "$.properties.bad[1]" == caught.value.path

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import random
+import zlib
 from email.utils import format_datetime
 
 import pytest
@@ -51,6 +53,28 @@ class TestBatch:
         """A sentAt without milliseconds (not 24 characters) raises ValueError."""
         with pytest.raises(ValueError, match="24 characters"):
             Batch.of([event(20)]).body("2024-01-15T10:30:00Z")
+
+    @given(
+        events=st.lists(st.integers(min_value=0, max_value=10**6), max_size=60),
+        stamps=st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3),
+    )
+    def test_the_gzip_body_is_the_body_compressed_for_every_attempt(
+        self, events: list[int], stamps: list[int]
+    ) -> None:
+        """gzip_body (the events deflated once) decompresses to body() for each sentAt."""
+        batch = Batch.of([event(30 + number % 50, number) for number in events])
+        for millisecond in stamps:
+            stamp = f"2024-01-15T10:30:00.{millisecond:03d}Z"
+            assert batch.body(stamp) == zlib.decompress(batch.gzip_body(stamp), wbits=31)
+
+    def test_an_event_added_after_compressing_is_in_the_gzip_body(self) -> None:
+        """Adding an event after compress() compresses again: the gzip body holds it."""
+        batch = Batch.of([event(40, 1)])
+        batch.compress()
+        batch.add(event(40, 2))
+        assert [1, 2] == [
+            item["n"] for item in json.loads(gzip.decompress(batch.gzip_body(SENT_AT)))["batch"]
+        ]
 
     def test_halves_keep_order_and_every_event(self) -> None:
         """Five events halve into 2 then 3, keeping every event in its original order."""

@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore
 import pytest
 from collector import FAST, message
 
 from vtrack.delivery import BatchLimits
+from vtrack.sinks.deadline import AttemptDeadline, _DeadlineStream
 from vtrack.sinks.http import HttpSink
 from vtrack.sinks.http_async import AsyncHttpSink
 
@@ -156,3 +158,54 @@ def test_behind_a_proxy_the_client_honours_it(monkeypatch: pytest.MonkeyPatch) -
         assert client._mounts  # the environment's proxy, as a plain httpx.Client has it
     finally:
         client.close()
+
+
+def test_on_sent_is_called_once_at_the_first_read_of_an_attempt() -> None:
+    """An attempt's on_sent runs once, at its first read (the request is out); not after stop."""
+    calls: list[str] = []
+    deadline = AttemptDeadline()
+    deadline.start(5.0, lambda: calls.append("sent"))
+    deadline.sent()
+    deadline.sent()
+    deadline.start(5.0, lambda: calls.append("second"))
+    deadline.stop()
+    deadline.sent()
+    assert ["sent"] == calls
+
+
+def test_a_full_budget_is_freed_and_everything_arrives(collector: Any) -> None:
+    """An emit waiting for room (budget of a few events) is woken as requests go: all arrive."""
+    limits = BatchLimits(max_events=2)
+    sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, limits=limits,
+                    max_pending_bytes=600, emit_timeout=30)  # fmt: skip
+    for number in range(60):
+        sink.emit(message(number))
+    assert sink.close(timeout=30).complete
+    assert [f"id-{n}" for n in range(60)] == collector.accepted_ids()
+
+
+class _Recorder(httpcore.NetworkStream):
+    """A network stream that records the writes it is given and answers reads with b"ok"."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return b"ok"
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.writes.append(buffer)
+
+
+def test_a_request_head_and_body_leave_in_one_write() -> None:
+    """Writes wait for the next read: the head and the body go to the socket as one buffer."""
+    inner = _Recorder()
+    stream = _DeadlineStream(inner, AttemptDeadline())
+    stream.write(b"POST / HTTP/1.1\r\n\r\n")
+    stream.write(b"body")
+    stream.write(b"")
+    assert [] == inner.writes
+    assert b"ok" == stream.read(10)
+    assert [b"POST / HTTP/1.1\r\n\r\nbody"] == inner.writes
+    stream.read(10)
+    assert 1 == len(inner.writes)

@@ -1,4 +1,5 @@
-"""The durable outbox: committed at emit, resumed after a crash, dead letters kept."""
+"""The durable outbox: committed in groups (or at each emit), resumed after a crash, dead
+letters kept."""
 
 from __future__ import annotations
 
@@ -83,42 +84,82 @@ PRODUCER = textwrap.dedent(
     """
     import sys
     from vtrack.delivery import RetryPolicy
+    from vtrack.sinks import staging
     from vtrack.sinks.http import HttpSink
+    commit_every, flush_every = int(sys.argv[3]), int(sys.argv[4])
+    staging.COMMIT_DELAY = 3600.0  # only full groups, flush() and close() commit
     sink = HttpSink("endpoint", url=sys.argv[2], write_key="k", spool=sys.argv[1],
-                    retry=RetryPolicy(base=0.01, cap=0.05))
+                    retry=RetryPolicy(base=0.01, cap=0.05), spool_commit_every=commit_every)
     for number in range(100_000):
         sink.emit({"type": "track", "event": "Video Content Playing", "anonymousId": "v",
                    "messageId": f"id-{number}", "properties": {"position": number}})
-        print(number, flush=True)
+        if flush_every and number % flush_every == flush_every - 1:
+            report = sink.flush(timeout=10)
+            print("flushed", number, report.uncommitted, flush=True)
+        else:
+            print("emitted", number, flush=True)
     """
 )
 
 
-def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path, collector: Collector) -> None:
-    """A producer killed at an arbitrary moment: every event emit() accepted arrives later."""
+def _kill_a_producer(
+    tmp_path: Path, collector: Collector, commit_every: int, flush_every: int, after: int
+) -> tuple[int, int, set[str]]:
+    """Run PRODUCER, kill -9 it once it has emitted ``after`` events; then deliver what it
+    left with a new sink. The last event emitted, the last one flushed, what arrived."""
     path = tmp_path / "outbox.db"
     script = tmp_path / "producer.py"
     script.write_text(PRODUCER)
     producer = subprocess.Popen(
-        [sys.executable, str(script), str(path), collector.url],
+        [
+            sys.executable,
+            str(script),
+            str(path),
+            collector.url,
+            str(commit_every),
+            str(flush_every),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
     )
-    accepted = -1
+    accepted = flushed = -1
     assert producer.stdout is not None
     for line in producer.stdout:  # bounded: the producer stops at 100,000
-        accepted = int(line)
-        if accepted >= 300:
+        what, number, *uncommitted = line.split()
+        accepted = int(number)
+        if what == "flushed":
+            assert ["0"] == uncommitted
+            flushed = accepted
+        if accepted >= after:
             break
     os.kill(producer.pid, signal.SIGKILL)
     producer.wait(10)
     producer.stdout.close()
     sink = HttpSink("endpoint", url=collector.url, write_key="k", retry=FAST, spool=path)
     assert sink.close(timeout=10).complete
-    delivered = set(collector.accepted_ids())
-    assert {f"id-{n}" for n in range(accepted + 1)} <= delivered
     assert 0 == Spool(path).status().pending
+    return accepted, flushed, set(collector.accepted_ids())
+
+
+def test_kill_9_mid_delivery_loses_nothing(tmp_path: Path, collector: Collector) -> None:
+    """Committing each event: a producer killed at any moment loses nothing emit() accepted."""
+    accepted, _, delivered = _kill_a_producer(tmp_path, collector, 1, 0, after=300)
+    assert {f"id-{n}" for n in range(accepted + 1)} <= delivered
+
+
+def test_kill_9_loses_nothing_flushed(tmp_path: Path, collector: Collector) -> None:
+    """Group commits (the default): a producer killed at any moment loses nothing flushed."""
+    # Killed right after the flush at 279: 200-279 are committed by that flush alone.
+    _, flushed, delivered = _kill_a_producer(tmp_path, collector, 100, 70, after=279)
+    assert 279 == flushed
+    assert {f"id-{n}" for n in range(flushed + 1)} <= delivered
+
+
+def test_kill_9_loses_less_than_a_group(tmp_path: Path, collector: Collector) -> None:
+    """Group commits of 100, never flushed: a kill loses at most the last 99 events accepted."""
+    accepted, _, delivered = _kill_a_producer(tmp_path, collector, 100, 0, after=350)
+    assert {f"id-{n}" for n in range(accepted + 1 - 99)} <= delivered
 
 
 class TestOutboxCommand:

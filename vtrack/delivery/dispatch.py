@@ -49,6 +49,8 @@ class Request:
     batch: Batch
     body: bytes
     attempt: int
+    #: This attempt's ``sentAt`` (in ``body``), for :meth:`Batch.gzip_body`.
+    sent_at: str = ""
 
 
 @attrs.frozen
@@ -100,10 +102,13 @@ class Dispatch:
         """The size of the largest event :meth:`add` takes (the batch byte limit allows it)."""
         return self._batcher.largest_event()
 
-    def add(self, event: bytes, now: float) -> None:
-        """Take one encoded event (see :func:`vtrack.delivery.encode`)."""
-        self._ready.extend(self._batcher.add(event, now))
+    def add(self, event: bytes, now: float) -> list[Batch]:
+        """Take one encoded event (see :func:`vtrack.delivery.encode`); return the batches
+        that closed (to :meth:`Batch.compress` ahead of sending, if the caller likes)."""
+        closed = self._batcher.add(event, now)
+        self._ready.extend(closed)
         self.counters.emitted += 1
+        return closed
 
     def flush(self) -> None:
         """Send what is batched without waiting for the interval."""
@@ -125,7 +130,8 @@ class Dispatch:
             self._flushing = False
             return None
         batch = self._ready[0]
-        request = Request(batch, batch.body(sent_at(now if wall is None else wall)), self._attempt)
+        stamp = sent_at(now if wall is None else wall)
+        request = Request(batch, batch.body(stamp), self._attempt, stamp)
         self._in_flight = request
         return request
 
@@ -137,6 +143,11 @@ class Dispatch:
             return max(now, self._not_before)
         deadline = self._batcher.deadline()
         return None if deadline is None else max(deadline, self._not_before)
+
+    @property
+    def batched(self) -> int:
+        """Events in the open batch (not closed yet)."""
+        return self._batcher.__len__()
 
     @property
     def idle(self) -> bool:

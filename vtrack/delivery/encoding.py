@@ -3,6 +3,11 @@
 Encoding at ``emit()`` means a caller who changes the message afterwards changes nothing that
 is sent, and a message that cannot be sent is refused to the caller's face instead of failing
 later on a background thread.
+
+Each message is encoded once, by ``orjson`` (about a tenth of the standard library's time);
+whatever ``orjson`` cannot write exactly as the standard encoder would (a NaN it would write as
+``null``, a huge integer, a subclass, a non-string key...) goes the standard way, so both ways
+take and refuse the same messages. Batches are built from these bytes, never re-encoded.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import math
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
+
+import orjson
 
 from vtrack.core.errors import VtrackError
 
@@ -65,6 +72,32 @@ def _standard_form(value: object) -> object:
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_standard_form
 )
+#: orjson writes what the standard encoder writes, but for datetimes (its own form), dataclasses
+#: and subclasses of str, int, dict...: those go to ``default`` (or the standard way) instead.
+_FAST_OPTIONS: Final = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _fast(message: Mapping[str, Any]) -> bytes | None:
+    """``message`` encoded by orjson, or None when only the standard encoder may say.
+
+    orjson refuses what it cannot write (huge integers, non-string keys, lone surrogates,
+    cycles, deep nesting: the standard way names the fault), but writes NaN and infinities
+    as ``null``: a result holding ``null`` anywhere is encoded again the standard way, which
+    refuses those (messages rarely hold ``null``, so this costs little).
+    """
+    try:
+        data = orjson.dumps(message, default=_standard_form, option=_FAST_OPTIONS)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if data.rfind(b"null") >= 0:  # (twice as fast as ``in`` on these bytes)
+        return None
+    # A copy of exactly its size: orjson's own bytes keep the whole buffer it wrote into
+    # (about 8 KB whatever the size), ten times the memory for an event held until sent.
+    return memoryview(data).tobytes()
 
 
 def encode(message: Mapping[str, Any], limit: int = MAX_EVENT_BYTES) -> bytes:
@@ -78,16 +111,18 @@ def encode(message: Mapping[str, Any], limit: int = MAX_EVENT_BYTES) -> bytes:
     :data:`MAX_MESSAGE_ID` characters (what destinations deduplicate by); a message without
     one gets one derived from its content (a UUIDv5: the same message, the same id).
     """
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):
         raise EncodingError(None, "$", f"must be a JSON object (a dict); got {_kind(message)}")
     message_id = message.get("messageId")
     if type(message_id) is not str or len(message_id) > MAX_MESSAGE_ID:
         message = _with_message_id(message, message_id)
-    try:
-        data = _ENCODER.encode(message).encode()
-    except (TypeError, ValueError, RecursionError) as exc:
-        path, problem = _find_fault(message)
-        raise EncodingError(message.get("event"), path or "$", problem or str(exc)) from exc
+    data = _fast(message)
+    if data is None:
+        try:
+            data = _ENCODER.encode(message).encode()
+        except (TypeError, ValueError, RecursionError) as exc:
+            path, problem = _find_fault(message)
+            raise EncodingError(message.get("event"), path or "$", problem or str(exc)) from exc
     if len(data) > limit:
         raise MessageTooLarge(message.get("event"), len(data), limit)
     return data

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from vtrack.delivery.dispatch import DeadLetter
 
 if TYPE_CHECKING:
-    from vtrack.sinks.delivery_state import SinkOptions
+    from vtrack.sinks.delivery_options import SinkOptions
 
 log = logging.getLogger("vtrack.http")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -20,20 +20,33 @@ import httpx
 
 
 class AttemptDeadline:
-    """When the attempt under way must be over (monotonic seconds; None: no attempt)."""
+    """When the attempt under way must be over (monotonic seconds; None: no attempt).
 
-    __slots__ = ("at",)
+    ``on_sent``, if given, is called once the request is on its way: at the first read of
+    the attempt (HTTP/1.1 reads the answer once the whole request is written).
+    """
+
+    __slots__ = ("at", "on_sent")
 
     def __init__(self) -> None:
         self.at: float | None = None
+        self.on_sent: Callable[[], object] | None = None
 
-    def start(self, seconds: float) -> None:
+    def start(self, seconds: float, on_sent: Callable[[], object] | None = None) -> None:
         """An attempt starts: it may take ``seconds`` in all."""
         self.at = time.monotonic() + seconds
+        self.on_sent = on_sent
 
     def stop(self) -> None:
         """The attempt is over."""
         self.at = None
+        self.on_sent = None
+
+    def sent(self) -> None:
+        """The request is written (the first read of the attempt): call ``on_sent``, once."""
+        on_sent, self.on_sent = self.on_sent, None
+        if on_sent is not None:
+            on_sent()
 
     def left(self, timeout: float | None, error: type[Exception]) -> float | None:
         """The time an operation may wait: its own ``timeout``, cut to what the attempt has.
@@ -49,20 +62,36 @@ class AttemptDeadline:
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    """A socket whose reads and writes stop at the attempt's deadline."""
+    """A socket whose reads and writes stop at the attempt's deadline.
+
+    Writes are held until the next read, so a request's head and body leave in one send (as
+    ``http.client`` does): one system call and one segment, not two.
+    """
 
     def __init__(self, stream: httpcore.NetworkStream, deadline: AttemptDeadline) -> None:
         self._stream = stream
         self._deadline = deadline
+        self._unsent: list[bytes] = []
+        self._write_timeout: float | None = None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._unsent:
+            data, self._unsent = b"".join(self._unsent), []
+            self._stream.write(
+                data, self._deadline.left(self._write_timeout, httpcore.WriteTimeout)
+            )
+        self._deadline.sent()
         left = self._deadline.left(timeout, httpcore.ReadTimeout)
         return self._stream.read(max_bytes, left)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._deadline.left(timeout, httpcore.WriteTimeout))
+        self._deadline.left(timeout, httpcore.WriteTimeout)  # past the deadline: fail now
+        if buffer:
+            self._unsent.append(buffer)
+            self._write_timeout = timeout
 
     def close(self) -> None:
+        self._unsent = []
         self._stream.close()
 
     def start_tls(

@@ -13,10 +13,8 @@ import logging
 import os
 import random
 import sqlite3
-import time
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
 import attrs
 
@@ -24,9 +22,11 @@ from vtrack.core.errors import QueueFull
 from vtrack.delivery.destinations import KEY_VARIABLES, Destination, destination
 from vtrack.delivery.dispatch import DeadLetter, Dispatch, Request
 from vtrack.delivery.encoding import MessageTooLarge
-from vtrack.delivery.policy import BatchLimits, Outcome, RetryPolicy
+from vtrack.delivery.policy import Batch, Outcome
 from vtrack.sinks.dead_letters import DeadLetterKeeper
+from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
 from vtrack.sinks.spool import OutboxError, Spool
+from vtrack.sinks.staging import Staged
 
 log = logging.getLogger("vtrack.http")
 
@@ -34,68 +34,16 @@ log = logging.getLogger("vtrack.http")
 PAGE_ROWS = 256
 #: Seconds before reading back again after the outbox could not be read.
 PAGE_IN_RETRY = 1.0
-
-
-@attrs.frozen
-class DeliveryReport:
-    """What a sink had done when a flush or close returned (or when its counters were read)."""
-
-    emitted: int
-    delivered: int
-    retried: int
-    dead: int
-    #: Encoded events in memory not yet delivered (nor dead), in order.
-    pending: tuple[bytes, ...]
-    #: Events after those, not delivered, waiting in the outbox only (not read back yet).
-    in_outbox: int = 0
-    #: Where the dead events are: in the outbox, in memory (``sink.dead_letters``), in the
-    #: dead-letter file, or nowhere (past the memory bound with no file: counted only).
-    dead_in_outbox: int = 0
-    dead_in_memory: int = 0
-    dead_in_file: int = 0
-    dead_dropped: int = 0
-
-    @property
-    def complete(self) -> bool:
-        """Everything emitted was delivered or is a dead letter."""
-        return not self.pending and not self.in_outbox
-
-
-@attrs.frozen
-class SinkOptions:
-    """The options both HTTP sinks take (see :class:`vtrack.sinks.http.HttpSink`)."""
-
-    destination_name: str = "segment"
-    write_key: str | None = attrs.field(default=None, repr=False)
-    region: str = "us"
-    url: str | None = None
-    strict: bool | None = None
-    gzip_body: bool = True
-    limits: BatchLimits = attrs.field(factory=BatchLimits)
-    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    timeout: float = 10.0
-    max_pending_bytes: int = attrs.field(default=64 * 1024 * 1024)
-    on_error: Callable[[DeadLetter], object] | None = None
-    clock: Callable[[], float] = time.time
-    #: The clock batches and retries are scheduled on: it must never step backwards.
-    ticks: Callable[[], float] = time.monotonic
-    spool: str | Path | None = None
-    spool_fsync: bool = False
-    #: Without an outbox: the bytes of dead letters kept in memory (``sink.dead_letters``).
-    max_dead_letter_bytes: int = attrs.field(default=8 * 1024 * 1024)
-    #: Where dead letters past that go (JSON Lines, appended); None: counted and reported.
-    dead_letter_file: str | Path | None = None
-
-    @max_dead_letter_bytes.validator
-    @max_pending_bytes.validator
-    def _positive(self, _: attrs.Attribute[int], value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{_.name} must be a positive number of bytes; got {value!r}")
+#: How hard request bodies are compressed (zlib's default).
+GZIP_LEVEL = 6
+#: Delivered outbox rows are deleted at least this many at a time (see DeliveryState.settle).
+FORGET_EVERY = 1_000
 
 
 @attrs.frozen
 class Settled:
-    """Outbox rows whose events an answer settled, and the dead letters it made."""
+    """Outbox rows of the events an answer made dead letters, and those letters (delivered
+    rows wait in ``DeliveryState.delivered_rows``)."""
 
     rows: list[int]
     letters: tuple[DeadLetter, ...]
@@ -131,7 +79,13 @@ class DeliveryState:
         self.clock = options.clock
         self.ticks = options.ticks
         self.dispatch = Dispatch(options.limits, options.retry, random=random.Random().random)
+        #: The largest event a batch may hold (the limits never change).
+        self.largest_event = self.dispatch.largest_event()
         self.pending_bytes = 0
+        #: Events taken but not committed to the outbox yet (HttpSink's group commits).
+        self.staged = Staged(options.spool_commit_every, options.ticks)
+        #: Outbox rows delivered but not deleted yet (see :meth:`settle`).
+        self.delivered_rows: list[int] = []
         self.spool = (
             Spool(options.spool, fsync=options.spool_fsync) if options.spool is not None else None
         )
@@ -190,9 +144,7 @@ class DeliveryState:
         An event larger than a batch may hold is refused here, before anything is stored.
         This may wait for the disk: callers keep it outside any lock that flush() needs.
         """
-        largest = self.dispatch.largest_event()
-        if len(data) > largest:
-            raise MessageTooLarge(event, len(data), largest)
+        self._check_size(data, event)
         if self.spool is None:
             if self.spool_error is not None:
                 raise OutboxError(self.spool_error)
@@ -204,8 +156,48 @@ class DeliveryState:
                 f"{self.spool.path}: the outbox cannot take the event ({exc}); it was not accepted"
             ) from exc
 
-    def queue(self, data: bytes, row: int | None) -> None:
-        """Hand a stored event to the dispatch (in the order the events were stored).
+    def _check_size(self, data: bytes, event: object) -> None:
+        if len(data) > self.largest_event:
+            raise MessageTooLarge(event, len(data), self.largest_event)
+
+    @property
+    def groups_commits(self) -> bool:
+        """Whether events are staged and committed to the outbox in groups (see :meth:`stage`)."""
+        return self.spool is not None and self.staged.every > 1
+
+    def stage(self, data: bytes, event: object) -> bool:
+        """Stage one encoded event for the outbox's next group commit (see vtrack.sinks.staging).
+
+        True when the group is full: pass :meth:`commit_staged` to :meth:`queue_committed`.
+        Refuses an event larger than a batch may hold, as :meth:`store` does.
+        """
+        self._check_size(data, event)
+        return self.staged.add(data)
+
+    def commit_staged(self, timeout: float | None = None) -> list[int]:
+        """Commit the staged events in one transaction; their rows (disk: call unlocked, with
+        nothing staged meanwhile; waiting at most ``timeout`` s for the outbox). Raises
+        OutboxError, and they stay staged."""
+        if self.spool is None or not self.staged:
+            return []
+        try:
+            return self.spool.append_many(list(self.staged.events), timeout)
+        except sqlite3.Error as exc:
+            raise OutboxError(
+                f"{self.spool.path}: the outbox cannot take {len(self.staged):,} event(s) ({exc})"
+            ) from exc
+
+    def queue_committed(self, rows: list[int]) -> list[Batch]:
+        """Hand the events :meth:`commit_staged` committed to the dispatch, in order; return
+        the batches that closed (for :meth:`compress`)."""
+        closed: list[Batch] = []
+        for data, row in zip(self.staged.take(len(rows)), rows, strict=True):
+            closed += self.queue(data, row)
+        return closed
+
+    def queue(self, data: bytes, row: int | None) -> list[Batch]:
+        """Hand a stored event to the dispatch (in the order the events were stored); return
+        the batches that closed (for :meth:`compress`).
 
         With an outbox and the budget full, the event stays on disk only, behind the others
         waiting there; :meth:`admit` brings it in when there is room.
@@ -218,15 +210,18 @@ class DeliveryState:
                 self.waiting.append(row)
                 # The batch cannot fill while the budget is full: send it without waiting.
                 self.dispatch.flush()
-                return
+                return []
             self.rows.append(row)
-        self.dispatch.add(data, self.ticks())
         self.pending_bytes += len(data)
+        return self.dispatch.add(data, self.ticks())
 
     @property
     def idle(self) -> bool:
-        """Nothing batched, in flight, or waiting in the outbox to be read back."""
-        return self.dispatch.idle and not self.waiting
+        """Nothing staged, batched, in flight, waiting in the outbox to be read back, nor
+        delivered and still to delete from it."""
+        return (
+            self.dispatch.idle and not self.waiting and not self.staged and not self.delivered_rows
+        )
 
     def rows_to_load(self) -> list[int]:
         """The outbox rows to read back now (oldest first): none while the budget is full.
@@ -320,7 +315,23 @@ class DeliveryState:
 
     def body(self, request: Request) -> bytes:
         """The bytes to post for ``request``."""
-        return gzip.compress(request.body, 6) if self.destination.gzip else request.body
+        if not self.destination.gzip:
+            return request.body
+        if not request.sent_at:  # a request made by hand
+            return gzip.compress(request.body, GZIP_LEVEL)
+        return request.batch.gzip_body(request.sent_at, GZIP_LEVEL)
+
+    def news_for_sender(self, closed: list[Batch]) -> bool:
+        """Whether the event just queued changed what the sender waits for: a batch closed, a
+        batch opened (a new deadline), or the first event to wait on disk."""
+        return bool(closed) or self.dispatch.batched == 1 or len(self.waiting) == 1
+
+    def compress(self, batches: list[Batch]) -> None:
+        """Deflate closed batches ahead of sending (call unlocked: the sender goes on meanwhile,
+        as zlib lets go of the GIL; the sender would do it at its send otherwise)."""
+        if self.destination.gzip:
+            for batch in batches:
+                batch.compress(GZIP_LEVEL)
 
     def answered(
         self, request: Request, status: int, retry_after: str | None, answer: str
@@ -342,70 +353,65 @@ class DeliveryState:
                 # Batches settle oldest first (one in flight, halves of a split go back in
                 # front), so the settled events are always the first rows.
                 rows = [self.rows.popleft() for _ in range(len(request.batch))]
+                if outcome is Outcome.DELIVERED:  # to delete: idle only once they are gone
+                    self.delivered_rows += rows
+                    rows = []
         return Settled(rows, tuple(letters))
 
-    def settle(self, settled: Settled) -> None:
-        """Update the outbox for settled events, then report dead letters."""
-        if settled.rows and self.spool is not None:
-            try:
-                if settled.letters:
-                    letter = settled.letters[0]
-                    self.spool.dead(settled.rows, letter.status, letter.answer)
-                else:
-                    self.spool.delivered(settled.rows)
-            except Exception:  # a locked or full disk must not stop delivery
-                log.exception(
-                    "vtrack: could not update the outbox for %d settled event(s); a later "
-                    "sink on it may send them again (messageIds let the destination drop "
-                    "repeats)",
-                    len(settled.rows),
-                )
+    def settle(self, settled: Settled, *, defer: bool = False) -> None:
+        """Update the outbox for settled events, then report dead letters.
+
+        ``defer``: delivered rows are deleted in groups (:meth:`forget_delivered`, at least
+        every :data:`FORGET_EVERY` rows): the caller forgets the rest whenever it is idle.
+        """
+        if settled.rows and self.spool is not None and settled.letters:
+            letter = settled.letters[0]
+            _update_outbox(self.spool.dead, settled.rows, letter.status, letter.answer)
+        if self.delivered_rows and (not defer or len(self.delivered_rows) >= FORGET_EVERY):
+            self.forget_delivered()
         for letter in settled.letters:
-            self.report_dead(letter)
+            report_dead(letter, self.options.on_error)
+
+    def forget_delivered(self) -> None:
+        """Delete the delivered rows not deleted yet, in one transaction (disk: unlocked; only
+        the sender adds rows, so none comes meanwhile)."""
+        if self.delivered_rows and self.spool is not None:
+            _update_outbox(self.spool.delivered, self.delivered_rows)
+        self.delivered_rows = []
 
     def failed(self, reason: str) -> None:
         """No answer came; the dispatch schedules the retry."""
         self.dispatch.failed(self.ticks())
         log.warning("vtrack: delivery attempt failed (%s); will retry", reason)
 
-    def report_dead(self, letter: DeadLetter) -> None:
-        """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged).
-
-        Every exception ``on_error`` raises is caught, ``SystemExit`` and ``KeyboardInterrupt``
-        included: it runs on the sender (a thread, or the async sink's task), where either
-        would end delivery for good while ``emit()`` kept accepting events.
-        """
-        log.warning(
-            "vtrack: %d event(s) refused with HTTP %d; kept as a dead letter",
-            len(letter.events),
-            letter.status,
-        )
-        on_error = self.options.on_error
-        if on_error is None:
-            return
-        try:
-            on_error(letter)
-        except BaseException:  # SystemExit and KeyboardInterrupt too: the sender must go on
-            log.exception("vtrack: on_error raised; the sender goes on")
-
     def report(self) -> DeliveryReport:
         counters = self.dispatch.counters
         return DeliveryReport(
-            emitted=counters.emitted + len(self.waiting),
+            emitted=counters.emitted + len(self.waiting) + len(self.staged),
             delivered=counters.delivered,
             retried=counters.retried,
             dead=counters.dead,
-            pending=tuple(self.dispatch.pending_events()),
+            pending=tuple(self.dispatch.pending_events() + self.staged.events),
             in_outbox=len(self.waiting),
             dead_in_outbox=self.dead.in_outbox,
             dead_in_memory=self.dead.in_memory,
             dead_in_file=self.dead.in_file,
             dead_dropped=self.dead.dropped,
+            uncommitted=len(self.staged),
         )
 
     def release(self) -> None:
-        """The sender is gone: close the outbox (and give up this sink's share of its lock)."""
+        """The sender is gone: close the outbox (and give up this sink's share of its lock),
+        committing first what is still staged (a close that timed out): a later sink sends it."""
         if self.spool is not None:
+            if self.staged:
+                try:
+                    self.spool.append_many(self.staged.events)
+                except Exception:
+                    log.exception("vtrack: %d staged event(s) are lost", len(self.staged))
+                else:
+                    log.info("vtrack: %d staged event(s) committed late", len(self.staged))
+            self.forget_delivered()
             self.spool.close()
 
     def warn_of(self, report: DeliveryReport) -> None:
@@ -416,6 +422,12 @@ class DeliveryState:
                 len(report.pending) + report.in_outbox,
                 " (they wait in the outbox)" if self.spool is not None else "",
             )
+        if report.uncommitted:
+            log.error(
+                "vtrack: %d of them could not be committed to the outbox: they are in the "
+                "report only, and lost when this process ends",
+                report.uncommitted,
+            )
 
     def start_afresh(self) -> None:
         """In a forked child: an empty dispatch and a connection of its own to the outbox."""
@@ -423,6 +435,8 @@ class DeliveryState:
             self.options.limits, self.options.retry, random=random.Random().random
         )
         self.pending_bytes = 0
+        self.staged = Staged(self.options.spool_commit_every, self.ticks)  # the parent's stay
+        self.delivered_rows = []
         self.rows = deque()
         self.waiting = deque()
         self._no_room = False
@@ -438,3 +452,34 @@ class DeliveryState:
                 log.error("vtrack: %s", self.spool_error)
                 return
             self.spool.claim_leftovers()  # the parent is open: this only takes a share
+
+
+def report_dead(letter: DeadLetter, on_error: Callable[[DeadLetter], object] | None) -> None:
+    """Log a dead letter and hand it to ``on_error`` (whose exceptions are only logged).
+
+    Every exception ``on_error`` raises is caught, ``SystemExit`` and ``KeyboardInterrupt``
+    included: it runs on the sender (a thread, or the async sink's task), where either
+    would end delivery for good while ``emit()`` kept accepting events.
+    """
+    log.warning(
+        "vtrack: %d event(s) refused with HTTP %d; kept as a dead letter",
+        len(letter.events),
+        letter.status,
+    )
+    if on_error is None:
+        return
+    try:
+        on_error(letter)
+    except BaseException:  # SystemExit and KeyboardInterrupt too: the sender must go on
+        log.exception("vtrack: on_error raised; the sender goes on")
+
+
+def _update_outbox(update: Callable[..., None], rows: list[int], *args: object) -> None:
+    try:
+        update(rows, *args)
+    except Exception:  # a locked or full disk must not stop delivery
+        log.exception(
+            "vtrack: could not update the outbox for %d settled event(s); a later sink on "
+            "it may send them again (messageIds let the destination drop repeats)",
+            len(rows),
+        )

@@ -25,19 +25,24 @@ import httpx
 from vtrack.core.errors import QueueFull
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
-from vtrack.delivery.policy import BatchLimits, RetryPolicy
+from vtrack.delivery.policy import Batch, BatchLimits, RetryPolicy
 from vtrack.sinks.deadline import AttemptDeadline, bounded_client
-from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
+from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
+from vtrack.sinks.delivery_state import DeliveryState, log
+from vtrack.sinks.staging import GroupCommits
 
 #: The longest the sender sleeps at once (it is woken early when events or answers come).
 _LONGEST_NAP = 1.0
 
 
-class _PageIn:
-    """What the sender's wait returns when events waiting in the outbox can be read back."""
+class _DiskWork:
+    """What the sender's wait returns when the outbox has work: events staged to commit,
+    events waiting there to read back, or orphans to look for."""
 
 
-_PAGE_IN = _PageIn()
+_DISK_WORK = _DiskWork()
+#: What the sender's wait returns when it has nothing to send but delivered rows to delete.
+_FORGET = _DiskWork()
 
 
 class HttpSink:
@@ -58,11 +63,18 @@ class HttpSink:
     ``dead_letter_file`` (JSON Lines) or, with none, are counted; the report's ``dead_in_*``
     counts say where each one is.
 
-    With ``spool="outbox.db"`` every event is committed to a SQLite outbox before ``emit()``
-    returns and deleted once delivered: a crash or ``kill -9`` loses nothing, and the next
-    sink opened on the same file sends what is left first. Dead letters stay in it.
-    ``spool_fsync=True`` also waits for the disk on each event, so a power cut loses nothing
-    either (slower: one disk flush per event).
+    With ``spool="outbox.db"`` events are committed to a SQLite outbox, ``spool_commit_every``
+    (100) to a transaction, and deleted once delivered (1,000 at a time at most, and whenever
+    the sender has nothing to send: after a crash, events delivered just before may be sent
+    again; their messageIds let destinations drop repeats); the next sink opened on the same file
+    sends what is left first. Dead letters stay in it. ``flush()`` and ``close()`` commit
+    everything emitted before them first (within their timeout): a crash or ``kill -9`` loses
+    nothing emitted before a ``flush()`` whose report has ``uncommitted == 0``, and otherwise
+    at most the events not committed yet (fewer than ``spool_commit_every``, the newest; see
+    :mod:`vtrack.sinks.staging`).
+    ``spool_commit_every=1`` commits each event before ``emit()`` returns (about half the
+    throughput): then a kill loses nothing ``emit()`` accepted. ``spool_fsync=True`` also
+    waits for the disk on each commit, so a power cut loses no committed event either.
 
     Open sinks are closed at interpreter exit (within :data:`EXIT_TIMEOUT` s each); in a child
     made by ``os.fork()`` a sink starts afresh with its own client and sender.
@@ -80,13 +92,14 @@ class HttpSink:
         limits: BatchLimits | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
-        max_pending_bytes: int = 64 * 1024 * 1024,
+        max_pending_bytes: int = 8 * 1024 * 1024,
         emit_timeout: float = 5.0,
         on_error: Callable[[DeadLetter], object] | None = None,
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
         spool: str | Path | None = None,
         spool_fsync: bool = False,
+        spool_commit_every: int = 100,
         max_dead_letter_bytes: int = 8 * 1024 * 1024,
         dead_letter_file: str | Path | None = None,
     ) -> None:
@@ -106,6 +119,7 @@ class HttpSink:
                 clock=clock,
                 spool=spool,
                 spool_fsync=spool_fsync,
+                spool_commit_every=spool_commit_every,
                 max_dead_letter_bytes=max_dead_letter_bytes,
                 dead_letter_file=dead_letter_file,
             )
@@ -126,7 +140,14 @@ class HttpSink:
         # New locks here also replace, in a forked child, any the parent held at the fork.
         self._append_order = threading.Lock()
         self._lock = threading.Condition()
+        #: emit (compressing ahead) and the sender take turns: the second finds the work done.
+        self._deflating = threading.Lock()
+        self._commits = GroupCommits(self._state, self._append_order, self._lock, self._compress)
         self._released = False
+        #: An answer settled events, but the threads waiting on the lock are woken only once the
+        #: next request is on its way: an emit woken by the room it made then runs while the
+        #: server works, instead of holding the GIL the sender needs to send (see _send).
+        self._owed_wake = False
         self._thread = threading.Thread(target=self._run, name="vtrack-http-sender", daemon=True)
         self._thread.start()
 
@@ -139,35 +160,72 @@ class HttpSink:
         data = encode(message)
         state = self._state
         event = message.get("event")
+        closed: list[Batch] = []
         with self._append_order:  # the outbox and the dispatch see events in the same order
-            with self._lock:
-                if self._closing:
+            if state.spool is None:  # no outbox: all at once under the lock
+                if len(data) > state.largest_event or state.spool_error is not None:
+                    state.store(data, event)  # raises MessageTooLarge or OutboxError
+                with self._lock:
+                    if self._closing or state.over_budget(len(data)):
+                        self._wait_for_room(data, event)
+                    closed = state.queue(data, None)
+                    if state.news_for_sender(closed):  # not each time: waking it costs
+                        self._lock.notify_all()
+            elif state.groups_commits:
+                if self._closing:  # close() sets it holding the append order, as this emit does
                     raise RuntimeError("HttpSink is closed")
-                limit = time.monotonic() + self._emit_timeout
-                while state.over_budget(len(data)):
-                    left = limit - time.monotonic()
-                    if left <= 0:
-                        raise state.queue_full(event, self._emit_timeout)
-                    self._lock.wait(left)
-                    if self._closing:  # closed while this emit waited: it must not slip in
-                        raise RuntimeError("HttpSink is closed")
-            row = state.store(data, event)  # may wait for the disk: not under the lock
-            with self._lock:
-                if self._closing:
-                    raise RuntimeError(
-                        "HttpSink closed while the event was being stored; it waits in the "
-                        "outbox for the next sink"
-                    )
-                state.queue(data, row)
-                self._lock.notify_all()
+                if state.stage(data, event):  # the group is full: commit it (disk: unlocked)
+                    self._commits.full_group(event)
+                elif len(state.staged) == 1:  # the sender commits it in COMMIT_DELAY s at most
+                    with self._lock:
+                        self._lock.notify_all()
+            else:
+                with self._lock:
+                    self._wait_for_room(data, event)
+                row = state.store(data, event)  # may wait for the disk: not under the lock
+                with self._lock:
+                    if self._closing:
+                        raise RuntimeError(
+                            "HttpSink closed while the event was being stored; it waits in the "
+                            "outbox for the next sink"
+                        )
+                    closed = state.queue(data, row)
+                    self._lock.notify_all()
+        if closed:
+            self._compress(closed)  # ahead of the sender, unlocked
+
+    def _compress(self, batches: list[Batch]) -> None:
+        """Compress closed batches for sending (not under the lock; zlib lets go of the GIL)."""
+        with self._deflating:
+            self._state.compress(batches)
+
+    def _wait_for_room(self, data: bytes, event: object) -> None:
+        """Wait (holding the lock) up to ``emit_timeout`` s for the budget to take ``data``."""
+        if self._closing:
+            raise RuntimeError("HttpSink is closed")
+        state = self._state
+        if not state.over_budget(len(data)):
+            return
+        limit = time.monotonic() + self._emit_timeout
+        while state.over_budget(len(data)):
+            left = limit - time.monotonic()
+            if left <= 0:
+                raise state.queue_full(event, self._emit_timeout)
+            self._lock.wait(left)
+            if self._closing:  # closed while this emit waited: it must not slip in
+                raise RuntimeError("HttpSink is closed")
 
     def flush(self, timeout: float | None = 30.0) -> DeliveryReport:
-        """Send everything batched; wait until it is delivered or ``timeout`` s have passed."""
+        """Commit everything emitted to the outbox (if any), send everything batched, and wait
+        until it is delivered or ``timeout`` s have passed."""
+        started = time.monotonic()
+        self._commits.everything(timeout)
         with self._lock:
             self._state.dispatch.flush()
             self._lock.notify_all()
             if threading.current_thread() is not self._thread:  # not from inside on_error
-                self._wait_idle(timeout)
+                spent = time.monotonic() - started
+                self._wait_idle(None if timeout is None else max(0.0, timeout - spent))
             return self._state.report()
 
     def close(self, timeout: float | None = 5.0) -> DeliveryReport:
@@ -176,6 +234,16 @@ class HttpSink:
         No emit is taken once closing starts, so the report accounts for every event taken.
         """
         started = time.monotonic()
+        if self._state.groups_commits and self._append_order.acquire(
+            timeout=-1 if timeout is None else max(0.0, timeout / 2)
+        ):  # no emit is half-way: every event accepted is committed before closing starts
+            try:
+                with self._lock:
+                    self._closing = True
+                spent = time.monotonic() - started
+                self._commits.held(None if timeout is None else timeout / 2 - spent)
+            finally:
+                self._append_order.release()
         with self._lock:
             self._closing = True
             self._state.dispatch.flush()
@@ -184,7 +252,8 @@ class HttpSink:
                 # Keep a tenth of the time (at most 0.25 s) for the sender to stop and let
                 # go of the outbox, so the next sink on it can take over at once.
                 reserve = 0.0 if timeout is None else min(0.25, timeout / 10)
-                self._wait_idle(None if timeout is None else timeout - reserve)
+                spent = time.monotonic() - started
+                self._wait_idle(None if timeout is None else timeout - reserve - spent)
             self._stopping = True
             self._lock.notify_all()
         if threading.current_thread() is not self._thread:
@@ -220,12 +289,15 @@ class HttpSink:
         try:
             while True:
                 self._adopt_orphans()
+                self._commits.due()
                 self._page_in()
                 with self._lock:
                     request = self._next_request()
                     if request is None:
                         break
-                if not isinstance(request, _PageIn):
+                if request is _FORGET:
+                    self._forget_delivered()
+                elif not isinstance(request, _DiskWork):
                     self._send(request)
         finally:
             self._release()  # the sender is the last user of the client and the outbox
@@ -239,28 +311,47 @@ class HttpSink:
             self._client.close()
         self._state.release()
 
-    def _next_request(self) -> Request | _PageIn | None:
+    def _next_request(self) -> Request | _DiskWork | None:
         """Wait (holding the lock) for the next request; None when closing and nothing can go.
 
-        :data:`_PAGE_IN` when events waiting in the outbox can be read back first.
+        :data:`_DISK_WORK` when the outbox has work first (see :class:`_DiskWork`).
         """
         state = self._state
         while True:
             if self._stopping:  # closed (or its timeout passed): start nothing new
+                self._pay_wake()
                 return None
-            if state.rows_to_load() or state.orphans_due():
-                return _PAGE_IN  # back to the loop's top: read the outbox, look for orphans
+            if state.rows_to_load() or state.orphans_due() or state.staged.due():
+                self._pay_wake()
+                return _DISK_WORK  # back to the loop's top: the outbox's turn
             request, now = state.next_request()
             if request is not None:
-                return request
-            dispatch = state.dispatch
-            wake = dispatch.wakeup(now)
-            nap = _LONGEST_NAP if wake is None else min(_LONGEST_NAP, max(0.0, wake - now))
+                return request  # the owed wake goes once it is sent
+            self._pay_wake()
+            if state.delivered_rows:
+                return _FORGET  # nothing to send: time to delete what was delivered
+            wakes = [
+                at for at in (state.dispatch.wakeup(now), state.staged.deadline()) if at is not None
+            ]
+            nap = min(_LONGEST_NAP, max(0.0, min(wakes) - now)) if wakes else _LONGEST_NAP
             self._lock.wait(nap)
+
+    def _pay_wake(self) -> None:
+        """Wake the threads waiting on the lock if an answer owes them (the lock is held)."""
+        if self._owed_wake:
+            self._owed_wake = False
+            self._lock.notify_all()
+
+    def _wake_waiters(self) -> None:
+        """The request is on its way: wake what the last answer owes (the lock is not held)."""
+        with self._lock:
+            self._pay_wake()
 
     def _send(self, request: Request) -> None:
         state = self._state
-        self._deadline.start(state.options.timeout)
+        if not request.batch.compressed:
+            self._compress([request.batch])  # or wait for emit, compressing it just now
+        self._deadline.start(state.options.timeout, self._wake_waiters)
         try:
             answer = self._client.post(
                 state.destination.url, content=state.body(request), headers=state.headers
@@ -269,20 +360,33 @@ class HttpSink:
             # Whatever it is, it is one failed attempt: the sender must live on.
             with self._lock:
                 state.failed(f"{type(exc).__name__}: {exc}")
+                self._pay_wake()
                 self._lock.notify_all()
             return
         finally:
             self._deadline.stop()
         with self._lock:
+            self._pay_wake()  # if the request never read (a client of the caller's)
             settled = state.answered(
                 request, answer.status_code, answer.headers.get("Retry-After"), answer.text
             )
+            if self._own_client:  # its reads tell when the next request is on its way
+                self._owed_wake = True
+            else:
+                self._lock.notify_all()
+        state.settle(settled, defer=True)  # outbox writes and on_error: outside the lock
+
+    def _forget_delivered(self) -> None:
+        """Delete the delivered rows from the outbox (disk: unlocked); flush() may be waiting."""
+        self._state.forget_delivered()
+        with self._lock:
             self._lock.notify_all()
-        state.settle(settled)  # outbox writes and on_error: outside the lock
 
     def _adopt_orphans(self) -> None:
         """Now and then, take over what ended processes left in the outbox (disk: unlocked)."""
         state = self._state
+        if not state.orphans_due():  # no lock needed: only the sender sets when it is due
+            return
         with self._lock:
             due = state.orphans_due()
             if due:

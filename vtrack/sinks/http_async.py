@@ -22,7 +22,8 @@ import httpx
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import BatchLimits, RetryPolicy
-from vtrack.sinks.delivery_state import DeliveryReport, DeliveryState, SinkOptions, log
+from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
+from vtrack.sinks.delivery_state import DeliveryState, log
 
 _LONGEST_NAP = 1.0
 
@@ -51,7 +52,7 @@ class AsyncHttpSink:
         limits: BatchLimits | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
-        max_pending_bytes: int = 64 * 1024 * 1024,
+        max_pending_bytes: int = 8 * 1024 * 1024,
         on_error: Callable[[DeadLetter], object] | None = None,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
