@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from vtrack import VIMEO_OTT, Content, MemorySink, Session, Settings
+from vtrack.cli import main
 from vtrack.cli.demo import demo_callbacks
 from vtrack.stats import summarize
 
@@ -143,3 +144,18 @@ class TestSummaryEvent:
         """summary_event must be a non-empty string of at most 200 characters."""
         with pytest.raises(ValueError, match="summary_event must be an event name"):
             Settings(summary_event=name)  # type: ignore[arg-type]
+
+    def test_a_name_of_the_profile_is_refused(self) -> None:
+        """A summary event may not take the name of one of the profile's own events."""
+        with pytest.raises(ValueError, match="one of the vimeo-ott profile's own events"):
+            Settings(profile=VIMEO_OTT, summary_event="Video Content Ended")
+
+    def test_the_command_line_says_so_in_one_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """vtrack demo --summary-event 'Video Playback Paused' exits 2 with one line."""
+        with pytest.raises(SystemExit) as stopped:
+            main(["demo", "--json", "--summary-event", "Video Playback Paused"])
+        assert 2 == stopped.value.code
+        assert [
+            "vtrack: summary_event 'Video Playback Paused' is the name of one of the segment "
+            "profile's own events: choose another (e.g. 'Video Content Watched')"
+        ] == capsys.readouterr().err.splitlines()

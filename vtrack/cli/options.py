@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from vtrack.core.schedule import MILESTONE_BASES, validate_heartbeat, validate_milestones
 from vtrack.core.settings import Settings
@@ -76,11 +77,19 @@ def _summary_event(text: str) -> str:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The :class:`~vtrack.Settings` the options of :func:`add_session_options` ask for."""
-    return Settings(
-        profile=args.profile,
-        heartbeat=args.heartbeat,
-        milestones=args.milestones,
-        milestone_basis=args.milestone_basis,
-        summary_event=args.summary_event,
-    )
+    """The :class:`~vtrack.Settings` the options of :func:`add_session_options` ask for.
+
+    Options that are valid alone but not together (a summary event named like one of the
+    profile's own events) exit with status 2 and one line, as argparse does.
+    """
+    try:
+        return Settings(
+            profile=args.profile,
+            heartbeat=args.heartbeat,
+            milestones=args.milestones,
+            milestone_basis=args.milestone_basis,
+            summary_event=args.summary_event,
+        )
+    except ValueError as exc:
+        print(f"vtrack: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

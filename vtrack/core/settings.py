@@ -50,3 +50,14 @@ class Settings:
     context: Mapping[str, Any] | None = None
     integrations: Mapping[str, Any] | None = None
     summary_event: str | None = attrs.field(default=None, converter=validate_summary_event)
+
+    @summary_event.validator
+    def _summary_event_is_its_own(self, _attribute: Any, name: str | None) -> None:
+        profile = self.profile
+        if name is not None and (
+            name in profile.event_names.values() or name in profile.milestone_names.values()
+        ):
+            raise ValueError(
+                f"summary_event {name!r} is the name of one of the {profile.name} profile's own "
+                "events: choose another (e.g. 'Video Content Watched')"
+            )
