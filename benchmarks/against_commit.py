@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: "label: ... 123,456 callbacks/s best" and the like: a figure and its unit.
-FIGURE = re.compile(r"([\d,.]+) (callbacks/s best|callbacks/s|bytes per session|MB; peak|x)\b")
+FIGURE = re.compile(
+    r"([\d,.]+) ?(callbacks/s best|callbacks/s|lines/s|bytes per session|MB; peak|x)\b"
+)
 
 
 def figures(output: str) -> dict[str, float]:

@@ -136,12 +136,13 @@ def bench_mix(name: str, scratch: Path, rounds: int, scale: int) -> None:
         f"{os.path.getsize(log) / 1e6:,.1f} MB; {messages:,} messages "
         f"({messages / lines:.2f} per callback), {os.path.getsize(out) / 1e6:,.1f} MB"
     )
-    print(f"  json.loads of every line: {lines / parse:,.0f} lines/s ({parse:.2f} s CPU)")
+    # Each line starts with the mix, so benchmarks/against_commit.py tells the mixes apart.
+    print(f"  {name}, json.loads of every line: {lines / parse:,.0f} lines/s ({parse:.2f} s CPU)")
     print(
-        f"  vtrack replay to a file: {lines / replay:,.0f} callbacks/s ({replay:.2f} s CPU); "
-        f"peak memory {peak / 1e6:,.0f} MB"
+        f"  {name}, vtrack replay to a file: {lines / replay:,.0f} callbacks/s "
+        f"({replay:.2f} s CPU); peak memory {peak / 1e6:,.0f} MB"
     )
-    print(f"  replay / json.loads time: {replay / parse:.2f}x (medians of {rounds} rounds)")
+    print(f"  {name}, replay / json.loads time: {replay / parse:.2f}x (medians of {rounds} rounds)")
 
 
 def main() -> None:
