@@ -4,6 +4,7 @@ letters kept."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -13,6 +14,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from collector import FAST, Collector, free_port, message, running_collector
@@ -457,3 +459,27 @@ class TestForkHooksAndOwners:
         adopted = spool.adopt_orphans()
         spool.close()
         assert 0 == done.returncode and 1 == len(adopted)
+
+
+def _open_an_outbox(path: str, answers: Any) -> None:
+    try:
+        Spool(path).close()
+        answers.put("opened")
+    except Exception as exc:  # reported to the test, whatever it is
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_making_one_outbox_at_once_all_open_it(tmp_path: Path) -> None:
+    """Six processes making the same new outbox at the same moment all open it, ten times."""
+    context = multiprocessing.get_context("fork")
+    answers: list[str] = []
+    for attempt in range(10):
+        queue = context.Queue()
+        path = str(tmp_path / f"outbox-{attempt}.db")
+        children = [context.Process(target=_open_an_outbox, args=(path, queue)) for _ in range(6)]
+        for child in children:
+            child.start()
+        for child in children:
+            child.join(30)
+        answers += [queue.get(timeout=10) for _ in children]
+    assert ["opened"] * 60 == answers

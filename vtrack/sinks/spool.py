@@ -75,8 +75,12 @@ def open_read_only(path: str | Path, *, being_made: bool = False) -> sqlite3.Con
         db = sqlite3.connect(
             f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
         )
-        columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+        # One read transaction: another process making the outbox may commit its table
+        # between two reads, and columns read before it with tables read after is no outbox.
+        db.execute("BEGIN")
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+        db.execute("COMMIT")
     except sqlite3.Error as exc:
         raise OutboxError(f"{name}: cannot read it as an outbox: {exc}") from None
     if being_made and not tables:
@@ -378,7 +382,7 @@ def _open_for_writing(path: Path, fsync: bool) -> sqlite3.Connection:
         open_read_only(path, being_made=True).close()  # an outbox, or a one-line error
     db = sqlite3.connect(path, timeout=5.0, check_same_thread=False, isolation_level=None)
     db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")  # first: others may be making it
-    db.execute("PRAGMA journal_mode=WAL")
+    _use_wal(db)
     db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
     db.executescript(_SCHEMA)
     columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
@@ -390,6 +394,20 @@ def _open_for_writing(path: Path, fsync: bool) -> sqlite3.Connection:
                 raise
     db.execute("CREATE INDEX IF NOT EXISTS events_by_owner ON events (owner) WHERE dead = 0")
     return db
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the outbox in WAL mode; processes making it at once take turns (SQLite refuses
+    the switch while another connection holds the file, without waiting on its own)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _running(pid: int) -> bool:
