@@ -45,7 +45,7 @@ class TestDiagram:
         """The Graphviz text declares every state and labels arrows with their guards."""
         text = dot()
         assert text.startswith("digraph vtrack_session {") and text.endswith("}\n")
-        assert "    \"start\" -> \"idle\";\n" in text
+        assert '    "start" -> "idle";\n' in text
         for state in STATES:
             assert f'"{state}" [label="{state}"' in text
         assert '"paused" -> "playing" [label="play [content_has_started]' in text
