@@ -138,6 +138,7 @@ class TestCoreIsPure:
             "cli/options.py",
             "cli/demo.py",
             "cli/machine.py",
+            "cli/spark_replay.py",
             "adapters/__init__.py",
             "adapters/generic.py",
             "adapters/translated.py",

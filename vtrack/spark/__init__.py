@@ -31,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - the spark extra is installed fo
 from vtrack.core.errors import VtrackError
 from vtrack.core.settings import Settings
 from vtrack.replay.schema import LogSchema, load_schema
+from vtrack.replay.sources import MAX_LINE_BYTES
 from vtrack.spark.tasks import (
     BAD_LINE,
     MESSAGE,
@@ -114,6 +115,7 @@ def replay_spark(
     strict: bool = False,
     keep_open: bool = False,
     min_stall: float | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
     partitions: int | None = None,
 ) -> DataFrame:
     """The messages of a replay of ``inputs`` on Spark: one row per message.
@@ -135,6 +137,7 @@ def replay_spark(
         strict=strict,
         keep_open=keep_open,
         min_stall=min_stall,
+        max_line_bytes=max_line_bytes,
         partitions=partitions,
     ).messages
 
@@ -149,6 +152,7 @@ def replay_spark_frames(
     strict: bool = False,
     keep_open: bool = False,
     min_stall: float | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
     partitions: int | None = None,
 ) -> SparkReplay:
     """:func:`replay_spark`, with its side output: the bad lines, and the totals."""
@@ -164,6 +168,7 @@ def replay_spark_frames(
         strict=strict,
         keep_open=keep_open,
         min_stall=min_stall,
+        max_line_bytes=max_line_bytes,
     )
     job.run()  # the options are checked here, before any task runs
     if partitions is not None and (type(partitions) is not int or partitions < 1):

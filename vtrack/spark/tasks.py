@@ -20,7 +20,7 @@ from vtrack.replay.engine import Where
 from vtrack.replay.log_format import DEFAULT_SESSION
 from vtrack.replay.run import KEPT_BAD_LINES, ReplayRun
 from vtrack.replay.schema import LogSchema, Mapper
-from vtrack.replay.sources import LongLine, SourceError, read_lines, source_name
+from vtrack.replay.sources import MAX_LINE_BYTES, LongLine, SourceError, read_lines, source_name
 
 #: A line on its way to its partition: ``((session or None, input index, line number), line)``.
 Keyed = tuple[tuple[str | None, int, int], bytes | LongLine]
@@ -48,6 +48,7 @@ class Job:
     strict: bool = False
     keep_open: bool = False
     min_stall: float | None = None
+    max_line_bytes: int = MAX_LINE_BYTES
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -65,6 +66,7 @@ class Job:
             dialect=self.dialect,
             schema=self.schema,
             min_stall=self.min_stall,
+            max_line_bytes=self.max_line_bytes,
         )
 
 
@@ -74,7 +76,7 @@ def read_source(job: Job, index: int) -> Iterator[Keyed]:
     loads = orjson.loads
     path, name = job.paths[index], source_name(job.inputs[index])
     try:
-        for number, line in read_lines(path):
+        for number, line in read_lines(path, job.max_line_bytes):
             if type(line) is bytes:
                 if not line.strip():
                     continue  # the replay skips it: it need not travel
