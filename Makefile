@@ -11,6 +11,12 @@ $(BIN)/vtrack: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,players,plot]'
 	touch $@
 
+# The spark extra (pyspark: ~490 MB installed) for the tests and the type check only: `make demo` does not
+# download it. The Spark tests need a Java runtime too (.ci/run installs one).
+$(VENV)/.spark: $(BIN)/vtrack
+	$(BIN)/python -m pip install --quiet -e '.[spark]'
+	touch $@
+
 demo: $(BIN)/vtrack
 	$(BIN)/vtrack demo
 
@@ -18,10 +24,10 @@ lint: $(BIN)/vtrack
 	$(BIN)/ruff check vtrack tests benchmarks examples
 	$(BIN)/ruff format --check vtrack tests benchmarks examples
 
-typecheck: $(BIN)/vtrack
+typecheck: $(BIN)/vtrack $(VENV)/.spark
 	$(BIN)/mypy --strict vtrack
 
-test: lint typecheck
+test: lint typecheck $(VENV)/.spark
 	$(BIN)/pytest -q
 
 bench: $(BIN)/vtrack

@@ -9,16 +9,17 @@ import stat
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import orjson
 
 from vtrack.cli import delivery as cli_delivery
 from vtrack.cli import options as cli_options
+from vtrack.cli import spark_replay
 from vtrack.cli import stats as cli_stats
 from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
-from vtrack.replay.engine import Where
+from vtrack.replay.engine import ReplayStats, Where
 from vtrack.replay.run import ReplayRun
 from vtrack.replay.sources import MAX_LINE_BYTES
 
@@ -62,7 +63,7 @@ def add_parser(commands: Any) -> None:
         default=None,
         metavar="FILE",
         help="where the messages go: a file (replaced) or - for stdout (the default, unless "
-        "--sink sends them)",
+        "--sink sends them); with --engine spark, a new directory for the part files",
     )
     parser.add_argument(
         "--keep-open",
@@ -86,6 +87,7 @@ def add_parser(commands: Any) -> None:
         "stdout, or on stderr when stdout carries the messages)",
     )
     cli_delivery.add_arguments(parser)
+    spark_replay.add_arguments(parser)
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +133,8 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vtrack replay``; returns the exit status."""
+    if args.engine == "spark" or spark_replay.refusal(args):
+        return spark_replay.run(args)
     target = args.out if args.out is not None or args.sink is not None else "-"
     problem = _check_paths(args.logs, target)
     if problem:
@@ -365,9 +369,20 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _summary(
-    replay: ReplayRun, elapsed: float, outcome: cli_delivery.Outcome | None = None
-) -> None:
+class Summed(Protocol):
+    """What the summary reads of a replay (a :class:`ReplayRun`, or the Spark tasks' totals)."""
+
+    @property
+    def stats(self) -> ReplayStats: ...
+    @property
+    def bad_line_count(self) -> int: ...
+    @property
+    def ignored_line_count(self) -> int: ...
+    @property
+    def bad_lines(self) -> list[tuple[Where, str]]: ...
+
+
+def _summary(replay: Summed, elapsed: float, outcome: cli_delivery.Outcome | None = None) -> None:
     from rich.table import Table
 
     stats = replay.stats

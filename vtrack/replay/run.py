@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Final
 
 import orjson
@@ -109,55 +111,82 @@ class ReplayRun:
         return self.replayer.stats
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        replayer = self.replayer
-        feed = replayer.feed_object
-        reader, mapper = self.reader, self.mapper
-        loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
         for path in self.inputs:
             opening = _Opening(source_name(path))
-            for number, line in read_lines(path, self.max_line_bytes):
-                where = (opening.name, number)
-                if type(line) is LongLine:
-                    self.bytes_read += line.size
-                    reason = (
-                        f"a line of {line.size:,} bytes, longer than the cap of "
-                        f"{self.max_line_bytes:,} (max_line_bytes): skipped"
-                    )
-                    self._bad_line(opening, where, reason, None)
-                    continue
-                assert type(line) is bytes
-                self.bytes_read += len(line)
+            yield from self._source(opening, read_lines(path, self.max_line_bytes))
+            self._good_line(opening)  # a short run of bad lines only: reported as they are
+        yield from self._end()
+
+    def replay_lines(
+        self, lines: Iterable[tuple[str, int, bytes | LongLine]]
+    ) -> Iterator[dict[str, Any]]:
+        """The messages of lines read already: ``(source name, line number, line)`` in order.
+
+        Iterate this instead of the run itself (once), for lines another reader read (the
+        Spark replay gives each partition its sessions' lines, in input and line order). They
+        are replayed exactly as the run replays its inputs' lines, but for one thing: a bad
+        line at the start of a source is reported at once (a run that sees only some of a
+        source's lines cannot tell a source that is no log).
+        """
+        for name, group in groupby(lines, key=itemgetter(0)):
+            opening = _Opening(name)
+            opening.held = None
+            yield from self._source(opening, ((number, line) for _, number, line in group))
+        yield from self._end()
+
+    def _source(
+        self, opening: _Opening, numbered: Iterable[tuple[int, bytes | LongLine]]
+    ) -> Iterator[dict[str, Any]]:
+        """The messages of one source's lines, ``(line number, line)``."""
+        feed = self.replayer.feed_object
+        reader, mapper = self.reader, self.mapper
+        loads = orjson.loads  # a tenth of json.loads' time on log lines, and strict JSON
+        for number, line in numbered:
+            where = (opening.name, number)
+            if type(line) is LongLine:
+                self.bytes_read += line.size
+                reason = (
+                    f"a line of {line.size:,} bytes, longer than the cap of "
+                    f"{self.max_line_bytes:,} (max_line_bytes): skipped"
+                )
+                self._bad_line(opening, where, reason, None)
+                continue
+            assert type(line) is bytes
+            self.bytes_read += len(line)
+            try:
+                obj = loads(line)
+            except orjson.JSONDecodeError as exc:
+                if not line.strip():
+                    continue  # a blank line holds nothing
+                self._bad_line(opening, where, _not_json(line, exc), None)
+                continue
+            if mapper is not None:
                 try:
-                    obj = loads(line)
-                except orjson.JSONDecodeError as exc:
-                    if not line.strip():
-                        continue  # a blank line holds nothing
-                    self._bad_line(opening, where, _not_json(line, exc), None)
-                    continue
-                if mapper is not None:
-                    try:
-                        obj = mapper(obj)
-                    except BadRecord as exc:
-                        self._bad_line(opening, where, f"schema: {exc}", None)
-                        continue
-                    if obj is None:
-                        self.ignored_line_count += 1
-                        continue
-                if reader is not None:
-                    if opening.held is not None:
-                        self._good_line(opening)
-                    yield from self._dialect_line(reader, obj, where)
-                    continue
-                try:
-                    messages = feed(obj, where)
+                    obj = mapper(obj)
                 except BadRecord as exc:
-                    self._report_unnamed()
-                    self._bad_line(opening, where, str(exc), obj)
+                    self._bad_line(opening, where, f"schema: {exc}", None)
                     continue
+                if obj is None:
+                    self.ignored_line_count += 1
+                    continue
+            if reader is not None:
                 if opening.held is not None:
                     self._good_line(opening)
-                yield from messages
-            self._good_line(opening)  # a short run of bad lines only: reported as they are
+                yield from self._dialect_line(reader, obj, where)
+                continue
+            try:
+                messages = feed(obj, where)
+            except BadRecord as exc:
+                self._report_unnamed()
+                self._bad_line(opening, where, str(exc), obj)
+                continue
+            if opening.held is not None:
+                self._good_line(opening)
+            yield from messages
+
+    def _end(self) -> Iterator[dict[str, Any]]:
+        """The end of the input: what translators hold, then the sessions still open."""
+        replayer, reader = self.replayer, self.reader
         if reader is not None:
             yield from self._release(reader)
         # The sessions that never named their viewer come first: a strict replay stops before
