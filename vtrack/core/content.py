@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -196,7 +197,10 @@ class Content:
     ad_enabled: bool | None = attrs.field(default=None, validator=_flag)
     extra: Mapping[str, Any] = attrs.field(factory=FrozenMapping, converter=_frozen)
 
-    @property
+    @functools.cached_property
     def length(self) -> float | None:
-        """The duration if it is usable for progress (finite, positive, not live), else None."""
+        """The duration if it is usable for progress (finite, positive, not live), else None.
+
+        Worked out once: every session playing this content shares the one float.
+        """
         return None if self.live else usable_length(self.duration)

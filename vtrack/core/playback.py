@@ -167,8 +167,10 @@ class PlaybackState:
         self.postrolls_played = 0
         self.head = Playhead(at=now, rate=head.rate, length=content.length)
         scheduled = schedule_total(content.ad_schedule)
-        if self.ad_total is not None:
-            self.ad_total = None if scheduled is None else self.ad_total + scheduled
+        if scheduled is None:
+            self.ad_total = None
+        elif scheduled and self.ad_total is not None:
+            self.ad_total += scheduled
         self.postrolls_left = postroll_pods(content)
 
     def update_content(self, content: Content) -> None:

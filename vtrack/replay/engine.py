@@ -68,7 +68,7 @@ class ReplayError(VtrackError):
 _NOTHING_STICKY: Final[dict[str, Any]] = {}
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, weakref_slot=False)
 class _Open:
     """One session of the log while it is open."""
 
@@ -287,7 +287,10 @@ class Replayer:
         return self._exit(named)
 
     def _exit(self, named: list[_Open]) -> Iterator[dict[str, Any]]:
-        for state in named:
+        # Taken from the list as they go, so each exited session is freed at once.
+        named.reverse()
+        while named:
+            state = named.pop()
             if self._open.get(state.key) is not state:
                 continue  # closed meanwhile (by a record fed since, or another finish)
             self.stats.open_at_end += 1
