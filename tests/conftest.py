@@ -185,13 +185,14 @@ def collector() -> Iterator[Collector]:
 def spark() -> Iterator[Any]:
     """One local[2] SparkSession for every Spark test (started once: ~10 s), stopped at the end.
 
-    The executors run this interpreter (vtrack importable); no UI, two shuffle partitions.
+    The executors run this interpreter (vtrack importable); no UI, two shuffle partitions; a
+    failed task is run once more (``local[2,2]``), as a cluster would, so retries are tested.
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     session = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master("local[2,2]")
         .appName("vtrack-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")

@@ -128,7 +128,7 @@ def write_key(args: argparse.Namespace) -> str:
     return key
 
 
-def _check(args: argparse.Namespace) -> None:
+def check_setup(args: argparse.Namespace) -> None:
     """Refuse what would only fail later: a bad URL, an unusable outbox or file path."""
     if args.url is None:
         if args.sink in ("rudderstack", "endpoint"):
@@ -205,7 +205,7 @@ class Delivery:
         self.outcome = Outcome(outbox=str(self.spool) if self.spool is not None else "")
         self._file: IO[bytes] | None = None
         self._closed = False
-        _check(args)
+        check_setup(args)
         key = write_key(args)
         # The summary tells what the sink's warnings would (dead letters, what is left).
         logging.getLogger("vtrack.http").setLevel(logging.ERROR)

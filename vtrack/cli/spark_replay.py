@@ -2,7 +2,9 @@
 
 The messages go to ``--out DIR`` through Spark's writers (JSON Lines, or Parquet with
 ``--out-format parquet``); the bad lines, as ``FILE:LINE: reason``, to ``DIR.bad-lines.txt``
-next to it; the summary is the single-process replay's, from the tasks' totals.
+next to it; the summary is the single-process replay's, from the tasks' totals. With
+``--sink``, the executors deliver the messages too, each partition through its own sink (see
+:mod:`vtrack.spark.delivery`), from the messages as written (persisted: replayed once).
 """
 
 from __future__ import annotations
@@ -73,8 +75,11 @@ def refusal(args: argparse.Namespace) -> str | None:
             return "--engine spark reads files: standard input (-) cannot be read"
         if not os.path.exists(path):
             return f"{path}: no such file"
-    if args.sink is not None:
-        return "--sink is not available with --engine spark yet"
+    if args.sink is not None and args.spool is not None:
+        return (
+            "--spool is not available with --engine spark: a partition whose delivery fails "
+            "is run again by Spark, with the same messageIds"
+        )
     if args.max_open_sessions is not None:
         return "--max-open-sessions is not available with --engine spark"
     if getattr(args, "stats", False):
@@ -95,15 +100,36 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"vtrack replay: {INSTALL_HINT}", file=sys.stderr)
         return 2
+    spec = None
+    if args.sink is not None:
+        try:
+            spec = _sink_spec(vspark, args)
+        except (ValueError, VtrackError) as exc:
+            print(f"vtrack replay: {exc}", file=sys.stderr)
+            return 2
     started = _start(SparkSession, args.spark_master)
     if started is None:
         return 2
     spark, ours = started
     try:
-        return _replay(vspark, spark, args)
+        return _replay(vspark, spark, args, spec)
     finally:
         if ours:
             spark.stop()
+
+
+def _sink_spec(vspark: Any, args: argparse.Namespace) -> Any:
+    """The executors' sink, from the delivery options (checked here, before Spark starts)."""
+    from vtrack.cli import delivery as cli_delivery
+
+    cli_delivery.check_setup(args)
+    return vspark.SinkSpec(
+        args.sink,
+        cli_delivery.write_key(args),
+        url=args.url,
+        region=args.region,
+        deliver_timeout=args.deliver_timeout,
+    )
 
 
 def _start(session_class: Any, master: str | None) -> tuple[Any, bool] | None:
@@ -132,8 +158,9 @@ def _start(session_class: Any, master: str | None) -> tuple[Any, bool] | None:
     return spark, True
 
 
-def _replay(vspark: Any, spark: Any, args: argparse.Namespace) -> int:
+def _replay(vspark: Any, spark: Any, args: argparse.Namespace, spec: Any) -> int:
     began = time.perf_counter()
+    messages = None
     try:
         frames = vspark.replay_spark_frames(
             spark,
@@ -146,14 +173,21 @@ def _replay(vspark: Any, spark: Any, args: argparse.Namespace) -> int:
             min_stall=args.min_stall,
             max_line_bytes=args.max_line_bytes,
         )
+        messages = frames.messages
+        if spec is not None:  # written, then delivered: replayed once
+            from pyspark import StorageLevel
+
+            messages = messages.persist(StorageLevel.MEMORY_AND_DISK)
         if args.out_format == "parquet":
-            frames.messages.write.mode("overwrite").parquet(args.out)
+            messages.write.mode("overwrite").parquet(args.out)
         else:
-            frames.messages.select("message").write.mode("overwrite").text(args.out)
+            messages.select("message").write.mode("overwrite").text(args.out)
         # A copy, taken before the bad lines are written: that job adds to the accumulator.
         totals = copy.deepcopy(frames.totals.value)
         if totals.bad_line_count:
             _write_bad_lines(frames.bad_lines, args.out)
+        outcome = None if spec is None else _deliver(vspark, messages, spec, args.out)
+        undelivered = spec is not None and outcome is None
     except (ValueError, VtrackError) as exc:
         print(f"vtrack replay: {exc}", file=sys.stderr)
         return 2
@@ -161,11 +195,47 @@ def _replay(vspark: Any, spark: Any, args: argparse.Namespace) -> int:
         print("vtrack replay: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the job failed: a strict replay's bad line, an unreadable log
-        error = vspark.replay_error(exc)
-        text = str(error) if error is not None else _first_line(exc)
-        print(f"vtrack replay: {text}", file=sys.stderr)
+        print(f"vtrack replay: {_job_failure(vspark, exc)}", file=sys.stderr)
         return 2
-    elapsed = time.perf_counter() - began
+    finally:
+        if spec is not None and messages is not None:
+            messages.unpersist()
+    return _report(args, totals, outcome, undelivered, time.perf_counter() - began)
+
+
+def _deliver(vspark: Any, messages: Any, spec: Any, out: str) -> Any:
+    """Deliver the written messages from the executors: what was delivered, or None when
+    the job gave up (said here; every message is in the part files)."""
+    from vtrack.cli.delivery import Outcome
+
+    try:
+        delivered = vspark.deliver_spark(messages, spec)
+    except Exception as exc:
+        print(
+            f"vtrack replay: the delivery failed: {_job_failure(vspark, exc)}; every message "
+            f"is in {out}",
+            file=sys.stderr,
+        )
+        return None
+    return Outcome(
+        taken=delivered.messages,
+        emitted=delivered.messages,
+        delivered=delivered.delivered,
+        retried=delivered.retried,
+    )
+
+
+def _job_failure(vspark: Any, exc: BaseException) -> str:
+    """What a failed Spark job says, in one line: vtrack's own reason when it carries one."""
+    error = vspark.replay_error(exc)
+    return str(error) if error is not None else _first_line(exc)
+
+
+def _report(
+    args: argparse.Namespace, totals: Any, outcome: Any, undelivered: bool, elapsed: float
+) -> int:
+    """The summary and the exit status: 3 if the delivery failed, else 1 if lines were
+    skipped, else 0."""
     if totals.bad_line_count:
         count = totals.bad_line_count
         print(
@@ -176,7 +246,9 @@ def _replay(vspark: Any, spark: Any, args: argparse.Namespace) -> int:
     if not args.quiet:
         from vtrack.cli.replay import _summary
 
-        _summary(_Summed(totals), elapsed)
+        _summary(_Summed(totals), elapsed, outcome)
+    if undelivered:
+        return 3
     return 1 if totals.bad_line_count else 0
 
 

@@ -32,6 +32,12 @@ from vtrack.core.errors import VtrackError
 from vtrack.core.settings import Settings
 from vtrack.replay.schema import LogSchema, load_schema
 from vtrack.replay.sources import MAX_LINE_BYTES
+from vtrack.spark.delivery import (
+    DeliveryIncomplete,
+    DeliveryTotals,
+    SinkSpec,
+    deliver_partition,
+)
 from vtrack.spark.tasks import (
     BAD_LINE,
     MESSAGE,
@@ -46,8 +52,12 @@ from vtrack.spark.tasks import (
 __all__ = [
     "BAD_LINE_SCHEMA",
     "MESSAGE_SCHEMA",
+    "DeliveryIncomplete",
+    "DeliveryTotals",
+    "SinkSpec",
     "SparkReplay",
     "Totals",
+    "deliver_spark",
     "replay_error",
     "replay_spark",
     "replay_spark_frames",
@@ -87,6 +97,14 @@ class _TotalsParam(AccumulatorParam[Totals]):
         return Totals()
 
     def addInPlace(self, value1: Totals, value2: Totals) -> Totals:
+        return value1.add(value2)
+
+
+class _DeliveryTotalsParam(AccumulatorParam[DeliveryTotals]):
+    def zero(self, value: DeliveryTotals) -> DeliveryTotals:
+        return DeliveryTotals()
+
+    def addInPlace(self, value1: DeliveryTotals, value2: DeliveryTotals) -> DeliveryTotals:
         return value1.add(value2)
 
 
@@ -188,7 +206,29 @@ def replay_spark_frames(
     )
 
 
-_VTRACK_ERROR: Final = re.compile(r"^vtrack\.[\w.]+\.(?:ReplayError|SourceError): (.+)$", re.M)
+def deliver_spark(
+    messages: DataFrame, spec: SinkSpec, *, column: str = "message"
+) -> DeliveryTotals:
+    """Deliver ``messages`` (a frame whose ``column`` holds each message's JSON, as
+    :func:`replay_spark` gives it) from the executors, each partition through its own sink.
+
+    A partition whose sink does not deliver everything within ``spec.deliver_timeout`` fails
+    its task; Spark runs it again, re-sending the same messageIds (a destination that drops
+    repeats keeps one of each), and fails the job once the task has failed
+    ``spark.task.maxFailures`` times (:func:`replay_error` reads its reason). Each action runs
+    the frame's computation again: persist a replay's messages first if they are also written.
+    """
+    totals = messages.sparkSession.sparkContext.accumulator(
+        DeliveryTotals(), _DeliveryTotalsParam()
+    )
+    lines = messages.select(column).rdd
+    lines.foreachPartition(partial(deliver_partition, spec.make, spec.deliver_timeout, totals))
+    return totals.value
+
+
+_VTRACK_ERROR: Final = re.compile(
+    r"^vtrack\.[\w.]+\.(?:ReplayError|SourceError|DeliveryIncomplete): (.+)$", re.M
+)
 
 
 def replay_error(error: BaseException) -> VtrackError | None:
