@@ -21,8 +21,15 @@ import attrs
 try:
     from pyspark import Accumulator, AccumulatorParam
     from pyspark.sql import DataFrame, SparkSession
-    from pyspark.sql.functions import col
-    from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
+    from pyspark.sql.functions import coalesce, col, lit
+    from pyspark.sql.types import (
+        BinaryType,
+        IntegerType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
 except ImportError as exc:  # pragma: no cover - the spark extra is installed for the tests
     raise ImportError(
         f"vtrack.spark needs pyspark: pip install 'vtrack[spark]' ({exc})", name=exc.name
@@ -38,6 +45,7 @@ from vtrack.spark.delivery import (
     SinkSpec,
     deliver_partition,
 )
+from vtrack.spark.frame_input import ONE_SOURCE, count_by_source, first_numbers, key_rows
 from vtrack.spark.tasks import (
     BAD_LINE,
     MESSAGE,
@@ -125,7 +133,7 @@ class SparkReplay:
 
 def replay_spark(
     spark: SparkSession,
-    inputs: Iterable[str | os.PathLike[str]],
+    inputs: Iterable[str | os.PathLike[str]] | DataFrame,
     *,
     settings: Settings | None = None,
     dialect: str | None = None,
@@ -145,6 +153,12 @@ def replay_spark(
     ``strict=True`` (the job fails at the first bad line of a partition, naming it; see
     :func:`replay_error`). ``partitions``: how many partitions the sessions are spread over
     (default: the context's default parallelism). The other options are ``vtrack replay``'s.
+
+    ``inputs`` may be a DataFrame of lines instead (``spark.read.text(...)`` of any path Spark
+    reads, object stores included): a ``value`` column (strings or bytes), optionally
+    ``source`` (the log's name: sources are replayed in name order) and ``line`` (its number
+    there; without it, each source's lines are numbered in the frame's order, which costs a
+    first pass over the frame). See :mod:`vtrack.spark.frame_input`.
     """
     return replay_spark_frames(
         spark,
@@ -162,7 +176,7 @@ def replay_spark(
 
 def replay_spark_frames(
     spark: SparkSession,
-    inputs: Iterable[str | os.PathLike[str]],
+    inputs: Iterable[str | os.PathLike[str]] | DataFrame,
     *,
     settings: Settings | None = None,
     dialect: str | None = None,
@@ -174,13 +188,12 @@ def replay_spark_frames(
     partitions: int | None = None,
 ) -> SparkReplay:
     """:func:`replay_spark`, with its side output: the bad lines, and the totals."""
-    paths = list(inputs)
-    if any(os.fspath(path) == "-" for path in paths):
-        raise ValueError("the Spark replay reads files: standard input (-) cannot be read")
+    if partitions is not None and (type(partitions) is not int or partitions < 1):
+        raise ValueError(f"partitions must be a whole number >= 1; got {partitions!r}")
     job = Job(
-        tuple(os.fspath(path) for path in paths),
+        (ONE_SOURCE,),  # the inputs' names come below: the options are checked first
         settings if settings is not None else Settings(),
-        paths=tuple(os.path.abspath(path) for path in paths),
+        paths=(ONE_SOURCE,),
         dialect=dialect or "vtrack",
         schema=None if schema is None else load_schema(schema),
         strict=strict,
@@ -189,11 +202,22 @@ def replay_spark_frames(
         max_line_bytes=max_line_bytes,
     )
     job.run()  # the options are checked here, before any task runs
-    if partitions is not None and (type(partitions) is not int or partitions < 1):
-        raise ValueError(f"partitions must be a whole number >= 1; got {partitions!r}")
     context = spark.sparkContext
+    if isinstance(inputs, DataFrame):
+        job, keyed = _frame_lines(inputs, job)
+    else:
+        paths = list(inputs)
+        if any(os.fspath(path) == "-" for path in paths):
+            raise ValueError("the Spark replay reads files: standard input (-) cannot be read")
+        job = attrs.evolve(
+            job,
+            inputs=tuple(os.fspath(path) for path in paths),
+            paths=tuple(os.path.abspath(path) for path in paths),
+        )
+        keyed = context.parallelize(range(len(paths)), max(1, len(paths))).flatMap(
+            partial(read_source, job)
+        )
     totals = context.accumulator(Totals(), _TotalsParam())
-    keyed = context.parallelize(range(len(paths)), len(paths)).flatMap(partial(read_source, job))
     ordered = keyed.repartitionAndSortWithinPartitions(
         partitions or context.defaultParallelism, partition_of, True, line_order
     )
@@ -204,6 +228,42 @@ def replay_spark_frames(
         bad_lines=frame.where(col("kind") == BAD_LINE).select(BAD_LINE_SCHEMA.names),
         totals=totals,
     )
+
+
+def _frame_lines(lines: DataFrame, job: Job) -> tuple[Job, Any]:
+    """The job for a DataFrame of lines (its sources are the inputs, in name order) and its
+    lines keyed (see :mod:`vtrack.spark.frame_input`)."""
+    types = {field.name: field.dataType for field in lines.schema.fields}
+    wanted = {
+        "value": (StringType, BinaryType),
+        "source": (StringType,),
+        "line": (IntegerType, LongType),
+    }
+    for name, allowed in wanted.items():
+        if (name == "value" or name in types) and not isinstance(types.get(name), allowed):
+            raise ValueError(
+                f"a DataFrame of lines needs a 'value' column of strings or bytes (as "
+                f"spark.read.text gives), and may have 'source' (strings) and 'line' "
+                f"(integers); its columns are {lines.schema.simpleString()}"
+            )
+    if "line" in types and "source" not in types:
+        raise ValueError("a DataFrame of lines with a 'line' column needs a 'source' column")
+    picked = [col("value")]
+    if "source" in types:
+        picked.append(coalesce(col("source"), lit(ONE_SOURCE)).alias("source"))
+    if "line" in types:
+        picked.append(col("line"))
+    rdd = lines.select(*picked).rdd
+    if "line" in types:
+        starts = None
+        sources = sorted(row[0] for row in lines.select(picked[1]).distinct().collect())
+    else:
+        counts = rdd.mapPartitionsWithIndex(count_by_source).collect()
+        starts = first_numbers(counts)
+        sources = sorted({source for _, source, _ in counts})
+    names = tuple(sources) or (ONE_SOURCE,)
+    job = attrs.evolve(job, inputs=names, paths=names)
+    return job, rdd.mapPartitionsWithIndex(partial(key_rows, job, starts))
 
 
 def deliver_spark(
