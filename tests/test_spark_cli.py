@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -86,6 +87,24 @@ class TestWrites:
         )
         assert (2, single_err) == (status, err)
         assert f"vtrack replay: {log}:23: not JSON" == err[: err.index(" JSON") + 5]
+
+
+class TestQuiet:
+    def test_a_run_prints_no_spark_log_lines(self, tmp_path: Path) -> None:
+        """In its own process (Spark started by the command): stderr holds nothing from Spark's
+        logging, only what the JVM itself says about its modules."""
+        example = Path(__file__).parent.parent / "examples" / "player.log"
+        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONF_DIR", "SPARK_LOCAL_IP")}
+        done = subprocess.run(
+            [sys.executable, "-m", "vtrack.cli", "replay", str(example), "--engine", "spark",
+             "--spark-master", "local[1]", "--out", str(tmp_path / "out"), "--quiet"],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+        jvm = "WARNING: Using incubator modules"
+        assert (0, []) == (
+            done.returncode,
+            [line for line in done.stderr.splitlines() if not line.startswith(jvm)],
+        )
 
 
 class TestRefusals:

@@ -21,6 +21,8 @@ from vtrack.cli import options as cli_options
 from vtrack.core.errors import VtrackError
 from vtrack.replay.engine import ReplayStats, Where
 
+#: Spark's logging for the command: errors only (the command says what failed, in one line).
+LOG4J = os.path.join(os.path.dirname(os.path.dirname(__file__)), "spark", "log4j2.properties")
 #: What the command says when pyspark is missing.
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'vtrack[spark]' (and Java 17 or later)"
 
@@ -138,14 +140,20 @@ def _start(session_class: Any, master: str | None) -> tuple[Any, bool] | None:
     active = session_class.getActiveSession()
     if active is not None:
         return active, False
-    try:
-        spark = (
-            session_class.builder.master(master or "local[*]")
-            .appName("vtrack replay")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate()
+    builder = (
+        session_class.builder.master(master or "local[*]")
+        .appName("vtrack replay")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    if not os.environ.get("SPARK_CONF_DIR"):  # a cluster's own logging set-up wins
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J}"
         )
+    if (master or "local").startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about the host name
+    try:
+        spark = builder.getOrCreate()
     except Exception as exc:  # pyspark says little more than that the JVM did not start
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(
