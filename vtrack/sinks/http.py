@@ -26,9 +26,10 @@ from vtrack.core.errors import QueueFull
 from vtrack.delivery.dispatch import DeadLetter, Request
 from vtrack.delivery.encoding import encode
 from vtrack.delivery.policy import Batch, BatchLimits, RetryPolicy
-from vtrack.sinks.deadline import AttemptDeadline, bounded_client
+from vtrack.sinks.deadline import AttemptDeadline
 from vtrack.sinks.delivery_options import DeliveryReport, SinkOptions
 from vtrack.sinks.delivery_state import DeliveryState, log
+from vtrack.sinks.posting import poster_for
 from vtrack.sinks.staging import GroupCommits
 
 #: The longest the sender sleeps at once (it is woken early when events or answers come).
@@ -128,7 +129,7 @@ class HttpSink:
         self._emit_timeout = emit_timeout
         #: Ends each attempt on time, however slowly the server answers (own client only).
         self._deadline = AttemptDeadline()
-        self._client = client or bounded_client(timeout, self._deadline)
+        self._poster = poster_for(client, timeout, self._deadline)
         self._own_client = client is None
         self._closing = False  # no more emits
         self._stopping = False  # the sender stops once nothing can go right away
@@ -307,8 +308,7 @@ class HttpSink:
             if self._released:
                 return
             self._released = True
-        if self._own_client:
-            self._client.close()
+        self._poster.close()  # the caller's client is left open
         self._state.release()
 
     def _next_request(self) -> Request | _DiskWork | None:
@@ -353,9 +353,7 @@ class HttpSink:
             self._compress([request.batch])  # or wait for emit, compressing it just now
         self._deadline.start(state.options.timeout, self._wake_waiters)
         try:
-            answer = self._client.post(
-                state.destination.url, content=state.body(request), headers=state.headers
-            )
+            answer = self._poster.post(state.destination.url, state.body(request), state.headers)
         except Exception as exc:
             # Whatever it is, it is one failed attempt: the sender must live on.
             with self._lock:
@@ -367,9 +365,7 @@ class HttpSink:
             self._deadline.stop()
         with self._lock:
             self._pay_wake()  # if the request never read (a client of the caller's)
-            settled = state.answered(
-                request, answer.status_code, answer.headers.get("Retry-After"), answer.text
-            )
+            settled = state.answered(request, answer.status, answer.retry_after, answer.text)
             if self._own_client:  # its reads tell when the next request is on its way
                 self._owed_wake = True
             else:
@@ -438,7 +434,7 @@ class HttpSink:
         self._state.start_afresh()
         if self._own_client:
             self._deadline = AttemptDeadline()
-            self._client = bounded_client(self._state.options.timeout, self._deadline)
+            self._poster = poster_for(None, self._state.options.timeout, self._deadline)
         else:
             log.warning(
                 "vtrack: HttpSink forked with a client you passed in; parent and child now "
