@@ -303,3 +303,17 @@ class TestReviewedEdges:
         assert _total_bytes([str(fifo)]) is None  # returns at once: nothing opened
         assert _total_bytes([str(tmp_path)]) is None
         assert _total_bytes([str(log_of_two(tmp_path))]) == (tmp_path / "two.log").stat().st_size
+
+
+class TestStartup:
+    def test_a_replay_without_sink_loads_no_http_or_console_library(self, tmp_path: Path) -> None:
+        """vtrack replay --quiet without --sink imports neither httpx nor rich (they cost a
+        tenth of a second of every run's start)."""
+        example = Path(__file__).parent.parent / "examples" / "player.log"
+        code = (
+            "import sys; from vtrack.cli import main; "
+            f"status = main(['replay', {str(example)!r}, '--out', {str(tmp_path / 'o')!r}, "
+            "'--quiet']); print(status, 'httpx' in sys.modules, 'rich' in sys.modules)"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert "0 False False" == done.stdout.strip()

@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import attrs
-import httpx
 
 from vtrack.core.errors import QueueFull, VtrackError
 from vtrack.delivery.destinations import DESTINATIONS, KEY_VARIABLES
 from vtrack.delivery.encoding import EncodingError, MessageTooLarge, encode
-from vtrack.sinks.http import HttpSink
-from vtrack.sinks.spool import OutboxError
 
 #: A write key is one short line; a key file is not read past this.
 _KEY_FILE_LIMIT = 4096
@@ -134,6 +131,8 @@ def check_setup(args: argparse.Namespace) -> None:
         if args.sink in ("rudderstack", "endpoint"):
             raise SetupError(f"--sink {args.sink} needs --url (the data plane or endpoint URL)")
     else:
+        import httpx  # here, not at the top: vtrack replay without --sink starts faster
+
         try:
             url = httpx.URL(args.url)
             port = url.port
@@ -209,6 +208,9 @@ class Delivery:
         key = write_key(args)
         # The summary tells what the sink's warnings would (dead letters, what is left).
         logging.getLogger("vtrack.http").setLevel(logging.ERROR)
+        from vtrack.sinks.http import HttpSink  # not at the top: see check_setup
+        from vtrack.sinks.spool import OutboxError
+
         try:
             self.sink = HttpSink(
                 args.sink,

@@ -12,7 +12,6 @@ import sys
 from typing import Any
 
 import orjson
-from rich.console import Console
 
 from vtrack.cli import options
 from vtrack.cli.demo_report import TimelineRow, summary_table, timeline_table
@@ -156,6 +155,8 @@ def _show(out: str, settings: Settings) -> int:
     except OSError as exc:
         print(f"vtrack demo: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    from rich.console import Console  # only for the table: the other commands start faster
+
     console = Console()
     console.print(timeline_table(rows, DEMO_START))
     for summary in summarize(sink.messages):
