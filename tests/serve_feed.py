@@ -1,0 +1,81 @@
+"""Players simulated for the serve tests: viewings' html5 logs cut into batches as vtrack.js sends
+them, with skewed client clocks, interleaved in the order they reach the server."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+
+from vtrack.replay import replay
+from vtrack.testing.dialect_logs import html5_records
+from vtrack.testing.viewing import Viewing
+
+Message = dict[str, Any]
+
+
+@attrs.frozen
+class Batch:
+    """One request: its records (the client's clock), when it was sent and when it arrived."""
+
+    records: list[dict[str, Any]]
+    sent_at: float
+    received_at: float
+    batch_id: str
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in self.records)
+
+
+def batches_of(
+    viewing: Viewing,
+    *,
+    size: int = 20,
+    window: float = 2.0,
+    skew: float = 0.0,
+    latency: float = 0.01,
+) -> list[Batch]:
+    """The viewing's records as a page sends them: a batch every ``window`` s or ``size``
+    records; the client's clock ``skew`` s ahead of the server's; ``latency`` s in transit."""
+    out: list[Batch] = []
+    pending: list[dict[str, Any]] = []
+    first = 0.0
+
+    def send(at: float) -> None:
+        records = [{**r, "t": round(r["t"] + skew, 4)} for r in pending]
+        out.append(Batch(records, at + skew, at + latency, f"{viewing.session_id}-{len(out)}"))
+        pending.clear()
+
+    for record in html5_records(viewing):
+        if pending and record["t"] - first >= window:
+            send(pending[-1]["t"])
+        if not pending:
+            first = record["t"]
+        pending.append(record)
+        if len(pending) >= size:
+            send(record["t"])
+    if pending:
+        send(pending[-1]["t"])
+    return out
+
+
+def interleaved(all_batches: list[list[Batch]]) -> list[Batch]:
+    """Every player's batches in the order they reach the server."""
+    return sorted((b for batches in all_batches for b in batches), key=lambda b: b.received_at)
+
+
+def by_session(messages: list[Message]) -> dict[str, list[bytes]]:
+    """Each session's messages, in order, as the bytes ``--out`` writes."""
+    out: dict[str, list[bytes]] = defaultdict(list)
+    for message in messages:
+        out[message["properties"]["session_id"]].append(orjson.dumps(message))
+    return dict(out)
+
+
+def replayed(path: Path, **options: Any) -> list[Message]:
+    """What ``vtrack replay --dialect html5 PATH`` makes."""
+    return list(replay([path], dialect="html5", **options))
