@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/vtrack: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,players,plot]'
+	$(BIN)/python -m pip install --quiet -e '.[test,players,plot,serve]'
 	touch $@
 
 # The spark extra (pyspark: ~490 MB installed) for the tests and the type check only: `make demo` does not
