@@ -34,33 +34,42 @@ class Batch:
 def batches_of(
     viewing: Viewing,
     *,
+    records: list[dict[str, Any]] | None = None,
     size: int = 20,
     window: float = 2.0,
     skew: float = 0.0,
     latency: float = 0.01,
 ) -> list[Batch]:
-    """The viewing's records as a page sends them: a batch every ``window`` s or ``size``
-    records; the client's clock ``skew`` s ahead of the server's; ``latency`` s in transit."""
+    """The viewing's records (or ``records``) as a page sends them: a batch every ``window``
+    s or ``size`` records; the client's clock ``skew`` s ahead of the server's; ``latency`` s
+    in transit."""
     out: list[Batch] = []
     pending: list[dict[str, Any]] = []
-    first = 0.0
+    first = last = viewing.start_at
 
     def send(at: float) -> None:
-        records = [{**r, "t": round(r["t"] + skew, 4)} for r in pending]
+        records = [_skewed(r, skew) for r in pending]
         out.append(Batch(records, at + skew, at + latency, f"{viewing.session_id}-{len(out)}"))
         pending.clear()
 
-    for record in html5_records(viewing):
-        if pending and record["t"] - first >= window:
-            send(pending[-1]["t"])
+    for record in html5_records(viewing) if records is None else records:
+        t = record.get("t")
+        last = t if type(t) in (int, float) and t >= last else last  # a damaged t: as before
+        if pending and last - first >= window:
+            send(last)
         if not pending:
-            first = record["t"]
+            first = last
         pending.append(record)
         if len(pending) >= size:
-            send(record["t"])
+            send(last)
     if pending:
-        send(pending[-1]["t"])
+        send(last)
     return out
+
+
+def _skewed(record: dict[str, Any], skew: float) -> dict[str, Any]:
+    t = record.get("t")
+    return {**record, "t": round(t + skew, 4)} if type(t) in (int, float) else dict(record)
 
 
 def interleaved(all_batches: list[list[Batch]]) -> list[Batch]:

@@ -17,6 +17,7 @@ from vtrack import Settings
 from vtrack.serve import BadBatch, Conflict, Sessionizer, read_batch
 from vtrack.serve.clock import CLOCK_JUMP, corrected, next_offset
 from vtrack.serve.recording import Recorder
+from vtrack.testing.dialect_logs import damage, damage_lists, html5_records
 from vtrack.testing.strategies import viewings
 from vtrack.testing.viewing import Pause, Seek, Viewing, Watch
 
@@ -45,15 +46,19 @@ def body(*records: dict) -> bytes:
 def run(
     sessionizer: Sessionizer, batches: list[Batch], *, expire: bool = True
 ) -> list[dict[str, object]]:
-    """Feed batches as a server does (idle sessions swept before each); end what is left."""
+    """Feed batches as a server does (idle sessions swept before each, a refused batch
+    dropped as the client drops it); end what is left."""
     out: list[dict[str, object]] = []
     for batch in batches:
         if expire:
             out += sessionizer.expire(batch.received_at)
-        lines = read_batch(batch.body)
-        out += sessionizer.accept(
-            lines, received_at=batch.received_at, sent_at=batch.sent_at, batch=batch.batch_id
-        )
+        try:
+            lines = read_batch(batch.body)
+            out += sessionizer.accept(
+                lines, received_at=batch.received_at, sent_at=batch.sent_at, batch=batch.batch_id
+            )
+        except (BadBatch, Conflict):
+            continue
     out += sessionizer.finish()
     return out
 
@@ -68,18 +73,25 @@ def sessions(draw: st.DrawFn, count: int) -> list[Viewing]:
 
 
 @st.composite
-def players(draw: st.DrawFn) -> list[list[Batch]]:
-    """A few players at once, each with its own clock, batch size and transit time."""
+def players(draw: st.DrawFn, hostile: bool = False) -> list[list[Batch]]:
+    """A few players at once, each with its own clock, batch size and transit time (and, if
+    ``hostile``, logs damaged as real logs get damaged)."""
     count = draw(st.integers(1, 6))
-    return [
-        batches_of(
-            viewing,
-            size=draw(st.integers(1, 20)),
-            skew=draw(st.sampled_from([0.0, 0.3, -2.5, 3600.0, -86_400.0])),
-            latency=draw(st.floats(0.001, 0.5)),
+    out = []
+    for viewing in sessions(draw, count):
+        records = html5_records(viewing)
+        if hostile:
+            records = damage(records, draw(damage_lists(len(records), 4)), "html5").records
+        out.append(
+            batches_of(
+                viewing,
+                records=records,
+                size=draw(st.integers(1, 20)),
+                skew=draw(st.sampled_from([0.0, 0.3, -2.5, 3600.0, -86_400.0])),
+                latency=draw(st.floats(0.001, 0.5)),
+            )
         )
-        for viewing in sessions(draw, count)
-    ]
+    return out
 
 
 class TestSessionizingEqualsReplay:
@@ -98,6 +110,21 @@ class TestSessionizingEqualsReplay:
             replays |= by_session(replayed(path))
         assert replays == served
         assert len(players) == len(list(folder.glob("*.jsonl")))
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(players=players(hostile=True))
+    def test_damaged_logs_too(
+        self, tmp_path_factory: pytest.TempPathFactory, players: list[list[Batch]]
+    ) -> None:
+        """Damaged logs (duplicated, dropped, reordered, unreadable records): what serve took
+        is still, session by session, the replay of what it recorded."""
+        folder = tmp_path_factory.mktemp("record")
+        sessionizer = Sessionizer(idle_timeout=3600, recording=Recorder(folder))
+        served = by_session(run(sessionizer, interleaved(players)))
+        replays: dict[str, list[bytes]] = {}
+        for path in sorted(folder.glob("*.jsonl")):
+            replays |= by_session(replayed(path))
+        assert replays == served
 
     def test_the_command_line_replay_of_the_records_is_what_serve_made(
         self, tmp_path: Path
