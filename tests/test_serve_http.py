@@ -225,3 +225,11 @@ class TestOtherRoutes:
             answer.headers["content-type"],
             answer.content,
         )
+
+
+class TestSnippet:
+    def test_it_is_small_plain_javascript_with_no_dependencies(self) -> None:
+        """vtrack.js is under 30 KB and loads nothing (no import, require or other script)."""
+        source = (Path(__file__).parent.parent / "vtrack" / "serve" / "vtrack.js").read_text()
+        loads = [w for w in ("import ", "require(", "importScripts", "<script") if w in source]
+        assert (True, []) == (len(source.encode()) < 30 * 1024, loads)
