@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: bench-http bench-replay bench-testing demo test lint typecheck bench clean
+.PHONY: bench-http bench-replay bench-serve bench-testing demo test lint typecheck bench clean
 
 $(BIN)/vtrack: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: $(BIN)/vtrack
 
 bench-replay: $(BIN)/vtrack
 	$(BIN)/python benchmarks/replay.py
+
+bench-serve: $(BIN)/vtrack
+	$(BIN)/python benchmarks/serve.py
 
 bench-testing: $(BIN)/vtrack
 	$(BIN)/python benchmarks/testing_toolkit.py

@@ -169,10 +169,11 @@ class TestLimits:
         )
 
     def test_a_client_over_its_rate_is_429(self, tmp_path: Path, client: httpx.Client) -> None:
-        """With 1 request/s (bursts of 2), the third request at once is 429 with Retry-After."""
-        with serving(tmp_path, rate_limit=1.0) as running:
+        """With a request every 10 s (bursts of 1), the next ones at once are 429 with
+        Retry-After."""
+        with serving(tmp_path, rate_limit=0.1) as running:
             answers = [post(client, running, lines(header(t=T0 + i))) for i in range(3)]
-        assert ([204, 204, 429], "1") == (
+        assert ([204, 429, 429], "10") == (
             [a.status_code for a in answers],
             answers[2].headers["retry-after"],
         )
