@@ -168,6 +168,13 @@ class TestCoreIsPure:
             "cli/stats.py",
             "cli/stats_output.py",
             "cli/spark_replay.py",
+            "cli/serve.py",
+            "serve/app.py",
+            "serve/output.py",
+            "serve/recording.py",
+            "serve/running.py",
+            "serve/server.py",
+            "serve/service.py",
             "adapters/__init__.py",
             "adapters/generic.py",
             "adapters/translated.py",
@@ -185,13 +192,6 @@ class TestCoreIsPure:
             "replay/schema.py",
             "spark/__init__.py",
             "spark/tasks.py",
-            "cli/serve.py",
-            "serve/app.py",
-            "serve/output.py",
-            "serve/recording.py",
-            "serve/running.py",
-            "serve/server.py",
-            "serve/service.py",
         }
         found = {
             str(p.relative_to(VTRACK))
