@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,6 +89,29 @@ class TestEvents:
             answer.headers.get("access-control-allow-credentials"),
             answer.headers.get("set-cookie"),
         )
+
+
+class TestIdleSweep:
+    def test_a_silent_session_is_ended_by_the_server_on_its_own(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """With a 0.5 s idle timeout, a session that says nothing more exits at its last
+        record, with no request to trigger it."""
+        now = time.time()
+        play = {"currentTime": 0, "duration": 60, "paused": False, "ended": False}
+        body = lines(
+            header(t=now),
+            {"t": now, "session": "s1", "type": "play", **play},
+            {"t": now, "session": "s1", "type": "playing", **play},
+        )
+        with serving(tmp_path, idle_timeout=0.5) as running:
+            assert 204 == post(client, running, body).status_code
+            deadline = time.monotonic() + 10
+            while running.service.sessionizer.open_sessions and time.monotonic() < deadline:
+                time.sleep(0.05)
+            held = running.service.sessionizer.open_sessions
+        events = [orjson.loads(line)["event"] for line in running.out.read_bytes().splitlines()]
+        assert (0, "Video Playback Exited") == (held, events[-1])
 
 
 class TestOrigins:
