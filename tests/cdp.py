@@ -71,15 +71,17 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, session: str, expression: str, timeout: float = 30.0) -> None:
-        """Poll ``expression`` in the page until it is true (at most ``timeout`` s)."""
+        """Poll ``expression`` in the page until it is true (at most ``timeout`` s); an
+        exception (the page not loaded yet: a new tab starts on about:blank) counts as false."""
         deadline = time.monotonic() + timeout
-        while not self.evaluate(session, expression):
+        while True:
+            try:
+                if self.evaluate(session, expression):
+                    return
+            except RuntimeError:
+                pass
             if time.monotonic() > deadline:
-                state = self.evaluate(
-                    session,
-                    "JSON.stringify({t: v.currentTime, paused: v.paused, ended: v.ended, "
-                    "ready: v.readyState, error: v.error && v.error.message})",
-                )
+                state = self.evaluate(session, "document.documentElement.outerHTML.slice(0, 500)")
                 raise TimeoutError(f"{expression} not true after {timeout} s: {state}")
             time.sleep(0.05)
 

@@ -7,6 +7,7 @@ them; in CI (CI=true) it never skips, it fails.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -100,6 +101,9 @@ def page_server(clip: Path) -> Iterator[Site]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == "/unit":  # an empty page: nothing but the test's scripts runs
+                self._send(200, b"<!doctype html><title>unit</title>", "text/html")
+                return
             if self.path != "/clip.webm":
                 page = (PAGE % {"serve": site.serve}).encode()
                 self._send(200, page, "text/html; charset=utf-8")
@@ -181,3 +185,69 @@ def test_a_viewing_in_chromium_reaches_the_collector_as_its_replay(
     assert replayed(files[0]) == messages
     story = [m["event"] for m in messages if m["event"] in VIEWING]
     assert VIEWING == story
+
+
+#: A fake <video> and network for the snippet: fetch fails twice, then takes everything.
+HARNESS = """
+window.calls = [];
+window.beacons = [];
+let failures = 2;
+window.fetch = (url, init) => {
+  const ok = failures-- <= 0;
+  calls.push({url, body: init.body, keepalive: init.keepalive, credentials: init.credentials, ok});
+  return ok ? Promise.resolve({ok: true, status: 204}) : Promise.reject(new TypeError("offline"));
+};
+navigator.sendBeacon = (url, blob) => {
+  blob.text().then((text) => beacons.push(text));
+  return true;
+};
+Math.random = () => 0;
+window.fake = new EventTarget();
+Object.assign(fake, {currentTime: 0, duration: 60, paused: false, ended: false, playbackRate: 1});
+window.tracker = vtrack.attach(fake, {endpoint: "http://127.0.0.1:9/v1/events",
+  anonymousId: "u", content: {asset_id: "a"}});
+for (let i = 0; i < 24; i++) {
+  fake.currentTime = i / 4;
+  fake.dispatchEvent(new Event(i === 0 ? "play" : "timeupdate"));
+}
+true
+"""
+
+
+def test_the_snippet_sends_a_failed_batch_again_and_beacons_at_pagehide(
+    tmp_path: Path, clip: Path
+) -> None:
+    """In Chromium, against a fake network: 20 records leave at once, the batch is sent again
+    (same id) until taken, the rest follows in 2 s naming the viewer, and pagehide sends a
+    pagehide record by beacon."""
+    _needs(CHROMIUM)
+    source = (Path(__file__).parent.parent / "vtrack" / "serve" / "vtrack.js").read_text()
+    with page_server(clip) as site, chromium(tmp_path / "profile") as browser:
+        _, tab = browser.open(f"{site.origin}/unit")
+        browser.wait_for(tab, "document.title === 'unit' && document.readyState === 'complete'")
+        browser.evaluate(tab, source)
+        browser.evaluate(tab, HARNESS)
+        browser.wait_for(tab, "calls.filter((c) => c.ok).length >= 2", timeout=20)
+        browser.evaluate(tab, "fake.dispatchEvent(new Event('pause')); true")
+        browser.evaluate(tab, "dispatchEvent(new PageTransitionEvent('pagehide')); true")
+        browser.wait_for(tab, "beacons.length >= 1", timeout=10)
+        calls = browser.evaluate(tab, "calls")
+        beacons = browser.evaluate(tab, "beacons")
+    batches = [re.search(r"batch=([\w-]+)", c["url"]).group(1) for c in calls]  # type: ignore[union-attr]
+    records = [[json.loads(line) for line in c["body"].splitlines()] for c in calls]
+    last = [json.loads(line) for line in beacons[0].splitlines()]
+    assert [False, False, True, True] == [c["ok"] for c in calls]
+    assert (1, 2, 3) == (
+        len(set(batches[:3])),
+        len(set(batches)),
+        len({c["url"] for c in calls[:3]}),
+    )
+    assert [20, 20, 20, 5] == [len(r) for r in records]
+    assert [("u", {"asset_id": "a"})] * 2 == [
+        (r[0]["anonymous_id"], r[0]["content"]) for r in records[2:]
+    ]
+    assert ({True}, {"omit"}) == (
+        {c["keepalive"] for c in calls},
+        {c["credentials"] for c in calls},
+    )
+    assert (["pause", "pagehide"], "u") == ([r.get("type") for r in last], last[0]["anonymous_id"])
