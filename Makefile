@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: bench-http bench-replay bench-testing demo test lint typecheck bench clean
+.PHONY: bench-http bench-replay bench-serve bench-testing demo test lint typecheck bench clean
 
 $(BIN)/vtrack: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,players,plot]'
+	$(BIN)/python -m pip install --quiet -e '.[test,players,plot,serve]'
 	touch $@
 
 # The spark extra (pyspark: ~490 MB installed) for the tests and the type check only: `make demo` does not
@@ -35,6 +35,9 @@ bench: $(BIN)/vtrack
 
 bench-replay: $(BIN)/vtrack
 	$(BIN)/python benchmarks/replay.py
+
+bench-serve: $(BIN)/vtrack
+	$(BIN)/python benchmarks/serve.py
 
 bench-testing: $(BIN)/vtrack
 	$(BIN)/python benchmarks/testing_toolkit.py

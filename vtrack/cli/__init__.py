@@ -1,4 +1,4 @@
-"""The ``vtrack`` command: one module per subcommand (demo, replay, outbox, stats, plot, machine).
+"""The ``vtrack`` command: one module per subcommand (demo, replay, serve, outbox, stats, ...).
 
 ``options`` holds the session options every command that plays sessions takes, ``delivery``
 the ``--sink`` options of ``vtrack replay``.
@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from vtrack._version import __version__
-from vtrack.cli import demo, machine, outbox, plot, replay, stats
+from vtrack.cli import demo, machine, outbox, plot, replay, serve, stats
 
 EXAMPLES = """\
 examples:
@@ -21,6 +21,7 @@ examples:
   vtrack outbox status outbox.db
   vtrack stats events.jsonl --by asset_id      QoE figures per session or per group
   vtrack plot events.jsonl --session s1 -o s1.png
+  vtrack serve --allow-origin https://www.example.com --out events.jsonl
   vtrack machine --format dot                   the session's state machine, drawn
 
 vtrack COMMAND --help explains each command's options.
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo.add_parser(commands)
     replay.add_parser(commands)
+    serve.add_parser(commands)
     outbox.add_parser(commands)
     stats.add_parser(commands)
     plot.add_parser(commands)
@@ -54,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "outbox": outbox.run,
         "plot": plot.run,
         "replay": replay.run,
+        "serve": serve.run,
         "stats": stats.run,
     }
     return commands[args.command](args)

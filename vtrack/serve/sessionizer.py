@@ -1,0 +1,288 @@
+"""Sessions from batches of html5 records: each played exactly as ``vtrack replay`` plays its log.
+
+Each session has its own :class:`~vtrack.replay.dialects.DialectReader` (the html5 translator)
+and :class:`~vtrack.replay.engine.Replayer`, fed line by line as
+:class:`~vtrack.replay.run.ReplayRun` feeds a log's lines, so the messages a session makes are
+those a replay of its records makes (the records as recorded: with the client's clock
+corrected, see :mod:`vtrack.serve.clock`). What falls due between records (heartbeats,
+milestones) comes with the session's next records, dated when it fell due. A session silent
+for ``idle_timeout`` seconds ends as a replay ends at the end of its input: what the
+translator holds is told, then the session exits at its last record. A later batch of the same
+session id starts a new session (a new part of its recording) for the same viewer.
+
+A batch is refused whole, before anything is applied: :class:`~vtrack.serve.batch.BadBatch`
+for an unreadable line, :class:`Conflict` for a record naming another viewer than the one the
+session is bound to. The sessionizer does no I/O: records go to a :class:`Recording`, messages
+are returned.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from typing import Any, Final, Protocol
+
+import attrs
+
+from vtrack.core.errors import VtrackError
+from vtrack.core.settings import Settings
+from vtrack.players.base import MIN_STALL
+from vtrack.replay.dialects import DialectReader
+from vtrack.replay.engine import Replayer, Where
+from vtrack.replay.log_format import BadRecord, Record
+from vtrack.serve import clock
+from vtrack.serve.batch import BadBatch, Line
+
+#: How many ended sessions' viewers are remembered (a later batch naming another is refused).
+VIEWERS_KEPT: Final = 65_536
+#: How many recent batch ids a session remembers (a batch sent again is not applied again).
+BATCHES_KEPT: Final = 16
+
+Message = dict[str, Any]
+
+
+class Conflict(VtrackError):
+    """A record names another viewer than the one its session is bound to."""
+
+    def __init__(self, line: int, session: str) -> None:
+        self.line = line
+        self.session = session
+        super().__init__(f"line {line}: session {session!r} belongs to another viewer")
+
+
+class Recording(Protocol):
+    """Where a session's records are kept as they are applied (``--record DIR``).
+
+    ``key`` names one session part (a session id used again after its session ended is a
+    new part): :meth:`begin` comes before its first records, :meth:`end` after its last.
+    """
+
+    def begin(self, key: int, session: str) -> None: ...
+
+    def write(self, key: int, records: list[dict[str, Any]]) -> None: ...
+
+    def end(self, key: int) -> None: ...
+
+
+@attrs.define(slots=True)
+class _Live:
+    """One session the server holds: its translator and engine, clock and last activity."""
+
+    session: str
+    key: int
+    identity: tuple[str, str]
+    reader: DialectReader
+    replayer: Replayer
+    seen_at: float
+    offset: float | None = None
+    last_at: float | None = None
+    batches: deque[str] = attrs.field(factory=lambda: deque(maxlen=BATCHES_KEPT))
+
+
+@attrs.define
+class SessionizerStats:
+    """What the sessionizer did, counted as it goes."""
+
+    records: int = 0
+    messages: int = 0
+    sessions: int = 0
+    #: Records the replay's rules skipped (a callback the session's state refuses ...).
+    bad_records: int = 0
+    #: Batches sent again (their id seen already): answered, not applied.
+    duplicates: int = 0
+
+
+class Sessionizer:
+    """Batches of html5 records in, the messages of their sessions out (see the module)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        idle_timeout: float = 60.0,
+        min_stall: float = MIN_STALL,
+        recording: Recording | None = None,
+        on_bad_record: Callable[[Where, str], None] | None = None,
+    ) -> None:
+        if isinstance(idle_timeout, bool) or not 0 < idle_timeout < float("inf"):
+            raise ValueError(f"idle_timeout must be a number of seconds > 0; got {idle_timeout!r}")
+        self.settings = settings if settings is not None else Settings()
+        self.idle_timeout = float(idle_timeout)
+        self.min_stall = min_stall
+        self.recording = recording
+        self.on_bad_record = on_bad_record
+        self.stats = SessionizerStats()
+        #: Sessions held, the least recently active first.
+        self._live: OrderedDict[str, _Live] = OrderedDict()
+        #: The viewers of sessions that ended, the oldest first.
+        self._viewers: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._keys = 0
+
+    @property
+    def open_sessions(self) -> int:
+        """How many sessions the server holds."""
+        return len(self._live)
+
+    def accept(
+        self,
+        lines: list[Line],
+        *,
+        received_at: float,
+        sent_at: float | None = None,
+        batch: str | None = None,
+    ) -> list[Message]:
+        """Apply one batch (read by :func:`~vtrack.serve.batch.read_batch`); its messages.
+
+        ``received_at`` is when it arrived (the server's epoch time), ``sent_at`` when the
+        client sent it (the client's clock), ``batch`` an id the client gives it (a batch sent
+        again with the same id is not applied again). Raises :class:`BadBatch` or
+        :class:`Conflict` before anything is applied.
+        """
+        groups = self._check(lines)
+        if batch is not None and any(
+            (live := self._live.get(session)) is not None and batch in live.batches
+            for session in groups
+        ):
+            self.stats.duplicates += 1
+            return []
+        estimate = clock.estimate(received_at, sent_at)
+        out: list[Message] = []
+        for session, group in groups.items():
+            live = self._live.get(session)
+            if live is None:
+                live = self._start(session, group, received_at)
+            else:
+                self._live.move_to_end(session)
+            live.seen_at = received_at
+            if batch is not None:
+                live.batches.append(batch)
+            out += self._apply(live, group, estimate, received_at)
+        self.stats.messages += len(out)
+        return out
+
+    def expire(self, now: float) -> list[Message]:
+        """End the sessions silent for ``idle_timeout`` by ``now``; their last messages."""
+        out: list[Message] = []
+        limit = now - self.idle_timeout
+        while self._live:
+            live = next(iter(self._live.values()))
+            if live.seen_at > limit:
+                break
+            out += self._end(live)
+        self.stats.messages += len(out)
+        return out
+
+    def finish(self) -> Iterator[Message]:
+        """End every session held (the server stops); their last messages, a session at a time."""
+        while self._live:
+            messages = self._end(next(iter(self._live.values())))
+            self.stats.messages += len(messages)
+            yield from messages
+
+    # ------------------------------------------------------------------ internals
+    def _check(self, lines: list[Line]) -> dict[str, list[Line]]:
+        """The batch's records by session, in time order; raises if it must be refused."""
+        groups: dict[str, list[Line]] = {}
+        for line in lines:
+            groups.setdefault(line.session, []).append(line)
+        for session, group in groups.items():
+            live = self._live.get(session)
+            known = live.identity if live is not None else self._viewers.get(session)
+            for line in group:
+                if line.identity is None:
+                    continue
+                if known is None:
+                    known = line.identity
+                elif line.identity != known:
+                    raise Conflict(line.number, session)
+            if known is None:
+                raise BadBatch(
+                    group[0].number,
+                    f"session {session!r} is new here and no record of it names the viewer: "
+                    "give anonymous_id or user_id (vtrack.js puts them on each batch's first "
+                    "record)",
+                )
+            group.sort(key=_time)  # stable: records of the same time keep their order
+        return groups
+
+    def _start(self, session: str, group: list[Line], received_at: float) -> _Live:
+        identity = next(line.identity for line in group if line.identity is not None)
+        self._keys += 1
+        live = _Live(
+            session,
+            self._keys,
+            identity,
+            DialectReader("html5", min_stall=self.min_stall),
+            Replayer(self.settings),
+            received_at,
+        )
+        self._live[session] = live
+        self._viewers.pop(session, None)
+        self.stats.sessions += 1
+        if self.recording is not None:
+            self.recording.begin(live.key, session)
+        return live
+
+    def _apply(
+        self, live: _Live, group: list[Line], estimate: float | None, received_at: float
+    ) -> list[Message]:
+        """Correct the records' times, record them, and feed them as a replay feeds lines."""
+        live.offset = offset = clock.next_offset(live.offset, estimate)
+        records = []
+        for line in group:
+            live.last_at = at = clock.corrected(line.at, offset, live.last_at, received_at)
+            line.record["t"] = at
+            records.append(line.record)
+        if self.recording is not None:
+            self.recording.write(live.key, records)
+        self.stats.records += len(records)
+        out: list[Message] = []
+        for line in group:
+            out += self._line(live, line.record, (live.session, line.number))
+        return out
+
+    def _line(self, live: _Live, obj: dict[str, Any], where: Where) -> list[Message]:
+        """The messages of one raw record (``ReplayRun``'s handling of a dialect's line)."""
+        reader, replayer = live.reader, live.replayer
+        try:
+            records = reader.records(obj)
+        except BadRecord as exc:
+            self._bad(where, str(exc))
+            return []
+        out: list[Message] = []
+        for record in records:
+            out += self._feed(live, record, where)
+        session = live.session
+        if not replayer.is_open(session) and (records or reader.finished(session)):
+            reader.forget(session)
+        return out
+
+    def _feed(self, live: _Live, record: Record, where: Where) -> list[Message]:
+        try:
+            return live.replayer.feed(record, where)
+        except BadRecord as exc:
+            self._bad(where, str(exc))
+            return []
+
+    def _end(self, live: _Live) -> list[Message]:
+        """The end of a session's input, as the end of a replay's: released, then exited."""
+        out: list[Message] = []
+        for record in live.reader.release():
+            out += self._feed(live, record, (live.session, 0))
+        out += live.replayer.finish()
+        del self._live[live.session]
+        if len(self._viewers) >= VIEWERS_KEPT:
+            del self._viewers[next(iter(self._viewers))]
+        self._viewers[live.session] = live.identity
+        if self.recording is not None:
+            self.recording.end(live.key)
+        return out
+
+    def _bad(self, where: Where, reason: str) -> None:
+        self.stats.bad_records += 1
+        if self.on_bad_record is not None:
+            self.on_bad_record(where, reason)
+
+
+def _time(line: Line) -> float:
+    return line.at
