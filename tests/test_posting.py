@@ -67,3 +67,13 @@ class TestAnswers:
             headers["Authorization"],
             headers["Content-Length"],
         )
+
+
+def test_a_url_with_non_ascii_text_is_encoded_as_httpx_does(collector: Collector) -> None:
+    """A batch URL with non-ASCII text in its path is sent percent-encoded, not refused."""
+    poster = PoolPoster(5.0, AttemptDeadline())
+    try:
+        answer = poster.post(collector.url + "/événements", BODY, {})
+    finally:
+        poster.close()
+    assert 200 == answer.status

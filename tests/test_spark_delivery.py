@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from collector import FAST, Collector
 from spark_logs import generate, split
 from test_spark_cli import part_lines, run
 
+from vtrack.core.errors import QueueFull
 from vtrack.delivery import BatchLimits
 from vtrack.sinks.delivery_options import DeliveryReport
 from vtrack.sinks.http import HttpSink
-from vtrack.spark import DeliveryIncomplete, SinkSpec, deliver_spark, replay_spark
+from vtrack.spark import DeliveryIncomplete, DeliveryTotals, SinkSpec, deliver_spark, replay_spark
+from vtrack.spark.delivery import deliver_partition
 
 pytestmark = pytest.mark.spark
 
@@ -209,3 +212,49 @@ class TestSinkSpec:
         )
         error = replay_error(RuntimeError(text))
         assert "3 not sent" == str(error)
+
+
+class _SlowSink:
+    """Takes each message after ``pause`` s; full (QueueFull) after ``room`` messages."""
+
+    def __init__(self, pause: float, room: int = 1_000_000) -> None:
+        self.pause, self.room, self.taken = pause, room, 0
+
+    def emit(self, message: dict[str, Any]) -> None:
+        if self.taken >= self.room:
+            raise QueueFull("full")
+        time.sleep(self.pause)
+        self.taken += 1
+
+    def flush(self) -> object:
+        return None
+
+    def close(self, timeout: float | None = None) -> DeliveryReport:
+        return DeliveryReport(self.taken, self.taken, 0, 0, ())
+
+
+class _Totals:
+    def __init__(self) -> None:
+        self.added: list[DeliveryTotals] = []
+
+    def add(self, totals: DeliveryTotals) -> None:
+        self.added.append(totals)
+
+
+class TestPartitionDeadline:
+    def test_a_partition_longer_than_the_timeout_is_delivered_while_it_progresses(self) -> None:
+        """20 messages taken 10 ms apart with a 50 ms deliver_timeout: all delivered (the
+        timeout bounds waits without progress, not the partition)."""
+        totals = _Totals()
+        rows = [(orjson.dumps({"messageId": f"m{n}"}).decode(),) for n in range(20)]
+        deliver_partition(lambda: _SlowSink(0.01), 0.05, totals, rows)
+        assert [DeliveryTotals(1, 20, 20, 0)] == totals.added
+
+    def test_an_endpoint_that_makes_no_room_fails_the_task(self) -> None:
+        """A sink full after 3 messages: DeliveryIncomplete once deliver_timeout passed with
+        no room, and nothing counted."""
+        totals = _Totals()
+        rows = [(orjson.dumps({"messageId": f"m{n}"}).decode(),) for n in range(5)]
+        with pytest.raises(DeliveryIncomplete, match="no room"):
+            deliver_partition(lambda: _SlowSink(0.0, room=3), 0.05, totals, rows)
+        assert [] == totals.added

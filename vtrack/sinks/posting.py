@@ -56,11 +56,15 @@ class PoolPoster:
             network_backend=DeadlineBackend(deadline),
         )
         self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        self._urls: dict[str, httpcore.URL] = {}
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        target = self._urls.get(url)
+        if target is None:
+            target = self._urls[url] = _pool_url(url)
         sent = [("User-Agent", USER_AGENT), ("Accept", "*/*"), *headers.items()]
         response = self._pool.request(
-            "POST", url, headers=sent, content=body, extensions=self._extensions
+            "POST", target, headers=sent, content=body, extensions=self._extensions
         )
         retry_after = None
         for name, value in response.headers:
@@ -70,6 +74,15 @@ class PoolPoster:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _pool_url(url: str) -> httpcore.URL:
+    """``url`` as httpcore takes it: encoded as httpx encodes it (an international domain
+    name, a path with spaces or non-ASCII text), which httpcore alone does not."""
+    parsed = httpx.URL(url)
+    return httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
 
 
 class ClientPoster:

@@ -41,10 +41,11 @@ class SinkSpec:
     """How each task makes its sink: :class:`~vtrack.sinks.http.HttpSink`'s arguments.
 
     It is pickled to the executors, the write key with it (it is never shown: not in a repr,
-    a log or an error). ``deliver_timeout``: how long a partition's sink may take, once its
-    last message is handed over, to deliver what it holds; past it the task fails and Spark
-    runs it again. ``options``: further keyword arguments of ``HttpSink`` (``limits=``,
-    ``retry=``, ``timeout=``, ...; not ``spool=``: a task run again is the durability here).
+    a log or an error). ``deliver_timeout``: how long a partition's sink may wait for the
+    endpoint to make room, and take, once its last message is handed over, to deliver what it
+    holds; past it the task fails and Spark runs it again. ``options``: further keyword
+    arguments of ``HttpSink`` (``limits=``, ``retry=``, ``timeout=``, ...; not ``spool=``: a
+    task run again is the durability here).
     """
 
     destination: str
@@ -103,35 +104,44 @@ def deliver_partition(
 ) -> None:
     """Send a partition's messages (rows whose first column is the JSON line) through a new
     sink; add to ``totals`` (an accumulator) once all are delivered, else raise
-    :class:`DeliveryIncomplete`."""
+    :class:`DeliveryIncomplete`.
+
+    ``deliver_timeout`` bounds each wait without progress (for room while the endpoint is
+    slow), and the delivery of what the sink holds once the last message is handed over: a
+    large partition on a healthy endpoint takes as long as it needs.
+    """
     sink = make_sink()
     count = 0
-    deadline = time.monotonic() + deliver_timeout
     try:
         for row in rows:
-            _hand_over(sink, orjson.loads(row[0]), deadline)
+            _hand_over(sink, orjson.loads(row[0]), deliver_timeout)
             count += 1
-    finally:
-        report = sink.close(timeout=max(0.0, deadline - time.monotonic()))
+    except BaseException:
+        sink.close(timeout=0.0)  # the task fails and is run again: no point waiting
+        raise
+    report = sink.close(timeout=deliver_timeout)
     left = len(report.pending) + report.in_outbox
     if left or report.dead:
         raise DeliveryIncomplete(
-            f"a partition's delivery did not complete within {deliver_timeout:g} s: "
-            f"{report.delivered:,} of {count:,} messages delivered, {left:,} not sent, "
-            f"{report.dead:,} refused by the endpoint"
+            f"a partition's delivery did not complete within {deliver_timeout:g} s of its "
+            f"last message: {report.delivered:,} of {count:,} messages delivered, {left:,} not "
+            f"sent, {report.dead:,} refused by the endpoint"
         )
     totals.add(DeliveryTotals(1, count, report.delivered, report.retried))
 
 
-def _hand_over(sink: Sink, message: dict[str, Any], deadline: float) -> None:
-    """Emit ``message``, waiting for room while the endpoint is slow, up to ``deadline``."""
+def _hand_over(sink: Sink, message: dict[str, Any], patience: float) -> None:
+    """Emit ``message``, waiting for room while the endpoint is slow, ``patience`` s at most."""
+    give_up: float | None = None
     while True:
         try:
             sink.emit(message)
             return
         except QueueFull:
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            give_up = now + patience if give_up is None else give_up
+            if now >= give_up:
                 raise DeliveryIncomplete(
-                    "a partition's delivery did not complete: the endpoint took too long to "
-                    "make room for more messages"
+                    f"a partition's delivery did not complete: the endpoint made no room for "
+                    f"more messages in {patience:g} s"
                 ) from None

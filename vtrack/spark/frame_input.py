@@ -69,6 +69,8 @@ def key_rows(
         value = row[0]
         source = row[1] if len(row) > 1 else ONE_SOURCE
         if starts is None:
+            if row[2] is None:
+                raise ValueError(f"{source}: a line whose 'line' number is null")
             number = int(row[2])
         else:
             number = numbers.get(source) or starts[partition, source]
