@@ -325,3 +325,22 @@ class TestRefusals:
         served += sessionizer.accept(lines, received_at=T0 + 2)
         served += list(sessionizer.finish())
         assert (1, replayed(tmp_path / "s1.jsonl")) == (sessionizer.stats.bad_records, served)
+
+
+class TestReturningSessions:
+    def test_a_returning_session_needs_no_viewer_beside_a_new_one(self, tmp_path: Path) -> None:
+        """A batch with a new session and one that ended by idle timeout, naming no viewer for
+        it: both are taken, the returning one as a new part of its remembered viewer's."""
+        sessionizer = Sessionizer(idle_timeout=60, recording=Recorder(tmp_path))
+        started(sessionizer)
+        sessionizer.expire(T0 + 60)
+        newcomer = {**HEADER, "t": T0 + 100, "session": "s2", "anonymous_id": "v2"}
+        back = [media(T0 + 100, kind, 4) for kind in ("loadedmetadata", "play", "playing")]
+        lines = read_batch(body(newcomer, *back, media(T0 + 101, "pause", 5)))
+        served = sessionizer.accept(lines, received_at=T0 + 101) + list(sessionizer.finish())
+        s1 = [m for m in served if m["properties"]["session_id"] == "s1"]  # type: ignore[index]
+        assert (replayed(tmp_path / "s1.2.jsonl"), {"v1"}, 2) == (
+            s1 or None,
+            {m["anonymousId"] for m in s1},
+            sessionizer.stats.sessions - 1,
+        )

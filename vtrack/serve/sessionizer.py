@@ -147,10 +147,11 @@ class Sessionizer:
             return []
         estimate = clock.estimate(received_at, sent_at)
         out: list[Message] = []
-        for session, group in groups.items():
+        for session, (group, identity) in groups.items():
             live = self._live.get(session)
             if live is None:
-                live = self._start(session, group, received_at)
+                live = self._start(session, identity, received_at)
+                _name_viewer(group[0], identity)
             else:
                 self._live.move_to_end(session)
             live.seen_at = received_at
@@ -180,12 +181,14 @@ class Sessionizer:
             yield from messages
 
     # ------------------------------------------------------------------ internals
-    def _check(self, lines: list[Line]) -> dict[str, list[Line]]:
-        """The batch's records by session, in time order; raises if it must be refused."""
-        groups: dict[str, list[Line]] = {}
+    def _check(self, lines: list[Line]) -> dict[str, tuple[list[Line], tuple[str, str]]]:
+        """The batch's records by session, in time order, each with the session's viewer;
+        raises if it must be refused."""
+        by_session: dict[str, list[Line]] = {}
         for line in lines:
-            groups.setdefault(line.session, []).append(line)
-        for session, group in groups.items():
+            by_session.setdefault(line.session, []).append(line)
+        groups: dict[str, tuple[list[Line], tuple[str, str]]] = {}
+        for session, group in by_session.items():
             live = self._live.get(session)
             known = live.identity if live is not None else self._viewers.get(session)
             for line in group:
@@ -203,10 +206,10 @@ class Sessionizer:
                     "record)",
                 )
             group.sort(key=_time)  # stable: records of the same time keep their order
+            groups[session] = (group, known)
         return groups
 
-    def _start(self, session: str, group: list[Line], received_at: float) -> _Live:
-        identity = next(line.identity for line in group if line.identity is not None)
+    def _start(self, session: str, identity: tuple[str, str], received_at: float) -> _Live:
         self._keys += 1
         live = _Live(
             session,
@@ -286,3 +289,11 @@ class Sessionizer:
 
 def _time(line: Line) -> float:
     return line.at
+
+
+def _name_viewer(line: Line, identity: tuple[str, str]) -> None:
+    """A new session part's first record names its viewer (the replay of its log needs it)."""
+    if line.identity is None:
+        key, value = identity
+        line.record[key] = value
+        line.identity = identity
