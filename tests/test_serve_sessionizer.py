@@ -344,3 +344,30 @@ class TestReturningSessions:
             {m["anonymousId"] for m in s1},
             sessionizer.stats.sessions - 1,
         )
+
+    def test_a_batch_sent_again_after_its_session_ended_is_not_applied_again(
+        self, tmp_path: Path
+    ) -> None:
+        """The same batch id once the session ended by idle timeout: a duplicate, no new part."""
+        sessionizer = Sessionizer(idle_timeout=60, recording=Recorder(tmp_path))
+        playing = [{**HEADER}, *(media(T0, kind, 0) for kind in ("loadedmetadata", "play"))]
+        sessionizer.accept(read_batch(body(*playing)), received_at=T0, batch="b1")
+        sessionizer.expire(T0 + 60)
+        again = sessionizer.accept(read_batch(body(*playing)), received_at=T0 + 61, batch="b1")
+        assert ([], 1, 0, ["s1.jsonl"]) == (
+            again,
+            sessionizer.stats.duplicates,
+            sessionizer.open_sessions,
+            sorted(p.name for p in tmp_path.iterdir()),
+        )
+
+    def test_a_batch_of_an_ended_part_sent_again_is_known_in_the_next_part(self) -> None:
+        """The last batch of an ended part, sent again once the session is back: a duplicate."""
+        sessionizer = Sessionizer(idle_timeout=60)
+        playing = [{**HEADER}, *(media(T0, kind, 0) for kind in ("loadedmetadata", "play"))]
+        sessionizer.accept(read_batch(body(*playing)), received_at=T0, batch="b1")
+        sessionizer.expire(T0 + 60)
+        back = {**HEADER, "t": T0 + 70}
+        sessionizer.accept(read_batch(body(back)), received_at=T0 + 70, batch="b2")
+        again = sessionizer.accept(read_batch(body(*playing)), received_at=T0 + 71, batch="b1")
+        assert ([], 1, 2) == (again, sessionizer.stats.duplicates, sessionizer.stats.sessions)

@@ -19,7 +19,7 @@ are returned.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Protocol
 
 import attrs
@@ -33,10 +33,14 @@ from vtrack.replay.log_format import BadRecord, Record
 from vtrack.serve import clock
 from vtrack.serve.batch import BadBatch, Line
 
-#: How many ended sessions' viewers are remembered (a later batch naming another is refused).
+#: How many ended sessions' viewers are remembered (a later batch naming another is refused),
+#: with their last batch ids (a batch sent again after its session ended is not applied again).
 VIEWERS_KEPT: Final = 65_536
 #: How many recent batch ids a session remembers (a batch sent again is not applied again).
 BATCHES_KEPT: Final = 16
+#: How many of them are kept once the session ended (a client sends one batch at a time: a
+#: batch sent again after the end is one of its last).
+BATCHES_KEPT_ENDED: Final = 4
 
 Message = dict[str, Any]
 
@@ -79,6 +83,14 @@ class _Live:
     batches: deque[str] = attrs.field(factory=lambda: deque(maxlen=BATCHES_KEPT))
 
 
+@attrs.frozen(slots=True)
+class _Ended:
+    """What is kept of a session that ended: its viewer, and the ids of its last batches."""
+
+    identity: tuple[str, str]
+    batches: tuple[str, ...]
+
+
 @attrs.define
 class SessionizerStats:
     """What the sessionizer did, counted as it goes."""
@@ -114,8 +126,8 @@ class Sessionizer:
         self.stats = SessionizerStats()
         #: Sessions held, the least recently active first.
         self._live: OrderedDict[str, _Live] = OrderedDict()
-        #: The viewers of sessions that ended, the oldest first.
-        self._viewers: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        #: The viewers (and last batch ids) of sessions that ended, the oldest first.
+        self._ended: OrderedDict[str, _Ended] = OrderedDict()
         self._keys = 0
 
     @property
@@ -139,10 +151,7 @@ class Sessionizer:
         :class:`Conflict` before anything is applied.
         """
         groups = self._check(lines)
-        if batch is not None and any(
-            (live := self._live.get(session)) is not None and batch in live.batches
-            for session in groups
-        ):
+        if batch is not None and any(batch in self._batches(session) for session in groups):
             self.stats.duplicates += 1
             return []
         estimate = clock.estimate(received_at, sent_at)
@@ -190,7 +199,10 @@ class Sessionizer:
         groups: dict[str, tuple[list[Line], tuple[str, str]]] = {}
         for session, group in by_session.items():
             live = self._live.get(session)
-            known = live.identity if live is not None else self._viewers.get(session)
+            ended = self._ended.get(session)
+            known = live.identity if live is not None else None
+            if known is None and ended is not None:
+                known = ended.identity
             for line in group:
                 if line.identity is None:
                     continue
@@ -220,7 +232,9 @@ class Sessionizer:
             received_at,
         )
         self._live[session] = live
-        self._viewers.pop(session, None)
+        ended = self._ended.pop(session, None)
+        if ended is not None:  # a batch of the last part sent again is known still
+            live.batches.extend(ended.batches)
         self.stats.sessions += 1
         if self.recording is not None:
             self.recording.begin(live.key, session)
@@ -274,12 +288,21 @@ class Sessionizer:
             out += self._feed(live, record, (live.session, 0))
         out += live.replayer.finish()
         del self._live[live.session]
-        if len(self._viewers) >= VIEWERS_KEPT:
-            del self._viewers[next(iter(self._viewers))]
-        self._viewers[live.session] = live.identity
+        if len(self._ended) >= VIEWERS_KEPT:
+            del self._ended[next(iter(self._ended))]
+        kept = tuple(live.batches)[-BATCHES_KEPT_ENDED:]
+        self._ended[live.session] = _Ended(live.identity, kept)
         if self.recording is not None:
             self.recording.end(live.key)
         return out
+
+    def _batches(self, session: str) -> Iterable[str]:
+        """The ids of the session's recent batches (kept across its end)."""
+        live = self._live.get(session)
+        if live is not None:
+            return live.batches
+        ended = self._ended.get(session)
+        return ended.batches if ended is not None else ()
 
     def _bad(self, where: Where, reason: str) -> None:
         self.stats.bad_records += 1
