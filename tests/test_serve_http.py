@@ -211,6 +211,35 @@ class TestLimits:
         assert (400, 0) == (answer.status_code, running.service.sessionizer.stats.records)
 
 
+class TestUnavailable:
+    def test_a_batch_that_cannot_be_recorded_is_503_and_taken_when_sent_again(
+        self, running: Running, client: httpx.Client
+    ) -> None:
+        """--record not writable (a session's file made a directory): 503 with Retry-After,
+        nothing of the batch applied; the same batch sent again once it is writable: 204,
+        applied once."""
+        assert 204 == post(client, running, lines(header()), batch="b1").status_code
+        part, saved = running.record / "s1.jsonl", running.record.parent / "saved"
+        part.rename(saved)
+        part.mkdir()
+        batch = lines(header(session="s2", viewer="v2", t=T0 + 1), header(t=T0 + 1))
+        refused = post(client, running, batch, batch="b2")
+        held = running.service.sessionizer.open_sessions
+        part.rmdir()
+        saved.rename(part)
+        taken = post(client, running, batch, batch="b2")
+        stats, rejects = running.service.sessionizer.stats, running.service.metrics.rejects
+        assert (503, "5", 1, 204, 3, 2, 1) == (
+            refused.status_code,
+            refused.headers["retry-after"],
+            held,
+            taken.status_code,
+            stats.records,
+            running.service.sessionizer.open_sessions,
+            rejects["record_failed"],
+        )
+
+
 class TestOtherRoutes:
     def test_healthz(self, running: Running, client: httpx.Client) -> None:
         """GET /healthz: 200, {"status": "ok"}."""

@@ -371,3 +371,56 @@ class TestReturningSessions:
         sessionizer.accept(read_batch(body(back)), received_at=T0 + 70, batch="b2")
         again = sessionizer.accept(read_batch(body(*playing)), received_at=T0 + 71, batch="b1")
         assert ([], 1, 2) == (again, sessionizer.stats.duplicates, sessionizer.stats.sessions)
+
+
+class TestAllOrNothing:
+    def test_a_batch_the_recording_fails_is_not_applied_and_its_retry_is(
+        self, tmp_path: Path
+    ) -> None:
+        """A batch whose second part cannot be written (its file a directory: an OSError) is
+        not applied at all, its new part's file is gone; sent again once the file is back, it
+        is applied as if it never failed."""
+        first = [HEADER, media(T0, "loadedmetadata", 0), media(T0, "play", 0)]
+        newcomer = {**HEADER, "t": T0 + 3, "session": "s2", "anonymous_id": "v2"}
+        second = [newcomer, media(T0 + 3, "pause", 3), media(T0 + 3, "play", 3, session="s2")]
+        control = Sessionizer(recording=Recorder(tmp_path / "control"))
+        sessionizer = Sessionizer(recording=Recorder(tmp_path / "rec"))
+        expected, served = [], []
+        for each in (control, sessionizer):
+            each.accept(read_batch(body(*first)), received_at=T0, sent_at=T0, batch="b1")
+        s1 = tmp_path / "rec" / "s1.jsonl"
+        s1.rename(tmp_path / "s1.saved")
+        s1.mkdir()
+        with pytest.raises(OSError):
+            sessionizer.accept(read_batch(body(*second)), received_at=T0 + 5, batch="b2")
+        failed = (
+            sessionizer.open_sessions,
+            sessionizer.stats.records,
+            (s1.parent / "s2.jsonl").exists(),
+        )
+        s1.rmdir()
+        (tmp_path / "s1.saved").rename(s1)
+        for each, out in ((control, expected), (sessionizer, served)):
+            out += each.accept(read_batch(body(*second)), received_at=T0 + 6, batch="b2")
+            out += each.finish()
+        assert (1, 3, False) == failed
+        assert (expected, files(tmp_path / "control")) == (served, files(tmp_path / "rec"))
+
+    def test_the_recorder_cuts_back_what_it_wrote_of_a_batch_it_could_not_write_whole(
+        self, tmp_path: Path
+    ) -> None:
+        """Two parts, the second not writable: the first part's file is as it was."""
+        recorder = Recorder(tmp_path)
+        recorder.begin(1, "a")
+        recorder.begin(2, "b")
+        recorder.write([(1, [HEADER])])
+        before = (tmp_path / "a.jsonl").read_bytes()
+        (tmp_path / "b.jsonl").unlink()
+        (tmp_path / "b.jsonl").mkdir()
+        with pytest.raises(OSError):
+            recorder.write([(1, [HEADER, HEADER]), (2, [HEADER])])
+        assert before == (tmp_path / "a.jsonl").read_bytes()
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}

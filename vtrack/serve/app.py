@@ -4,7 +4,8 @@ Nothing a request carries is written back into a page: answers are JSON, plain t
 script, each with ``X-Content-Type-Options: nosniff``; no cookie is ever set, and CORS never
 allows credentials. Only the ``--allow-origin`` origins may post (their preflight answered, any
 other origin 403); a body over 64 KB is refused (413), an unreadable line too (400, naming it),
-a record naming another viewer than its session's (409), a client over its rate (429).
+a record naming another viewer than its session's (409), a client over its rate (429); a
+batch the server cannot take now is 503 (with nothing of it applied: the client sends it again).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.types import Lifespan
 
 from vtrack.serve.batch import BadBatch, read_batch
 from vtrack.serve.metrics import CONTENT_TYPE as METRICS_TYPE
-from vtrack.serve.service import Busy, Service
+from vtrack.serve.service import Busy, RecordFailed, Service
 from vtrack.serve.sessionizer import Conflict
 
 #: A batch id, as vtrack.js makes them.
@@ -101,6 +102,9 @@ class _Routes:
         except Conflict as exc:
             service.metrics.reject("conflict")
             return _error(409, str(exc), cors, line=exc.line)
+        except RecordFailed:
+            service.metrics.reject("record_failed")
+            return _error(503, "the server cannot keep records now", {**cors, "Retry-After": "5"})
         except Busy:
             service.metrics.reject("busy")
             return _error(503, "the server is busy or stopping", {**cors, "Retry-After": "5"})

@@ -13,6 +13,7 @@ REJECT_REASONS: Final = (
     "conflict",  # 409: a session bound to another viewer
     "rate_limited",  # 429: the client's rate limit
     "busy",  # 503: the delivery is too far behind, or the server is stopping
+    "record_failed",  # 503: --record could not be written (a full disk ...)
 )
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"

@@ -6,6 +6,7 @@ nothing here is locked; the output's thread does the writing and delivering.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Final
@@ -17,12 +18,19 @@ from vtrack.serve.metrics import Metrics
 from vtrack.serve.output import MAX_BACKLOG, Output
 from vtrack.serve.sessionizer import Sessionizer
 
+log = logging.getLogger("vtrack.serve")
+
 #: Requests per second a client may make by default (a player sends one every ~2 s).
 DEFAULT_RATE_LIMIT: Final = 20.0
 
 
 class Busy(Exception):
     """The server cannot take a batch now (stopping, or too far behind); try again later."""
+
+
+class RecordFailed(Busy):
+    """``--record`` could not be written (a full disk ...): nothing of the batch was applied,
+    and the same batch sent again will be."""
 
 
 class Service:
@@ -48,6 +56,8 @@ class Service:
         self.clock = clock
         self.ticks = ticks
         self.stopping = False
+        #: The last batch could not be recorded (said once in the log until one is).
+        self.record_failing = False
         self.outcome: Outcome | None = None
 
     def allowed(self, origin: str | None) -> bool:
@@ -65,9 +75,18 @@ class Service:
         :class:`Busy`)."""
         if self.stopping or self.output.queued >= MAX_BACKLOG:
             raise Busy
-        messages = self.sessionizer.accept(
-            lines, received_at=received_at, sent_at=sent_at, batch=batch
-        )
+        try:
+            messages = self.sessionizer.accept(
+                lines, received_at=received_at, sent_at=sent_at, batch=batch
+            )
+        except OSError as exc:
+            if not self.record_failing:
+                log.warning("cannot write --record (%s): batches are refused (503)", exc)
+            self.record_failing = True
+            raise RecordFailed(str(exc)) from exc
+        if self.record_failing:
+            log.warning("--record is written again: batches are taken")
+            self.record_failing = False
         self.output.put(messages)
 
     def sweep(self) -> None:

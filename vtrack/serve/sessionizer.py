@@ -13,7 +13,8 @@ session id starts a new session (a new part of its recording) for the same viewe
 A batch is refused whole, before anything is applied: :class:`~vtrack.serve.batch.BadBatch`
 for an unreadable line, :class:`Conflict` for a record naming another viewer than the one the
 session is bound to. The sessionizer does no I/O: records go to a :class:`Recording`, messages
-are returned.
+are returned. A recording that fails (an ``OSError``: a full disk) leaves the batch unapplied
+too: the sessions' state changes, and the batch's id is remembered, only once it is recorded.
 """
 
 from __future__ import annotations
@@ -59,13 +60,17 @@ class Recording(Protocol):
 
     ``key`` names one session part (a session id used again after its session ended is a
     new part): :meth:`begin` comes before its first records, :meth:`end` after its last.
+    :meth:`write` takes a batch's records, by part, all or none: if it raises OSError, no
+    part has any of them; then the parts begun for the batch are given up (:meth:`discard`).
     """
 
     def begin(self, key: int, session: str) -> None: ...
 
-    def write(self, key: int, records: list[dict[str, Any]]) -> None: ...
+    def write(self, parts: list[tuple[int, list[dict[str, Any]]]]) -> None: ...
 
     def end(self, key: int) -> None: ...
+
+    def discard(self, key: int) -> None: ...
 
 
 @attrs.define(slots=True)
@@ -81,6 +86,21 @@ class _Live:
     offset: float | None = None
     last_at: float | None = None
     batches: deque[str] = attrs.field(factory=lambda: deque(maxlen=BATCHES_KEPT))
+
+
+@attrs.define(slots=True)
+class _Group:
+    """A batch's records of one session, as they are checked, corrected and applied."""
+
+    session: str
+    lines: list[Line]
+    identity: tuple[str, str]
+    #: The session held, or None: the batch starts it (a new session, or a new part).
+    live: _Live | None
+    offset: float = 0.0
+    last_at: float | None = None
+    #: Its recording's part (0: not yet known).
+    key: int = 0
 
 
 @attrs.frozen(slots=True)
@@ -147,26 +167,25 @@ class Sessionizer:
 
         ``received_at`` is when it arrived (the server's epoch time), ``sent_at`` when the
         client sent it (the client's clock), ``batch`` an id the client gives it (a batch sent
-        again with the same id is not applied again). Raises :class:`BadBatch` or
-        :class:`Conflict` before anything is applied.
+        again with the same id is not applied again). All or nothing: raises
+        :class:`BadBatch` or :class:`Conflict` before anything is applied, and an ``OSError``
+        of the recording with nothing applied either (the batch may be sent again).
         """
         groups = self._check(lines)
-        if batch is not None and any(batch in self._batches(session) for session in groups):
+        if batch is not None and any(batch in self._batches(g.session) for g in groups):
             self.stats.duplicates += 1
             return []
         estimate = clock.estimate(received_at, sent_at)
+        for group in groups:
+            self._correct(group, estimate, received_at)
+        self._record(groups)
         out: list[Message] = []
-        for session, (group, identity) in groups.items():
-            live = self._live.get(session)
-            if live is None:
-                live = self._start(session, identity, received_at)
-                _name_viewer(group[0], identity)
-            else:
-                self._live.move_to_end(session)
-            live.seen_at = received_at
-            if batch is not None:
-                live.batches.append(batch)
-            out += self._apply(live, group, estimate, received_at)
+        for group in groups:
+            out += self._apply(group, received_at)
+        if batch is not None:  # only once every group is applied: a batch sent again is not
+            for group in groups:
+                assert group.live is not None
+                group.live.batches.append(batch)
         self.stats.messages += len(out)
         return out
 
@@ -190,13 +209,13 @@ class Sessionizer:
             yield from messages
 
     # ------------------------------------------------------------------ internals
-    def _check(self, lines: list[Line]) -> dict[str, tuple[list[Line], tuple[str, str]]]:
+    def _check(self, lines: list[Line]) -> list[_Group]:
         """The batch's records by session, in time order, each with the session's viewer;
         raises if it must be refused."""
         by_session: dict[str, list[Line]] = {}
         for line in lines:
             by_session.setdefault(line.session, []).append(line)
-        groups: dict[str, tuple[list[Line], tuple[str, str]]] = {}
+        groups: list[_Group] = []
         for session, group in by_session.items():
             live = self._live.get(session)
             ended = self._ended.get(session)
@@ -218,43 +237,67 @@ class Sessionizer:
                     "record)",
                 )
             group.sort(key=_time)  # stable: records of the same time keep their order
-            groups[session] = (group, known)
+            groups.append(_Group(session, group, known, live))
         return groups
 
-    def _start(self, session: str, identity: tuple[str, str], received_at: float) -> _Live:
-        self._keys += 1
-        live = _Live(
-            session,
-            self._keys,
-            identity,
-            DialectReader("html5", min_stall=self.min_stall),
-            Replayer(self.settings),
-            received_at,
-        )
+    def _correct(self, group: _Group, estimate: float | None, received_at: float) -> None:
+        """The records' times on the server's clock (the session itself is not changed yet)."""
+        live = group.live
+        offset, last = (live.offset, live.last_at) if live is not None else (None, None)
+        group.offset = offset = clock.next_offset(offset, estimate)
+        for line in group.lines:
+            line.record["t"] = last = clock.corrected(line.at, offset, last, received_at)
+        group.last_at = last
+        if live is None:
+            _name_viewer(group.lines[0], group.identity)
+
+    def _record(self, groups: list[_Group]) -> None:
+        """Record the groups' records: all or none (an OSError leaves every part as it was)."""
+        recording = self.recording
+        if recording is None:
+            return
+        begun: list[int] = []
+        try:
+            for group in groups:
+                if group.live is None:
+                    self._keys += 1
+                    group.key = self._keys
+                    recording.begin(group.key, group.session)
+                    begun.append(group.key)
+                else:
+                    group.key = group.live.key
+            recording.write([(g.key, [line.record for line in g.lines]) for g in groups])
+        except OSError:
+            for key in begun:
+                recording.discard(key)
+            raise
+
+    def _start(self, group: _Group) -> _Live:
+        if group.key == 0:  # no recording
+            self._keys += 1
+            group.key = self._keys
+        session = group.session
+        reader = DialectReader("html5", min_stall=self.min_stall)
+        live = _Live(session, group.key, group.identity, reader, Replayer(self.settings), 0.0)
         self._live[session] = live
         ended = self._ended.pop(session, None)
         if ended is not None:  # a batch of the last part sent again is known still
             live.batches.extend(ended.batches)
         self.stats.sessions += 1
-        if self.recording is not None:
-            self.recording.begin(live.key, session)
         return live
 
-    def _apply(
-        self, live: _Live, group: list[Line], estimate: float | None, received_at: float
-    ) -> list[Message]:
-        """Correct the records' times, record them, and feed them as a replay feeds lines."""
-        live.offset = offset = clock.next_offset(live.offset, estimate)
-        records = []
-        for line in group:
-            live.last_at = at = clock.corrected(line.at, offset, live.last_at, received_at)
-            line.record["t"] = at
-            records.append(line.record)
-        if self.recording is not None:
-            self.recording.write(live.key, records)
-        self.stats.records += len(records)
+    def _apply(self, group: _Group, received_at: float) -> list[Message]:
+        """Take a group's corrected, recorded records: feed them as a replay feeds lines."""
+        live = group.live
+        if live is None:
+            live = group.live = self._start(group)
+        else:
+            self._live.move_to_end(live.session)
+        live.seen_at = received_at
+        live.offset, live.last_at = group.offset, group.last_at
+        self.stats.records += len(group.lines)
         out: list[Message] = []
-        for line in group:
+        for line in group.lines:
             out += self._line(live, line.record, (live.session, line.number))
         return out
 
