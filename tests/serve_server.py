@@ -42,12 +42,22 @@ class Running:
 
 @contextmanager
 def serving(
-    folder: Path, *, idle_timeout: float = 60.0, settings: Settings | None = None, **options: Any
+    folder: Path,
+    *,
+    idle_timeout: float = 60.0,
+    settings: Settings | None = None,
+    max_open_sessions: int = 100_000,
+    **options: Any,
 ) -> Iterator[Running]:
     """Serve until the block ends; then stop as on SIGTERM (sessions ended, output closed)."""
     out, record = folder / "out.jsonl", folder / "record"
     stream = out.open("ab")
-    sessionizer = Sessionizer(settings, idle_timeout=idle_timeout, recording=Recorder(record))
+    sessionizer = Sessionizer(
+        settings,
+        idle_timeout=idle_timeout,
+        recording=Recorder(record),
+        max_open_sessions=max_open_sessions,
+    )
     options.setdefault("origins", [ORIGIN])
     service = Service(sessionizer, Output(stream, None), **options)
     sock = listen("127.0.0.1", 0)

@@ -37,6 +37,7 @@ class TestRefusals:
             (["--allow-origin", ORIGIN, "--idle-timeout", "0"], "a number of seconds > 0"),
             (["--allow-origin", ORIGIN, "--port", "70000"], "a port number from 0 to 65535"),
             (["--allow-origin", ORIGIN, "--rate-limit", "-1"], "requests per second > 0"),
+            (["--allow-origin", ORIGIN, "--max-open-sessions", "0"], "sessions from 1"),
         ],
     )
     def test_bad_options_are_refused_in_one_line(self, args: list[str], said: str) -> None:

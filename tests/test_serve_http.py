@@ -240,6 +240,42 @@ class TestUnavailable:
         )
 
 
+class TestSessionLimits:
+    def test_a_batch_past_max_open_sessions_is_503_and_counted(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """--max-open-sessions 1: a second session is 503 with Retry-After, nothing applied,
+        counted as sessions_full; a batch of the session held is taken."""
+        with serving(tmp_path, max_open_sessions=1) as running:
+            first = post(client, running, lines(header()))
+            second = post(client, running, lines(header(session="s2")))
+            again = post(client, running, lines(header(t=T0 + 1)))
+            text = client.get(f"{running.url}/metrics").text
+        assert (204, 503, "60", 204, 2) == (
+            first.status_code,
+            second.status_code,
+            second.headers["retry-after"],
+            again.status_code,
+            running.service.sessionizer.stats.records,
+        )
+        assert 'vtrack_serve_rejects_total{reason="sessions_full"} 1' in text.splitlines()
+
+    def test_a_batch_starting_17_sessions_is_400_naming_the_limit(
+        self, running: Running, client: httpx.Client
+    ) -> None:
+        """17 new sessions in one batch: 400 naming the limit and the 17th's line, counted as
+        too_many_sessions, nothing applied."""
+        answer = post(client, running, lines(*(header(session=f"s{i}") for i in range(17))))
+        text = client.get(f"{running.url}/metrics").text
+        assert (400, 17, True, 0) == (
+            answer.status_code,
+            answer.json()["line"],
+            "at most 16 sessions" in answer.json()["error"],
+            running.service.sessionizer.stats.records,
+        )
+        assert 'vtrack_serve_rejects_total{reason="too_many_sessions"} 1' in text.splitlines()
+
+
 class TestOtherRoutes:
     def test_healthz(self, running: Running, client: httpx.Client) -> None:
         """GET /healthz: 200, {"status": "ok"}."""

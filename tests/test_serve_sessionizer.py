@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from serve_feed import Batch, batches_of, by_session, interleaved, replayed
 
 from vtrack import Settings
-from vtrack.serve import BadBatch, Conflict, Sessionizer, read_batch
+from vtrack.serve import BadBatch, Conflict, Sessionizer, SessionsFull, TooManySessions, read_batch
 from vtrack.serve.clock import CLOCK_JUMP, corrected, next_offset
 from vtrack.serve.recording import Recorder
 from vtrack.testing.dialect_logs import damage, damage_lists, html5_records
@@ -424,3 +424,41 @@ class TestAllOrNothing:
 
 def files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+class TestSessionLimits:
+    def test_a_batch_past_the_open_sessions_limit_is_refused_until_one_times_out(
+        self, tmp_path: Path
+    ) -> None:
+        """Two sessions held of two: a third is refused (retry when the oldest times out),
+        nothing of its batch applied; once the oldest timed out, it is taken."""
+        sessionizer = Sessionizer(
+            idle_timeout=60, max_open_sessions=2, recording=Recorder(tmp_path)
+        )
+        for i in (1, 2):
+            header = {**HEADER, "t": T0 + i, "session": f"s{i}"}
+            sessionizer.accept(read_batch(body(header)), received_at=T0 + i)
+        third = read_batch(body({**HEADER, "t": T0 + 10, "session": "s3"}))
+        with pytest.raises(SessionsFull) as caught:
+            sessionizer.accept(third, received_at=T0 + 10)
+        refused = (caught.value.retry_after, sessionizer.stats.records, sorted(tmp_path.iterdir()))
+        sessionizer.expire(T0 + 61)
+        sessionizer.accept(third, received_at=T0 + 61)
+        assert ((51.0, 2, [tmp_path / "s1.jsonl", tmp_path / "s2.jsonl"]), 2) == (
+            refused,
+            sessionizer.open_sessions,
+        )
+
+    def test_a_batch_starting_more_than_16_sessions_is_refused_naming_the_limit(self) -> None:
+        """17 new sessions in one batch: refused at the 17th's record, naming the limit;
+        16 are taken."""
+        headers = [{**HEADER, "session": f"s{i}"} for i in range(17)]
+        sessionizer = Sessionizer()
+        with pytest.raises(TooManySessions) as caught:
+            sessionizer.accept(read_batch(body(*headers)), received_at=T0)
+        sessionizer.accept(read_batch(body(*headers[:16])), received_at=T0)
+        assert (17, True, 16) == (
+            caught.value.line,
+            "at most 16 sessions" in str(caught.value),
+            sessionizer.open_sessions,
+        )

@@ -83,6 +83,14 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         help="a session silent this long ends at its last record (default 60)",
     )
     parser.add_argument(
+        "--max-open-sessions",
+        type=_sessions,
+        default=100_000,
+        metavar="N",
+        help="sessions held at most (about 10 KB each); a batch that would start more is "
+        "answered 503 until some time out (default 100000)",
+    )
+    parser.add_argument(
         "--record",
         default=None,
         metavar="DIR",
@@ -133,6 +141,12 @@ def _idle(text: str) -> float:
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError(f"a number of seconds > 0, at most 86400; got {text!r}")
     return value
+
+
+def _sessions(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"a number of sessions from 1 to 100000000; got {text!r}")
+    return int(text)
 
 
 def _rate(text: str) -> float:

@@ -10,9 +10,11 @@ REJECT_REASONS: Final = (
     "origin",  # 403: not an --allow-origin origin
     "too_large",  # 413: a body over the limit
     "malformed",  # 400: a line that is no html5 record
+    "too_many_sessions",  # 400: a batch starting more sessions than one may
     "conflict",  # 409: a session bound to another viewer
     "rate_limited",  # 429: the client's rate limit
     "busy",  # 503: the delivery is too far behind, or the server is stopping
+    "sessions_full",  # 503: the server holds --max-open-sessions
     "record_failed",  # 503: --record could not be written (a full disk ...)
 )
 

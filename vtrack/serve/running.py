@@ -44,7 +44,11 @@ def start(args: argparse.Namespace) -> tuple[Service, socket.socket] | None:
         _refused(_os_error(exc, args), out, delivery)
         return None
     sessionizer = Sessionizer(
-        settings, idle_timeout=args.idle_timeout, recording=recorder, on_bad_record=_bad_record
+        settings,
+        idle_timeout=args.idle_timeout,
+        recording=recorder,
+        on_bad_record=_bad_record,
+        max_open_sessions=args.max_open_sessions,
     )
     service = Service(
         sessionizer, Output(out, delivery), origins=args.origins, rate_limit=args.rate_limit

@@ -12,9 +12,12 @@ session id starts a new session (a new part of its recording) for the same viewe
 
 A batch is refused whole, before anything is applied: :class:`~vtrack.serve.batch.BadBatch`
 for an unreadable line, :class:`Conflict` for a record naming another viewer than the one the
-session is bound to. The sessionizer does no I/O: records go to a :class:`Recording`, messages
-are returned. A recording that fails (an ``OSError``: a full disk) leaves the batch unapplied
-too: the sessions' state changes, and the batch's id is remembered, only once it is recorded.
+session is bound to, :class:`TooManySessions` for a batch starting more than
+:data:`MAX_NEW_SESSIONS` sessions, :class:`SessionsFull` when the server holds
+``max_open_sessions`` already. The sessionizer does no I/O: records go to a
+:class:`Recording`, messages are returned. A recording that fails (an ``OSError``: a full
+disk) leaves the batch unapplied too: the sessions' state changes, and the batch's id is
+remembered, only once it is recorded.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ BATCHES_KEPT: Final = 16
 #: How many of them are kept once the session ended (a client sends one batch at a time: a
 #: batch sent again after the end is one of its last).
 BATCHES_KEPT_ENDED: Final = 4
+#: How many sessions a server holds at most, by default (about 10 KB each).
+MAX_OPEN_SESSIONS: Final = 100_000
+#: How many sessions one batch may start (vtrack.js puts at most 2 in a batch: the one ending
+#: and the next).
+MAX_NEW_SESSIONS: Final = 16
 
 Message = dict[str, Any]
 
@@ -53,6 +61,27 @@ class Conflict(VtrackError):
         self.line = line
         self.session = session
         super().__init__(f"line {line}: session {session!r} belongs to another viewer")
+
+
+class TooManySessions(BadBatch):
+    """A batch starting more than :data:`MAX_NEW_SESSIONS` sessions (``line``: the first
+    record of the first one past it)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(
+            line,
+            f"a batch may start at most {MAX_NEW_SESSIONS} sessions (vtrack.js starts at most "
+            "2): this record's is one more",
+        )
+
+
+class SessionsFull(VtrackError):
+    """The batch would start sessions past ``max_open_sessions``: try again in ``retry_after``
+    seconds (when the least recently active session times out, at the latest)."""
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"the server holds {limit:,} sessions, its most")
 
 
 class Recording(Protocol):
@@ -135,9 +164,13 @@ class Sessionizer:
         min_stall: float = MIN_STALL,
         recording: Recording | None = None,
         on_bad_record: Callable[[Where, str], None] | None = None,
+        max_open_sessions: int = MAX_OPEN_SESSIONS,
     ) -> None:
         if isinstance(idle_timeout, bool) or not 0 < idle_timeout < float("inf"):
             raise ValueError(f"idle_timeout must be a number of seconds > 0; got {idle_timeout!r}")
+        if type(max_open_sessions) is not int or max_open_sessions < 1:
+            raise ValueError(f"max_open_sessions must be an int >= 1; got {max_open_sessions!r}")
+        self.max_open_sessions = max_open_sessions
         self.settings = settings if settings is not None else Settings()
         self.idle_timeout = float(idle_timeout)
         self.min_stall = min_stall
@@ -175,6 +208,7 @@ class Sessionizer:
         if batch is not None and any(batch in self._batches(g.session) for g in groups):
             self.stats.duplicates += 1
             return []
+        self._check_room(groups, received_at)
         estimate = clock.estimate(received_at, sent_at)
         for group in groups:
             self._correct(group, estimate, received_at)
@@ -239,6 +273,16 @@ class Sessionizer:
             group.sort(key=_time)  # stable: records of the same time keep their order
             groups.append(_Group(session, group, known, live))
         return groups
+
+    def _check_room(self, groups: list[_Group], now: float) -> None:
+        """Raise if the batch starts too many sessions, or more than the server may hold."""
+        new = [group for group in groups if group.live is None]
+        if len(new) > MAX_NEW_SESSIONS:
+            raise TooManySessions(new[MAX_NEW_SESSIONS].lines[0].number)
+        if new and len(self._live) + len(new) > self.max_open_sessions:
+            oldest = next(iter(self._live.values()), None)
+            freed_at = now if oldest is None else oldest.seen_at + self.idle_timeout
+            raise SessionsFull(self.max_open_sessions, max(1.0, freed_at - now))
 
     def _correct(self, group: _Group, estimate: float | None, received_at: float) -> None:
         """The records' times on the server's clock (the session itself is not changed yet)."""
