@@ -3,20 +3,30 @@ nothing accepted is lost across a stop with the endpoint away and a restart."""
 
 from __future__ import annotations
 
+import argparse
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 from collector import free_port, running_collector
 from serve_feed import batches_of, interleaved, replayed
-from serve_server import serve_process, stop
+from serve_server import ORIGIN as SERVING_ORIGIN
+from serve_server import serve_process, serving, stop
 
+from vtrack.cli import delivery as cli_delivery
+from vtrack.core.errors import QueueFull
+from vtrack.sinks.http import HttpSink
 from vtrack.testing.viewing import Pause, Seek, Viewing, Watch
 
 ORIGIN = "https://www.example.com"
+#: A post from the page serving() allows.
+HEADERS = {"Origin": SERVING_ORIGIN, "Content-Type": "text/plain"}
 KEY = "write-key-that-stays-on-the-server"
 T0 = time.time() - 600
 
@@ -118,3 +128,81 @@ class TestStopAndRestart:
             sent = [r["headers"].get("Authorization", "") for r in collector.requests]
         assert [False] * len(answers) == [KEY.encode() in s for s in seen]
         assert sent and all(s.startswith("Basic ") for s in sent)
+
+
+def sink_args(url: str, undelivered: Path) -> argparse.Namespace:
+    """--sink endpoint --url URL --deliver-timeout 0.2 --undelivered FILE, no --spool."""
+    return argparse.Namespace(
+        sink="endpoint",
+        region="us",
+        url=url,
+        write_key_file=None,
+        deliver_timeout=0.2,
+        spool=None,
+        undelivered=undelivered,
+    )
+
+
+def wait_until(found: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not found():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
+
+
+def gauges(text: str) -> dict[str, str]:
+    return dict(line.split(" ") for line in text.splitlines() if not line.startswith("#"))
+
+
+class TestEndpointAway:
+    def test_the_server_delivers_again_once_its_endpoint_is_back(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No --spool, the sink's memory full past --deliver-timeout: that session's messages go
+        to --undelivered (counted, and the outage shown, in /metrics), the sink stays open, and
+        the next session's messages reach the endpoint once it takes them again."""
+        full = threading.Event()
+        emit = HttpSink.emit
+
+        def emit_unless_full(self: HttpSink, message: dict[str, Any]) -> None:
+            if full.is_set():
+                time.sleep(0.05)  # as the sink waits for room
+                raise QueueFull("full")
+            emit(self, message)
+
+        monkeypatch.setattr(HttpSink, "emit", emit_unless_full)
+        monkeypatch.setenv("VTRACK_WRITE_KEY", KEY)
+        kept = tmp_path / "kept.jsonl"
+        now = time.time()
+        first, second = (
+            interleaved([batches_of(v) for v in viewings()[i : i + 1]]) for i in (0, 1)
+        )
+        with running_collector() as collector:
+            delivery = cli_delivery.Delivery(sink_args(collector.url, kept), keep_open=True)
+            with serving(tmp_path, delivery=delivery, rate_limit=1e6, clock=lambda: now) as running:
+                full.set()
+                with httpx.Client(timeout=10) as client:
+                    answers = [
+                        client.post(running.events, content=b.body, headers=HEADERS).status_code
+                        for b in first
+                    ]
+                    made = running.service.sessionizer.stats.messages
+                    wait_until(lambda: running.service.output.undelivered == made, "kept")
+                    away = gauges(client.get(f"{running.url}/metrics").text)
+                    full.clear()
+                    time.sleep(cli_delivery.OFFER_EVERY)
+                    answers += [
+                        client.post(running.events, content=b.body, headers=HEADERS).status_code
+                        for b in second
+                    ]
+                    rest = running.service.sessionizer.stats.messages - made
+                    wait_until(lambda: len(collector.accepted) == rest, "the second session")
+                    back = gauges(client.get(f"{running.url}/metrics").text)
+            sessions = {m["properties"]["session_id"] for m in collector.accepted}
+        in_file = {orjson.loads(line)["properties"]["session_id"] for line in kept.open("rb")}
+        assert ({204}, {"s0"}, {"s1"}, True) == (set(answers), in_file, sessions, made > 0)
+        assert (str(made), "1", "0") == (
+            away["vtrack_serve_undelivered_total"],
+            away["vtrack_serve_delivery_overflowing"],
+            back["vtrack_serve_delivery_overflowing"],
+        )

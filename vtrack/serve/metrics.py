@@ -42,6 +42,8 @@ class Metrics:
         backlog: int,
         bad_records: int,
         duplicates: int,
+        undelivered: int = 0,
+        overflowing: bool = False,
     ) -> str:
         """The metrics as Prometheus text."""
         out: list[str] = []
@@ -72,6 +74,18 @@ class Metrics:
             "gauge",
             "Messages made but not yet written or delivered.",
             [("", backlog)],
+        )
+        metric(
+            "undelivered_total",
+            "counter",
+            "Messages written to --undelivered instead of delivered.",
+            [("", undelivered)],
+        )
+        metric(
+            "delivery_overflowing",
+            "gauge",
+            "1 while the endpoint is away and messages go to --undelivered.",
+            [("", int(overflowing))],
         )
         metric(
             "rejects_total",

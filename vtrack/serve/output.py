@@ -54,6 +54,17 @@ class Output:
             waiting += max(0, counters.emitted - counters.delivered - counters.dead)
         return waiting
 
+    @property
+    def undelivered(self) -> int:
+        """Messages written to ``--undelivered`` instead of delivered (the endpoint away, or
+        refusing them)."""
+        return self.delivery.outcome.in_file if self.delivery is not None else 0
+
+    @property
+    def overflowing(self) -> bool:
+        """The endpoint is away: messages go to ``--undelivered`` until it takes them again."""
+        return self.delivery is not None and self.delivery.overflowing_since is not None
+
     def put(self, messages: list[dict[str, Any]]) -> None:
         """Hand messages over (never waits)."""
         if not messages:

@@ -35,7 +35,7 @@ def start(args: argparse.Namespace) -> tuple[Service, socket.socket] | None:
         recorder = Recorder(args.record) if args.record is not None else None
         out = open_out(args)
         if args.sink is not None:
-            delivery = cli_delivery.Delivery(args)
+            delivery = cli_delivery.Delivery(args, keep_open=True)
         sock = listen(args.host, args.port)
     except (ValueError, cli_delivery.SetupError) as exc:
         _refused(str(exc), out, delivery)

@@ -117,4 +117,6 @@ class Service:
             backlog=self.output.backlog,
             bad_records=stats.bad_records,
             duplicates=stats.duplicates,
+            undelivered=self.output.undelivered,
+            overflowing=self.output.overflowing,
         )
