@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import collector as collecting
 import httpx
 import orjson
 import pytest
@@ -21,6 +22,10 @@ from serve_server import serve_process, serving, stop
 
 from vtrack.cli import delivery as cli_delivery
 from vtrack.core.errors import QueueFull
+from vtrack.replay.engine import Replayer
+from vtrack.serve import Sessionizer, read_batch
+from vtrack.serve.output import Output
+from vtrack.serve.service import Service
 from vtrack.sinks.http import HttpSink
 from vtrack.testing.viewing import Pause, Seek, Viewing, Watch
 
@@ -206,3 +211,101 @@ class TestEndpointAway:
             away["vtrack_serve_delivery_overflowing"],
             back["vtrack_serve_delivery_overflowing"],
         )
+
+
+class TestFailures:
+    def test_a_session_whose_end_fails_is_dropped_and_the_others_still_end(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Ending s0 raises (at the sweep) and ending s1 raises (at the stop): each is dropped,
+        logged and counted; s2 exits at the sweep, s3 at the stop, and the output is closed."""
+        service, out = failing_ends(tmp_path, monkeypatch, fail_on=(0, 2))
+        service.sweep()  # s0 and s2 are idle: s0 fails, s2 exits
+        swept = service.sessionizer.open_sessions
+        service.stop()  # s1 fails, s3 exits
+        exited = [
+            orjson.loads(line)["properties"]["session_id"]
+            for line in out.read_bytes().splitlines()
+            if b"Video Playback Exited" in line
+        ]
+        assert (2, ["s2", "s3"], 2) == (swept, exited, service.errors["session_end"])
+
+    def test_an_error_delivering_a_message_keeps_it_and_the_rest_is_delivered(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The sink raises on the second of five messages: it goes to --undelivered, the other
+        four reach the endpoint, and the error is counted (nothing lost)."""
+        emit = HttpSink.emit
+
+        def emit_but_the_second(self: HttpSink, message: dict[str, Any]) -> None:
+            if message["messageId"] == "id-2":
+                raise RuntimeError("the sink broke")
+            emit(self, message)
+
+        monkeypatch.setattr(HttpSink, "emit", emit_but_the_second)
+        monkeypatch.setenv("VTRACK_WRITE_KEY", KEY)
+        kept = tmp_path / "kept.jsonl"
+        with running_collector() as collector:
+            delivery = cli_delivery.Delivery(sink_args(collector.url, kept), keep_open=True)
+            output = Output(None, delivery)
+            output.put([collecting.message(n) for n in range(1, 4)])
+            output.put([collecting.message(n) for n in range(4, 6)])
+            outcome = output.close()
+            delivered = sorted(collector.accepted_ids())
+        in_file = [orjson.loads(line)["messageId"] for line in kept.read_bytes().splitlines()]
+        assert (["id-1", "id-3", "id-4", "id-5"], ["id-2"], 1, 0, 1) == (
+            delivered,
+            in_file,
+            output.failed,
+            output.lost,
+            outcome.in_file if outcome is not None else None,
+        )
+
+    @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+    def test_close_counts_what_a_dead_output_thread_left(self) -> None:
+        """The delivery raises SystemExit (the thread cannot go on): close() returns, and
+        counts as lost the messages handed over and never written or delivered."""
+
+        class Dying:
+            def take(self, message: dict[str, Any]) -> None:
+                raise SystemExit
+
+            def finish(self) -> None:
+                return None
+
+        output = Output(None, Dying())  # type: ignore[arg-type]
+        output.put([collecting.message(n) for n in range(3)])
+        output.put([collecting.message(n) for n in range(2)])
+        output.close()
+        assert (5, 0) == (output.lost, output.queued)
+
+
+def failing_ends(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, fail_on: tuple[int, ...]
+) -> tuple[Service, Path]:
+    """A service holding s0, s2 (silent since T0), s1 and s3 (active now), whose engine raises
+    on the ends numbered ``fail_on`` (0: the first end)."""
+    finish, ends = Replayer.finish, [0]
+
+    def finish_or_fail(self: Replayer) -> list[dict[str, Any]]:
+        ends[0] += 1
+        if ends[0] - 1 in fail_on:
+            raise RuntimeError("a bug ending a session")
+        return finish(self)
+
+    monkeypatch.setattr(Replayer, "finish", finish_or_fail)
+    now = T0 + 100
+    out = folder / "out.jsonl"
+    stream = out.open("ab")
+    service = Service(
+        Sessionizer(idle_timeout=60), Output(stream, None), origins=[ORIGIN], clock=lambda: now
+    )
+    for i, at in ((0, T0), (2, T0), (1, now), (3, now)):
+        play = {"currentTime": 0, "duration": 60, "paused": False, "ended": False}
+        records = [
+            {"t": at, "session": f"s{i}", "anonymous_id": f"v{i}"},
+            {"t": at, "session": f"s{i}", "type": "play", **play},
+        ]
+        body = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
+        service.accept(read_batch(body), sent_at=None, batch=None, received_at=at)
+    return service, out

@@ -114,6 +114,55 @@ class TestIdleSweep:
         assert (0, "Video Playback Exited") == (held, events[-1])
 
 
+class TestFailures:
+    def test_a_failing_idle_sweep_goes_on_and_ends_the_session(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """The sweep raises twice: it goes on, and the silent session still exits."""
+        failures = [RuntimeError("sweep"), RuntimeError("again")]
+        with serving(tmp_path, idle_timeout=0.5) as running:
+            sweep = running.service.sweep
+
+            def flaky() -> None:
+                if failures:
+                    raise failures.pop()
+                sweep()
+
+            running.service.sweep = flaky  # type: ignore[method-assign]
+            assert 204 == post(client, running, playing()).status_code
+            deadline = time.monotonic() + 10
+            while running.service.sessionizer.open_sessions and time.monotonic() < deadline:
+                time.sleep(0.05)
+            held = running.service.sessionizer.open_sessions
+        assert (0, [], 2) == (held, failures, running.service.errors["sweep"])
+
+    def test_the_server_stops_cleanly_though_its_sweep_always_fails(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """The sweep raises every time: at the stop the open session still exits, written."""
+        with serving(tmp_path, idle_timeout=0.2) as running:
+
+            def broken() -> None:
+                raise RuntimeError("sweep")
+
+            running.service.sweep = broken  # type: ignore[method-assign]
+            assert 204 == post(client, running, playing()).status_code
+            time.sleep(0.5)
+        events = [orjson.loads(line)["event"] for line in running.out.read_bytes().splitlines()]
+        assert (True, "Video Playback Exited") == (running.service.stopping, events[-1])
+
+
+def playing() -> bytes:
+    """A session s1 that starts playing now."""
+    now = time.time()
+    play = {"currentTime": 0, "duration": 60, "paused": False, "ended": False}
+    return lines(
+        header(t=now),
+        {"t": now, "session": "s1", "type": "play", **play},
+        {"t": now, "session": "s1", "type": "playing", **play},
+    )
+
+
 class TestOrigins:
     def test_a_preflight_from_an_allowed_origin_is_answered(
         self, running: Running, client: httpx.Client

@@ -272,6 +272,12 @@ class Delivery:
                 self._keep_message(message, legibly=True)
                 return
 
+    def keep(self, message: dict[str, Any]) -> None:
+        """Keep a message that could not be handed to the sink (an error :meth:`take` raised):
+        written, readably, to the undelivered file (its fallback in the temporary directory if
+        that cannot be written)."""
+        self._keep_message(message, legibly=True)
+
     def progress(self) -> tuple[int, int]:
         """``(delivered, emitted)`` so far."""
         counters = self.sink.counters

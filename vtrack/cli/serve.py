@@ -124,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     outcome = service.outcome
-    return 3 if outcome is not None and not outcome.complete else 0
+    incomplete = outcome is not None and not outcome.complete
+    return 3 if incomplete or service.output.lost else 0
 
 
 def _port(text: str) -> int:

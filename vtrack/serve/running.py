@@ -72,6 +72,9 @@ def report(service: Service) -> None:
         f"{stats.messages:,} messages ({stats.bad_records:,} records skipped)",
         file=sys.stderr,
     )
+    lost = service.output.lost
+    if lost:
+        print(f"vtrack serve: {lost:,} messages were lost to errors (see the log)", file=sys.stderr)
     if service.output.error is not None:
         print(f"vtrack serve: could not write --out: {service.output.error}", file=sys.stderr)
     outcome = service.outcome

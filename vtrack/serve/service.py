@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -56,6 +57,8 @@ class Service:
         self.clock = clock
         self.ticks = ticks
         self.stopping = False
+        #: Errors the server went on after, by where: ``session_end``, ``sweep``.
+        self.errors: Counter[str] = Counter()
         #: The last batch could not be recorded (said once in the log until one is).
         self.record_failing = False
         self.outcome: Outcome | None = None
@@ -90,22 +93,43 @@ class Service:
         self.output.put(messages)
 
     def sweep(self) -> None:
-        """End the sessions silent for the idle timeout."""
-        self.output.put(self.sessionizer.expire(self.clock()))
+        """End the sessions silent for the idle timeout (one whose end fails is dropped, and
+        logged: the others still end)."""
+        now = self.clock()
+        for _ in range(self.sessionizer.open_sessions + 1):  # each failure drops a session
+            try:
+                for messages in self.sessionizer.expiring(now):
+                    self.output.put(messages)
+                return
+            except Exception:
+                self._session_failed()
 
     def stop(self) -> Outcome | None:
         """Take no more batches, end every session at its last record, write and deliver what
-        is left (the delivery's outcome, if there is a sink)."""
+        is left (the delivery's outcome, if there is a sink). The output is closed even if
+        ending a session fails."""
         self.stopping = True
         pending: list[dict[str, Any]] = []
-        for message in self.sessionizer.finish():
-            pending.append(message)
-            if len(pending) >= 1000:
-                self.output.put(pending)
-                pending = []
-        self.output.put(pending)
-        self.outcome = self.output.close()
+        try:
+            for _ in range(self.sessionizer.open_sessions + 1):
+                try:
+                    for message in self.sessionizer.finish():
+                        pending.append(message)
+                        if len(pending) >= 1000:
+                            self.output.put(pending)
+                            pending = []
+                    break
+                except Exception:
+                    self._session_failed()
+        finally:
+            self.output.put(pending)
+            self.outcome = self.output.close()
         return self.outcome
+
+    def _session_failed(self) -> None:
+        """A session's end raised (a bug): it is dropped, the others go on."""
+        self.errors["session_end"] += 1
+        log.exception("ending a session failed: it is dropped, its last messages are lost")
 
     def render_metrics(self) -> str:
         """``GET /metrics``."""
@@ -119,4 +143,5 @@ class Service:
             duplicates=stats.duplicates,
             undelivered=self.output.undelivered,
             overflowing=self.output.overflowing,
+            errors={**self.errors, "output": self.output.failed},
         )

@@ -225,18 +225,26 @@ class Sessionizer:
 
     def expire(self, now: float) -> list[Message]:
         """End the sessions silent for ``idle_timeout`` by ``now``; their last messages."""
-        out: list[Message] = []
+        return [message for messages in self.expiring(now) for message in messages]
+
+    def expiring(self, now: float) -> Iterator[list[Message]]:
+        """:meth:`expire`, a session at a time: each ended session's last messages.
+
+        A session whose end raises is dropped all the same (the error goes to the caller,
+        and iterating anew goes on with the next session).
+        """
         limit = now - self.idle_timeout
         while self._live:
             live = next(iter(self._live.values()))
             if live.seen_at > limit:
                 break
-            out += self._end(live)
-        self.stats.messages += len(out)
-        return out
+            messages = self._end(live)
+            self.stats.messages += len(messages)
+            yield messages
 
     def finish(self) -> Iterator[Message]:
-        """End every session held (the server stops); their last messages, a session at a time."""
+        """End every session held (the server stops); their last messages, a session at a time
+        (a session whose end raises is dropped: iterating anew goes on with the next)."""
         while self._live:
             messages = self._end(next(iter(self._live.values())))
             self.stats.messages += len(messages)
@@ -370,10 +378,7 @@ class Sessionizer:
 
     def _end(self, live: _Live) -> list[Message]:
         """The end of a session's input, as the end of a replay's: released, then exited."""
-        out: list[Message] = []
-        for record in live.reader.release():
-            out += self._feed(live, record, (live.session, 0))
-        out += live.replayer.finish()
+        # Forgotten first: a session whose end raises is not tried again at every sweep.
         del self._live[live.session]
         if len(self._ended) >= VIEWERS_KEPT:
             del self._ended[next(iter(self._ended))]
@@ -381,6 +386,10 @@ class Sessionizer:
         self._ended[live.session] = _Ended(live.identity, kept)
         if self.recording is not None:
             self.recording.end(live.key)
+        out: list[Message] = []
+        for record in live.reader.release():
+            out += self._feed(live, record, (live.session, 0))
+        out += live.replayer.finish()
         return out
 
     def _batches(self, session: str) -> Iterable[str]:
