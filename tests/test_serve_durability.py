@@ -294,13 +294,13 @@ def failing_ends(
         return finish(self)
 
     monkeypatch.setattr(Replayer, "finish", finish_or_fail)
-    now = T0 + 100
+    now, tick = T0 + 100, [0.0]
     out = folder / "out.jsonl"
     stream = out.open("ab")
-    service = Service(
-        Sessionizer(idle_timeout=60), Output(stream, None), origins=[ORIGIN], clock=lambda: now
-    )
+    sessionizer = Sessionizer(idle_timeout=60)
+    service = Service(sessionizer, Output(stream, None), origins=[ORIGIN], ticks=lambda: tick[0])
     for i, at in ((0, T0), (2, T0), (1, now), (3, now)):
+        tick[0] = at - T0
         play = {"currentTime": 0, "duration": 60, "paused": False, "ended": False}
         records = [
             {"t": at, "session": f"s{i}", "anonymous_id": f"v{i}"},
@@ -309,3 +309,29 @@ def failing_ends(
         body = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
         service.accept(read_batch(body), sent_at=None, batch=None, received_at=at)
     return service, out
+
+
+class TestIdleClock:
+    def test_idleness_is_measured_on_the_monotonic_clock(self) -> None:
+        """The wall clock set an hour forward: a session active a second ago stays open; it
+        ends once 60 s have passed on the monotonic clock."""
+        wall, tick = [T0], [100.0]
+        service = Service(
+            Sessionizer(idle_timeout=60),
+            Output(None, None),
+            origins=[ORIGIN],
+            clock=lambda: wall[0],
+            ticks=lambda: tick[0],
+        )
+        header = {"t": T0, "session": "s1", "anonymous_id": "v1"}
+        service.accept(
+            read_batch(orjson.dumps(header)), sent_at=None, batch=None, received_at=wall[0]
+        )
+        wall[0] += 3600
+        tick[0] += 1
+        service.sweep()
+        held = service.sessionizer.open_sessions
+        tick[0] += 60
+        service.sweep()
+        service.stop()
+        assert (1, 0) == (held, service.sessionizer.open_sessions)

@@ -80,7 +80,7 @@ class Service:
             raise Busy
         try:
             messages = self.sessionizer.accept(
-                lines, received_at=received_at, sent_at=sent_at, batch=batch
+                lines, received_at=received_at, sent_at=sent_at, batch=batch, ticks=self.ticks()
             )
         except OSError as exc:
             if not self.record_failing:
@@ -95,7 +95,7 @@ class Service:
     def sweep(self) -> None:
         """End the sessions silent for the idle timeout (one whose end fails is dropped, and
         logged: the others still end)."""
-        now = self.clock()
+        now = self.ticks()  # idleness on the monotonic clock: the epoch clock may be set
         for _ in range(self.sessionizer.open_sessions + 1):  # each failure drops a session
             try:
                 for messages in self.sessionizer.expiring(now):

@@ -195,12 +195,16 @@ class Sessionizer:
         received_at: float,
         sent_at: float | None = None,
         batch: str | None = None,
+        ticks: float | None = None,
     ) -> list[Message]:
         """Apply one batch (read by :func:`~vtrack.serve.batch.read_batch`); its messages.
 
         ``received_at`` is when it arrived (the server's epoch time), ``sent_at`` when the
         client sent it (the client's clock), ``batch`` an id the client gives it (a batch sent
-        again with the same id is not applied again). All or nothing: raises
+        again with the same id is not applied again), ``ticks`` when it arrived by the clock
+        idleness is measured on (a monotonic one, as :meth:`expire`'s ``now``; by default
+        ``received_at``: an epoch clock set meanwhile would end sessions early or late). All
+        or nothing: raises
         :class:`BadBatch` or :class:`Conflict` before anything is applied, and an ``OSError``
         of the recording with nothing applied either (the batch may be sent again).
         """
@@ -208,14 +212,15 @@ class Sessionizer:
         if batch is not None and any(batch in self._batches(g.session) for g in groups):
             self.stats.duplicates += 1
             return []
-        self._check_room(groups, received_at)
+        ticks = received_at if ticks is None else ticks
+        self._check_room(groups, ticks)
         estimate = clock.estimate(received_at, sent_at)
         for group in groups:
             self._correct(group, estimate, received_at)
         self._record(groups)
         out: list[Message] = []
         for group in groups:
-            out += self._apply(group, received_at)
+            out += self._apply(group, ticks)
         if batch is not None:  # only once every group is applied: a batch sent again is not
             for group in groups:
                 assert group.live is not None
@@ -224,7 +229,8 @@ class Sessionizer:
         return out
 
     def expire(self, now: float) -> list[Message]:
-        """End the sessions silent for ``idle_timeout`` by ``now``; their last messages."""
+        """End the sessions silent for ``idle_timeout`` by ``now`` (on the clock of
+        :meth:`accept`'s ``ticks``); their last messages."""
         return [message for messages in self.expiring(now) for message in messages]
 
     def expiring(self, now: float) -> Iterator[list[Message]]:
@@ -338,14 +344,14 @@ class Sessionizer:
         self.stats.sessions += 1
         return live
 
-    def _apply(self, group: _Group, received_at: float) -> list[Message]:
+    def _apply(self, group: _Group, ticks: float) -> list[Message]:
         """Take a group's corrected, recorded records: feed them as a replay feeds lines."""
         live = group.live
         if live is None:
             live = group.live = self._start(group)
         else:
             self._live.move_to_end(live.session)
-        live.seen_at = received_at
+        live.seen_at = ticks
         live.offset, live.last_at = group.offset, group.last_at
         self.stats.records += len(group.lines)
         out: list[Message] = []
