@@ -119,3 +119,21 @@ class TestStop:
             0,
             "vtrack serve: stopped; 0 sessions, 0 records, 0 messages (0 records skipped)\n",
         ) == (status, err)
+
+
+class TestOrigins:
+    def test_a_default_port_in_an_origin_is_dropped_as_browsers_drop_it(
+        self, tmp_path: Path
+    ) -> None:
+        """--allow-origin https://www.example.com:443 http://localhost:80: pages whose Origin
+        header has no port (as browsers send it for a default port) may post."""
+        args = ["--allow-origin", f"{ORIGIN}:443", "http://localhost:80"]
+        with serve_process(*args, "--out", str(tmp_path / "o.jsonl")) as (process, url):
+            answers = [
+                httpx.post(
+                    f"{url}/v1/events", content=b"\n", headers={"Origin": origin}
+                ).status_code
+                for origin in (ORIGIN, "http://localhost")
+            ]
+            stop(process)
+        assert [204, 204] == answers

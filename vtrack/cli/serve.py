@@ -72,8 +72,9 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         action="extend",
         required=True,
         metavar="ORIGIN",
-        help="a page origin allowed to post events (https://www.example.com); repeat or list "
-        "several; any other origin is refused (403)",
+        help="a page origin allowed to post events (https://www.example.com; a default port, "
+        ":443 or :80, is left out as browsers leave it out); repeat or list several; any other "
+        "origin is refused (403)",
     )
     parser.add_argument(
         "--idle-timeout",
@@ -161,7 +162,8 @@ def _rate(text: str) -> float:
 
 
 def _origin(text: str) -> str:
-    """An origin as browsers send it: scheme://host[:port], nothing after."""
+    """An origin as browsers send it: scheme://host[:port], nothing after (a default port,
+    443 for https or 80 for http, left out)."""
     parts = urlsplit(text)
     try:
         port = parts.port
@@ -181,4 +183,6 @@ def _origin(text: str) -> str:
             f"an origin is scheme://host[:port] in lower case, no path: "
             f"https://www.example.com; got {text!r}"
         )
+    if (parts.scheme, port) in (("https", 443), ("http", 80)):
+        return text.rsplit(":", 1)[0]  # browsers leave a default port out of Origin
     return text
