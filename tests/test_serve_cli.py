@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -12,7 +13,9 @@ import httpx
 import pytest
 from serve_server import serve_process, stop
 
+from vtrack.cli import main
 from vtrack.cli.serve import INSTALL_HINT
+from vtrack.serve import running
 
 ORIGIN = "https://www.example.com"
 
@@ -137,3 +140,19 @@ class TestOrigins:
             ]
             stop(process)
         assert [204, 204] == answers
+
+
+class TestDefaults:
+    def test_sessions_end_after_120_s_of_silence_by_default(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No --idle-timeout: 120 s (a hidden tab's keepalive may come a minute apart), and
+        100,000 open sessions at most."""
+        seen: list[argparse.Namespace] = []
+
+        def start(args: argparse.Namespace) -> None:
+            seen.append(args)
+
+        monkeypatch.setattr(running, "start", start)
+        assert 2 == main(["serve", "--allow-origin", ORIGIN])
+        assert [(120.0, 100_000)] == [(a.idle_timeout, a.max_open_sessions) for a in seen]

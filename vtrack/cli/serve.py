@@ -79,9 +79,10 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idle-timeout",
         type=_idle,
-        default=60.0,
+        default=120.0,
         metavar="SECONDS",
-        help="a session silent this long ends at its last record (default 60)",
+        help="a session silent this long ends at its last record (default 120: a hidden tab's "
+        "timers may run only once a minute, and vtrack.js's keepalive with them)",
     )
     parser.add_argument(
         "--max-open-sessions",

@@ -45,6 +45,9 @@ BATCHES_KEPT: Final = 16
 #: How many of them are kept once the session ended (a client sends one batch at a time: a
 #: batch sent again after the end is one of its last).
 BATCHES_KEPT_ENDED: Final = 4
+#: How long a session may be silent before it ends (s), by default: browsers run a hidden tab's
+#: timers as rarely as once a minute, vtrack.js's 20 s keepalive with them.
+IDLE_TIMEOUT: Final = 120.0
 #: How many sessions a server holds at most, by default (about 10 KB each).
 MAX_OPEN_SESSIONS: Final = 100_000
 #: How many sessions one batch may start (vtrack.js puts at most 2 in a batch: the one ending
@@ -160,7 +163,7 @@ class Sessionizer:
         self,
         settings: Settings | None = None,
         *,
-        idle_timeout: float = 60.0,
+        idle_timeout: float = IDLE_TIMEOUT,
         min_stall: float = MIN_STALL,
         recording: Recording | None = None,
         on_bad_record: Callable[[Where, str], None] | None = None,
