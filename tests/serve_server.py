@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from vtrack import Settings
+from vtrack.cli.delivery import Delivery
 from vtrack.serve.output import Output
 from vtrack.serve.recording import Recorder
 from vtrack.serve.server import app_for, listen, server
@@ -42,14 +43,25 @@ class Running:
 
 @contextmanager
 def serving(
-    folder: Path, *, idle_timeout: float = 60.0, settings: Settings | None = None, **options: Any
+    folder: Path,
+    *,
+    idle_timeout: float = 60.0,
+    settings: Settings | None = None,
+    max_open_sessions: int = 100_000,
+    delivery: Delivery | None = None,
+    **options: Any,
 ) -> Iterator[Running]:
     """Serve until the block ends; then stop as on SIGTERM (sessions ended, output closed)."""
     out, record = folder / "out.jsonl", folder / "record"
     stream = out.open("ab")
-    sessionizer = Sessionizer(settings, idle_timeout=idle_timeout, recording=Recorder(record))
+    sessionizer = Sessionizer(
+        settings,
+        idle_timeout=idle_timeout,
+        recording=Recorder(record),
+        max_open_sessions=max_open_sessions,
+    )
     options.setdefault("origins", [ORIGIN])
-    service = Service(sessionizer, Output(stream, None), **options)
+    service = Service(sessionizer, Output(stream, delivery), **options)
     sock = listen("127.0.0.1", 0)
     instance = server(app_for(service))
     thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -251,3 +251,57 @@ def test_the_snippet_sends_a_failed_batch_again_and_beacons_at_pagehide(
         {c["credentials"] for c in calls},
     )
     assert (["pause", "pagehide"], "u") == ([r.get("type") for r in last], last[0]["anonymous_id"])
+
+
+#: A fake <video> and a network whose first fetch hangs until the test settles it.
+HANGING = """
+window.calls = [];
+window.beacons = [];
+window.visibility = "visible";
+window.fetch = (url, init) => {
+  calls.push({url, body: init.body});
+  return new Promise((resolve, reject) => { window.settle = {resolve, reject}; });
+};
+navigator.sendBeacon = (url, blob) => {
+  blob.text().then((text) => beacons.push({url, text}));
+  return true;
+};
+Object.defineProperty(document, "visibilityState", {get: () => visibility, configurable: true});
+Math.random = () => 0;
+window.fake = new EventTarget();
+Object.assign(fake, {currentTime: 0, duration: 60, paused: false, ended: false, playbackRate: 1});
+window.tracker = vtrack.attach(fake, {endpoint: "http://127.0.0.1:9/v1/events",
+  anonymousId: "u", content: {asset_id: "a"}});
+for (let i = 0; i < 24; i++) {
+  fake.currentTime = i / 4;
+  fake.dispatchEvent(new Event(i === 0 ? "play" : "timeupdate"));
+}
+true
+"""
+
+
+def test_a_hidden_page_beacons_the_batch_under_way_first_under_its_id(
+    tmp_path: Path, clip: Path
+) -> None:
+    """In Chromium: the page is hidden while a batch's fetch hangs: that batch leaves by beacon
+    first, under its own id, then the queued records; the fetch failing afterwards sends
+    nothing again (the server drops whichever copy comes second)."""
+    _needs(CHROMIUM)
+    source = (Path(__file__).parent.parent / "vtrack" / "serve" / "vtrack.js").read_text()
+    with page_server(clip) as site, chromium(tmp_path / "profile") as browser:
+        _, tab = browser.open(f"{site.origin}/unit")
+        browser.wait_for(tab, "document.title === 'unit' && document.readyState === 'complete'")
+        browser.evaluate(tab, source)
+        browser.evaluate(tab, HANGING)
+        browser.wait_for(tab, "calls.length === 1", timeout=10)
+        browser.evaluate(
+            tab, "visibility = 'hidden'; document.dispatchEvent(new Event('visibilitychange'))"
+        )
+        browser.wait_for(tab, "beacons.length >= 1", timeout=10)
+        browser.evaluate(tab, "settle.reject(new TypeError('offline')); true")
+        time.sleep(1.5)  # past a retry's backoff (0.5 s with Math.random() = 0); beacons read
+        calls = browser.evaluate(tab, "calls")
+        beacons = browser.evaluate(tab, "beacons")
+    ids = [re.search(r"batch=([\w-]+)", c["url"]).group(1) for c in calls + beacons]  # type: ignore[union-attr]
+    sizes = [len(b["text"].splitlines()) for b in beacons]
+    assert (1, [20, 5], ids[0], True) == (len(calls), sizes, ids[1], ids[2] != ids[0])

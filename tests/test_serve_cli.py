@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -12,7 +13,9 @@ import httpx
 import pytest
 from serve_server import serve_process, stop
 
+from vtrack.cli import main
 from vtrack.cli.serve import INSTALL_HINT
+from vtrack.serve import running
 
 ORIGIN = "https://www.example.com"
 
@@ -37,6 +40,7 @@ class TestRefusals:
             (["--allow-origin", ORIGIN, "--idle-timeout", "0"], "a number of seconds > 0"),
             (["--allow-origin", ORIGIN, "--port", "70000"], "a port number from 0 to 65535"),
             (["--allow-origin", ORIGIN, "--rate-limit", "-1"], "requests per second > 0"),
+            (["--allow-origin", ORIGIN, "--max-open-sessions", "0"], "sessions from 1"),
         ],
     )
     def test_bad_options_are_refused_in_one_line(self, args: list[str], said: str) -> None:
@@ -118,3 +122,37 @@ class TestStop:
             0,
             "vtrack serve: stopped; 0 sessions, 0 records, 0 messages (0 records skipped)\n",
         ) == (status, err)
+
+
+class TestOrigins:
+    def test_a_default_port_in_an_origin_is_dropped_as_browsers_drop_it(
+        self, tmp_path: Path
+    ) -> None:
+        """--allow-origin https://www.example.com:443 http://localhost:80: pages whose Origin
+        header has no port (as browsers send it for a default port) may post."""
+        args = ["--allow-origin", f"{ORIGIN}:443", "http://localhost:80"]
+        with serve_process(*args, "--out", str(tmp_path / "o.jsonl")) as (process, url):
+            answers = [
+                httpx.post(
+                    f"{url}/v1/events", content=b"\n", headers={"Origin": origin}
+                ).status_code
+                for origin in (ORIGIN, "http://localhost")
+            ]
+            stop(process)
+        assert [204, 204] == answers
+
+
+class TestDefaults:
+    def test_sessions_end_after_120_s_of_silence_by_default(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No --idle-timeout: 120 s (a hidden tab's keepalive may come a minute apart), and
+        100,000 open sessions at most."""
+        seen: list[argparse.Namespace] = []
+
+        def start(args: argparse.Namespace) -> None:
+            seen.append(args)
+
+        monkeypatch.setattr(running, "start", start)
+        assert 2 == main(["serve", "--allow-origin", ORIGIN])
+        assert [(120.0, 100_000)] == [(a.idle_timeout, a.max_open_sessions) for a in seen]

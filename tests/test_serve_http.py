@@ -114,6 +114,55 @@ class TestIdleSweep:
         assert (0, "Video Playback Exited") == (held, events[-1])
 
 
+class TestFailures:
+    def test_a_failing_idle_sweep_goes_on_and_ends_the_session(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """The sweep raises twice: it goes on, and the silent session still exits."""
+        failures = [RuntimeError("sweep"), RuntimeError("again")]
+        with serving(tmp_path, idle_timeout=0.5) as running:
+            sweep = running.service.sweep
+
+            def flaky() -> None:
+                if failures:
+                    raise failures.pop()
+                sweep()
+
+            running.service.sweep = flaky  # type: ignore[method-assign]
+            assert 204 == post(client, running, playing()).status_code
+            deadline = time.monotonic() + 10
+            while running.service.sessionizer.open_sessions and time.monotonic() < deadline:
+                time.sleep(0.05)
+            held = running.service.sessionizer.open_sessions
+        assert (0, [], 2) == (held, failures, running.service.errors["sweep"])
+
+    def test_the_server_stops_cleanly_though_its_sweep_always_fails(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """The sweep raises every time: at the stop the open session still exits, written."""
+        with serving(tmp_path, idle_timeout=0.2) as running:
+
+            def broken() -> None:
+                raise RuntimeError("sweep")
+
+            running.service.sweep = broken  # type: ignore[method-assign]
+            assert 204 == post(client, running, playing()).status_code
+            time.sleep(0.5)
+        events = [orjson.loads(line)["event"] for line in running.out.read_bytes().splitlines()]
+        assert (True, "Video Playback Exited") == (running.service.stopping, events[-1])
+
+
+def playing() -> bytes:
+    """A session s1 that starts playing now."""
+    now = time.time()
+    play = {"currentTime": 0, "duration": 60, "paused": False, "ended": False}
+    return lines(
+        header(t=now),
+        {"t": now, "session": "s1", "type": "play", **play},
+        {"t": now, "session": "s1", "type": "playing", **play},
+    )
+
+
 class TestOrigins:
     def test_a_preflight_from_an_allowed_origin_is_answered(
         self, running: Running, client: httpx.Client
@@ -209,6 +258,71 @@ class TestLimits:
         """sent_at must be epoch seconds and batch an id: else 400, nothing applied."""
         answer = post(client, running, lines(header()), **params)
         assert (400, 0) == (answer.status_code, running.service.sessionizer.stats.records)
+
+
+class TestUnavailable:
+    def test_a_batch_that_cannot_be_recorded_is_503_and_taken_when_sent_again(
+        self, running: Running, client: httpx.Client
+    ) -> None:
+        """--record not writable (a session's file made a directory): 503 with Retry-After,
+        nothing of the batch applied; the same batch sent again once it is writable: 204,
+        applied once."""
+        assert 204 == post(client, running, lines(header()), batch="b1").status_code
+        part, saved = running.record / "s1.jsonl", running.record.parent / "saved"
+        part.rename(saved)
+        part.mkdir()
+        batch = lines(header(session="s2", viewer="v2", t=T0 + 1), header(t=T0 + 1))
+        refused = post(client, running, batch, batch="b2")
+        held = running.service.sessionizer.open_sessions
+        part.rmdir()
+        saved.rename(part)
+        taken = post(client, running, batch, batch="b2")
+        stats, rejects = running.service.sessionizer.stats, running.service.metrics.rejects
+        assert (503, "5", 1, 204, 3, 2, 1) == (
+            refused.status_code,
+            refused.headers["retry-after"],
+            held,
+            taken.status_code,
+            stats.records,
+            running.service.sessionizer.open_sessions,
+            rejects["record_failed"],
+        )
+
+
+class TestSessionLimits:
+    def test_a_batch_past_max_open_sessions_is_503_and_counted(
+        self, tmp_path: Path, client: httpx.Client
+    ) -> None:
+        """--max-open-sessions 1: a second session is 503 with Retry-After, nothing applied,
+        counted as sessions_full; a batch of the session held is taken."""
+        with serving(tmp_path, max_open_sessions=1) as running:
+            first = post(client, running, lines(header()))
+            second = post(client, running, lines(header(session="s2")))
+            again = post(client, running, lines(header(t=T0 + 1)))
+            text = client.get(f"{running.url}/metrics").text
+        assert (204, 503, "60", 204, 2) == (
+            first.status_code,
+            second.status_code,
+            second.headers["retry-after"],
+            again.status_code,
+            running.service.sessionizer.stats.records,
+        )
+        assert 'vtrack_serve_rejects_total{reason="sessions_full"} 1' in text.splitlines()
+
+    def test_a_batch_starting_17_sessions_is_400_naming_the_limit(
+        self, running: Running, client: httpx.Client
+    ) -> None:
+        """17 new sessions in one batch: 400 naming the limit and the 17th's line, counted as
+        too_many_sessions, nothing applied."""
+        answer = post(client, running, lines(*(header(session=f"s{i}") for i in range(17))))
+        text = client.get(f"{running.url}/metrics").text
+        assert (400, 17, True, 0) == (
+            answer.status_code,
+            answer.json()["line"],
+            "at most 16 sessions" in answer.json()["error"],
+            running.service.sessionizer.stats.records,
+        )
+        assert 'vtrack_serve_rejects_total{reason="too_many_sessions"} 1' in text.splitlines()
 
 
 class TestOtherRoutes:

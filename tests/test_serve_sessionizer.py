@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from serve_feed import Batch, batches_of, by_session, interleaved, replayed
 
 from vtrack import Settings
-from vtrack.serve import BadBatch, Conflict, Sessionizer, read_batch
+from vtrack.serve import BadBatch, Conflict, Sessionizer, SessionsFull, TooManySessions, read_batch
 from vtrack.serve.clock import CLOCK_JUMP, corrected, next_offset
 from vtrack.serve.recording import Recorder
 from vtrack.testing.dialect_logs import damage, damage_lists, html5_records
@@ -325,3 +325,140 @@ class TestRefusals:
         served += sessionizer.accept(lines, received_at=T0 + 2)
         served += list(sessionizer.finish())
         assert (1, replayed(tmp_path / "s1.jsonl")) == (sessionizer.stats.bad_records, served)
+
+
+class TestReturningSessions:
+    def test_a_returning_session_needs_no_viewer_beside_a_new_one(self, tmp_path: Path) -> None:
+        """A batch with a new session and one that ended by idle timeout, naming no viewer for
+        it: both are taken, the returning one as a new part of its remembered viewer's."""
+        sessionizer = Sessionizer(idle_timeout=60, recording=Recorder(tmp_path))
+        started(sessionizer)
+        sessionizer.expire(T0 + 60)
+        newcomer = {**HEADER, "t": T0 + 100, "session": "s2", "anonymous_id": "v2"}
+        back = [media(T0 + 100, kind, 4) for kind in ("loadedmetadata", "play", "playing")]
+        lines = read_batch(body(newcomer, *back, media(T0 + 101, "pause", 5)))
+        served = sessionizer.accept(lines, received_at=T0 + 101) + list(sessionizer.finish())
+        s1 = [m for m in served if m["properties"]["session_id"] == "s1"]  # type: ignore[index]
+        assert (replayed(tmp_path / "s1.2.jsonl"), {"v1"}, 2) == (
+            s1 or None,
+            {m["anonymousId"] for m in s1},
+            sessionizer.stats.sessions - 1,
+        )
+
+    def test_a_batch_sent_again_after_its_session_ended_is_not_applied_again(
+        self, tmp_path: Path
+    ) -> None:
+        """The same batch id once the session ended by idle timeout: a duplicate, no new part."""
+        sessionizer = Sessionizer(idle_timeout=60, recording=Recorder(tmp_path))
+        playing = [{**HEADER}, *(media(T0, kind, 0) for kind in ("loadedmetadata", "play"))]
+        sessionizer.accept(read_batch(body(*playing)), received_at=T0, batch="b1")
+        sessionizer.expire(T0 + 60)
+        again = sessionizer.accept(read_batch(body(*playing)), received_at=T0 + 61, batch="b1")
+        assert ([], 1, 0, ["s1.jsonl"]) == (
+            again,
+            sessionizer.stats.duplicates,
+            sessionizer.open_sessions,
+            sorted(p.name for p in tmp_path.iterdir()),
+        )
+
+    def test_a_batch_of_an_ended_part_sent_again_is_known_in_the_next_part(self) -> None:
+        """The last batch of an ended part, sent again once the session is back: a duplicate."""
+        sessionizer = Sessionizer(idle_timeout=60)
+        playing = [{**HEADER}, *(media(T0, kind, 0) for kind in ("loadedmetadata", "play"))]
+        sessionizer.accept(read_batch(body(*playing)), received_at=T0, batch="b1")
+        sessionizer.expire(T0 + 60)
+        back = {**HEADER, "t": T0 + 70}
+        sessionizer.accept(read_batch(body(back)), received_at=T0 + 70, batch="b2")
+        again = sessionizer.accept(read_batch(body(*playing)), received_at=T0 + 71, batch="b1")
+        assert ([], 1, 2) == (again, sessionizer.stats.duplicates, sessionizer.stats.sessions)
+
+
+class TestAllOrNothing:
+    def test_a_batch_the_recording_fails_is_not_applied_and_its_retry_is(
+        self, tmp_path: Path
+    ) -> None:
+        """A batch whose second part cannot be written (its file a directory: an OSError) is
+        not applied at all, its new part's file is gone; sent again once the file is back, it
+        is applied as if it never failed."""
+        first = [HEADER, media(T0, "loadedmetadata", 0), media(T0, "play", 0)]
+        newcomer = {**HEADER, "t": T0 + 3, "session": "s2", "anonymous_id": "v2"}
+        second = [newcomer, media(T0 + 3, "pause", 3), media(T0 + 3, "play", 3, session="s2")]
+        control = Sessionizer(recording=Recorder(tmp_path / "control"))
+        sessionizer = Sessionizer(recording=Recorder(tmp_path / "rec"))
+        expected, served = [], []
+        for each in (control, sessionizer):
+            each.accept(read_batch(body(*first)), received_at=T0, sent_at=T0, batch="b1")
+        s1 = tmp_path / "rec" / "s1.jsonl"
+        s1.rename(tmp_path / "s1.saved")
+        s1.mkdir()
+        with pytest.raises(OSError):
+            sessionizer.accept(read_batch(body(*second)), received_at=T0 + 5, batch="b2")
+        failed = (
+            sessionizer.open_sessions,
+            sessionizer.stats.records,
+            (s1.parent / "s2.jsonl").exists(),
+        )
+        s1.rmdir()
+        (tmp_path / "s1.saved").rename(s1)
+        for each, out in ((control, expected), (sessionizer, served)):
+            out += each.accept(read_batch(body(*second)), received_at=T0 + 6, batch="b2")
+            out += each.finish()
+        assert (1, 3, False) == failed
+        assert (expected, files(tmp_path / "control")) == (served, files(tmp_path / "rec"))
+
+    def test_the_recorder_cuts_back_what_it_wrote_of_a_batch_it_could_not_write_whole(
+        self, tmp_path: Path
+    ) -> None:
+        """Two parts, the second not writable: the first part's file is as it was."""
+        recorder = Recorder(tmp_path)
+        recorder.begin(1, "a")
+        recorder.begin(2, "b")
+        recorder.write([(1, [HEADER])])
+        before = (tmp_path / "a.jsonl").read_bytes()
+        (tmp_path / "b.jsonl").unlink()
+        (tmp_path / "b.jsonl").mkdir()
+        with pytest.raises(OSError):
+            recorder.write([(1, [HEADER, HEADER]), (2, [HEADER])])
+        assert before == (tmp_path / "a.jsonl").read_bytes()
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+class TestSessionLimits:
+    def test_a_batch_past_the_open_sessions_limit_is_refused_until_one_times_out(
+        self, tmp_path: Path
+    ) -> None:
+        """Two sessions held of two: a third is refused (retry when the oldest times out),
+        nothing of its batch applied; once the oldest timed out, it is taken."""
+        sessionizer = Sessionizer(
+            idle_timeout=60, max_open_sessions=2, recording=Recorder(tmp_path)
+        )
+        for i in (1, 2):
+            header = {**HEADER, "t": T0 + i, "session": f"s{i}"}
+            sessionizer.accept(read_batch(body(header)), received_at=T0 + i)
+        third = read_batch(body({**HEADER, "t": T0 + 10, "session": "s3"}))
+        with pytest.raises(SessionsFull) as caught:
+            sessionizer.accept(third, received_at=T0 + 10)
+        refused = (caught.value.retry_after, sessionizer.stats.records, sorted(tmp_path.iterdir()))
+        sessionizer.expire(T0 + 61)
+        sessionizer.accept(third, received_at=T0 + 61)
+        assert ((51.0, 2, [tmp_path / "s1.jsonl", tmp_path / "s2.jsonl"]), 2) == (
+            refused,
+            sessionizer.open_sessions,
+        )
+
+    def test_a_batch_starting_more_than_16_sessions_is_refused_naming_the_limit(self) -> None:
+        """17 new sessions in one batch: refused at the 17th's record, naming the limit;
+        16 are taken."""
+        headers = [{**HEADER, "session": f"s{i}"} for i in range(17)]
+        sessionizer = Sessionizer()
+        with pytest.raises(TooManySessions) as caught:
+            sessionizer.accept(read_batch(body(*headers)), received_at=T0)
+        sessionizer.accept(read_batch(body(*headers[:16])), received_at=T0)
+        assert (17, True, 16) == (
+            caught.value.line,
+            "at most 16 sessions" in str(caught.value),
+            sessionizer.open_sessions,
+        )

@@ -29,6 +29,11 @@ from vtrack.delivery.encoding import EncodingError, MessageTooLarge, encode
 
 #: A write key is one short line; a key file is not read past this.
 _KEY_FILE_LIMIT = 4096
+#: While the endpoint is away (``keep_open``), one message is offered to the sink this often
+#: (s); the others go to the undelivered file at once.
+OFFER_EVERY = 1.0
+
+log = logging.getLogger("vtrack.delivery")
 
 
 def _seconds(text: str) -> float:
@@ -196,12 +201,22 @@ class Outcome:
 
 
 class Delivery:
-    """Feeds a replay's messages to an HTTP sink and keeps whatever it cannot deliver."""
+    """Feeds a replay's messages to an HTTP sink and keeps whatever it cannot deliver.
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    ``keep_open`` (a server, whose input never ends): when the endpoint stays away for
+    ``--deliver-timeout``, the sink is not closed. Messages go to the undelivered file while
+    it is away (one a second is still offered to the sink), and to the sink again once it
+    takes one; each outage is logged once, as it starts and as it ends.
+    """
+
+    def __init__(self, args: argparse.Namespace, *, keep_open: bool = False) -> None:
         self.args = args
         self.spool: Path | None = args.spool
+        self.keep_open = keep_open
         self.outcome = Outcome(outbox=str(self.spool) if self.spool is not None else "")
+        #: Since when (monotonic s) messages go to the file, the endpoint away (keep_open).
+        self.overflowing_since: float | None = None
+        self._next_offer = 0.0
         self._file: IO[bytes] | None = None
         self._closed = False
         check_setup(args)
@@ -232,28 +247,36 @@ class Delivery:
 
         If the endpoint stays away for ``--deliver-timeout`` (no outbox to hold more), the
         sink is closed, what it held is kept, and this message and every later one are kept
-        too, in order.
+        too, in order (``keep_open``: see the class).
         """
         self.outcome.taken += 1
-        if self._closed:
+        overflowing = self.overflowing_since is not None
+        if self._closed or (overflowing and time.monotonic() < self._next_offer):
             self._keep_message(message)
             return
         waiting_since: float | None = None
         while True:
             try:
                 self.sink.emit(message)  # waits up to its emit timeout for room
+                if overflowing:
+                    self._overflow_ended()
                 return
             except QueueFull:
                 now = time.monotonic()
                 waiting_since = waiting_since if waiting_since is not None else now
-                if now - waiting_since >= self.args.deliver_timeout:
-                    self._close(0.0)
-                    self._keep_message(message)
+                if overflowing or now - waiting_since >= self.args.deliver_timeout:
+                    self._give_up(message, now)
                     return
             except (MessageTooLarge, EncodingError):
                 self.outcome.refused += 1
                 self._keep_message(message, legibly=True)
                 return
+
+    def keep(self, message: dict[str, Any]) -> None:
+        """Keep a message that could not be handed to the sink (an error :meth:`take` raised):
+        written, readably, to the undelivered file (its fallback in the temporary directory if
+        that cannot be written)."""
+        self._keep_message(message, legibly=True)
 
     def progress(self) -> tuple[int, int]:
         """``(delivered, emitted)`` so far."""
@@ -282,6 +305,30 @@ class Delivery:
         return self.outcome
 
     # ------------------------------------------------------------------ internals
+    def _give_up(self, message: dict[str, Any], now: float) -> None:
+        """The endpoint stayed away: keep the message (and close the sink, unless keep_open)."""
+        if not self.keep_open:
+            self._close(0.0)
+        elif self.overflowing_since is None:
+            self.overflowing_since = now
+            log.warning(
+                "the endpoint is away or too slow: messages go to %s until it takes them again",
+                self.args.undelivered,
+            )
+        self._next_offer = now + OFFER_EVERY
+        self._keep_message(message)
+
+    def _overflow_ended(self) -> None:
+        assert self.overflowing_since is not None
+        away = time.monotonic() - self.overflowing_since
+        self.overflowing_since = None
+        log.warning(
+            "the endpoint takes messages again (after %.0f s; %d messages are in %s)",
+            away,
+            self.outcome.in_file,
+            " and ".join(self.outcome.files),
+        )
+
     def _close(self, timeout: float) -> None:
         """Close the sink; keep, in order, what it did not deliver."""
         try:
@@ -316,11 +363,16 @@ class Delivery:
     def _keep(self, event: bytes) -> None:
         if self._file is None:
             self._file = self._open_file()
+        line = event.rstrip(b"\n") + b"\n"
         try:
-            self._file.write(event.rstrip(b"\n") + b"\n")
+            self._file.write(line)
+            if self.keep_open:  # a server runs for months: nothing waits in a buffer
+                self._file.flush()
         except OSError:
             self._file = self._fallback_file()
-            self._file.write(event.rstrip(b"\n") + b"\n")
+            self._file.write(line)
+            if self.keep_open:
+                self._file.flush()
         self.outcome.in_file += 1
 
     def _open_file(self) -> IO[bytes]:

@@ -72,15 +72,25 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         action="extend",
         required=True,
         metavar="ORIGIN",
-        help="a page origin allowed to post events (https://www.example.com); repeat or list "
-        "several; any other origin is refused (403)",
+        help="a page origin allowed to post events (https://www.example.com; a default port, "
+        ":443 or :80, is left out as browsers leave it out); repeat or list several; any other "
+        "origin is refused (403)",
     )
     parser.add_argument(
         "--idle-timeout",
         type=_idle,
-        default=60.0,
+        default=120.0,
         metavar="SECONDS",
-        help="a session silent this long ends at its last record (default 60)",
+        help="a session silent this long ends at its last record (default 120: a hidden tab's "
+        "timers may run only once a minute, and vtrack.js's keepalive with them)",
+    )
+    parser.add_argument(
+        "--max-open-sessions",
+        type=_sessions,
+        default=100_000,
+        metavar="N",
+        help="sessions held at most (about 10 KB each); a batch that would start more is "
+        "answered 503 until some time out (default 100000)",
     )
     parser.add_argument(
         "--record",
@@ -116,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     outcome = service.outcome
-    return 3 if outcome is not None and not outcome.complete else 0
+    incomplete = outcome is not None and not outcome.complete
+    return 3 if incomplete or service.output.lost else 0
 
 
 def _port(text: str) -> int:
@@ -135,6 +146,12 @@ def _idle(text: str) -> float:
     return value
 
 
+def _sessions(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"a number of sessions from 1 to 100000000; got {text!r}")
+    return int(text)
+
+
 def _rate(text: str) -> float:
     try:
         value = float(text)
@@ -146,7 +163,8 @@ def _rate(text: str) -> float:
 
 
 def _origin(text: str) -> str:
-    """An origin as browsers send it: scheme://host[:port], nothing after."""
+    """An origin as browsers send it: scheme://host[:port], nothing after (a default port,
+    443 for https or 80 for http, left out)."""
     parts = urlsplit(text)
     try:
         port = parts.port
@@ -166,4 +184,6 @@ def _origin(text: str) -> str:
             f"an origin is scheme://host[:port] in lower case, no path: "
             f"https://www.example.com; got {text!r}"
         )
+    if (parts.scheme, port) in (("https", 443), ("http", 80)):
+        return text.rsplit(":", 1)[0]  # browsers leave a default port out of Origin
     return text

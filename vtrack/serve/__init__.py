@@ -17,6 +17,14 @@ thread), :mod:`~vtrack.serve.app` (the Starlette app, the ``serve`` extra) and
 from __future__ import annotations
 
 from vtrack.serve.batch import BadBatch, Line, read_batch
-from vtrack.serve.sessionizer import Conflict, Sessionizer
+from vtrack.serve.sessionizer import Conflict, Sessionizer, SessionsFull, TooManySessions
 
-__all__ = ["BadBatch", "Conflict", "Line", "Sessionizer", "read_batch"]
+__all__ = [
+    "BadBatch",
+    "Conflict",
+    "Line",
+    "Sessionizer",
+    "SessionsFull",
+    "TooManySessions",
+    "read_batch",
+]

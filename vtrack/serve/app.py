@@ -4,7 +4,10 @@ Nothing a request carries is written back into a page: answers are JSON, plain t
 script, each with ``X-Content-Type-Options: nosniff``; no cookie is ever set, and CORS never
 allows credentials. Only the ``--allow-origin`` origins may post (their preflight answered, any
 other origin 403); a body over 64 KB is refused (413), an unreadable line too (400, naming it),
-a record naming another viewer than its session's (409), a client over its rate (429).
+a record naming another viewer than its session's (409), a client over its rate (429), a batch
+starting too many sessions (400); a batch the server cannot take now (it holds
+``--max-open-sessions``, it cannot record, it is stopping) is 503, with nothing of it applied:
+the client sends it again.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from starlette.types import Lifespan
 
 from vtrack.serve.batch import BadBatch, read_batch
 from vtrack.serve.metrics import CONTENT_TYPE as METRICS_TYPE
-from vtrack.serve.service import Busy, Service
-from vtrack.serve.sessionizer import Conflict
+from vtrack.serve.service import Busy, RecordFailed, Service
+from vtrack.serve.sessionizer import Conflict, SessionsFull, TooManySessions
 
 #: A batch id, as vtrack.js makes them.
 BATCH_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -95,12 +98,22 @@ class _Routes:
         try:
             lines = read_batch(body)
             service.accept(lines, sent_at=sent_at, batch=batch, received_at=received_at)
+        except TooManySessions as exc:
+            service.metrics.reject("too_many_sessions")
+            return _error(400, str(exc), cors, line=exc.line)
         except BadBatch as exc:
             service.metrics.reject("malformed")
             return _error(400, str(exc), cors, line=exc.line)
         except Conflict as exc:
             service.metrics.reject("conflict")
             return _error(409, str(exc), cors, line=exc.line)
+        except SessionsFull as exc:
+            service.metrics.reject("sessions_full")
+            retry = {"Retry-After": str(math.ceil(exc.retry_after))}
+            return _error(503, "the server holds all the sessions it may", {**cors, **retry})
+        except RecordFailed:
+            service.metrics.reject("record_failed")
+            return _error(503, "the server cannot keep records now", {**cors, "Retry-After": "5"})
         except Busy:
             service.metrics.reject("busy")
             return _error(503, "the server is busy or stopping", {**cors, "Retry-After": "5"})

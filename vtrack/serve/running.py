@@ -35,7 +35,7 @@ def start(args: argparse.Namespace) -> tuple[Service, socket.socket] | None:
         recorder = Recorder(args.record) if args.record is not None else None
         out = open_out(args)
         if args.sink is not None:
-            delivery = cli_delivery.Delivery(args)
+            delivery = cli_delivery.Delivery(args, keep_open=True)
         sock = listen(args.host, args.port)
     except (ValueError, cli_delivery.SetupError) as exc:
         _refused(str(exc), out, delivery)
@@ -44,7 +44,11 @@ def start(args: argparse.Namespace) -> tuple[Service, socket.socket] | None:
         _refused(_os_error(exc, args), out, delivery)
         return None
     sessionizer = Sessionizer(
-        settings, idle_timeout=args.idle_timeout, recording=recorder, on_bad_record=_bad_record
+        settings,
+        idle_timeout=args.idle_timeout,
+        recording=recorder,
+        on_bad_record=_bad_record,
+        max_open_sessions=args.max_open_sessions,
     )
     service = Service(
         sessionizer, Output(out, delivery), origins=args.origins, rate_limit=args.rate_limit
@@ -68,6 +72,9 @@ def report(service: Service) -> None:
         f"{stats.messages:,} messages ({stats.bad_records:,} records skipped)",
         file=sys.stderr,
     )
+    lost = service.output.lost
+    if lost:
+        print(f"vtrack serve: {lost:,} messages were lost to errors (see the log)", file=sys.stderr)
     if service.output.error is not None:
         print(f"vtrack serve: could not write --out: {service.output.error}", file=sys.stderr)
     outcome = service.outcome

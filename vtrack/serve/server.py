@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import sys
@@ -22,6 +23,8 @@ from starlette.applications import Starlette
 
 from vtrack.serve.app import make_app
 from vtrack.serve.service import Service
+
+log = logging.getLogger("vtrack.serve")
 
 #: How often idle sessions are looked for (s), at most.
 SWEEP_EVERY: Final = 1.0
@@ -52,8 +55,12 @@ def app_for(service: Service, on_stop: Callable[[Service], None] | None = None) 
             yield
         finally:
             sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await sweeper
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # the service still stops: its sessions and output matter more
+                log.exception("the idle sweep ended with an error")
             # The delivery may wait for its endpoint: not on the loop (nothing else runs now,
             # but uvicorn's own shutdown still needs it).
             await asyncio.to_thread(service.stop)
@@ -64,9 +71,20 @@ def app_for(service: Service, on_stop: Callable[[Service], None] | None = None) 
 
 
 async def _sweep(service: Service, every: float) -> None:
+    """Sweep idle sessions every ``every`` s until cancelled; an error is logged (the first of a
+    run of them) and the next round goes on."""
+    failing = False
     while True:
         await asyncio.sleep(every)
-        service.sweep()
+        try:
+            service.sweep()
+        except Exception:
+            service.errors["sweep"] += 1
+            if not failing:
+                log.exception("the idle sweep failed (it goes on at its next round)")
+            failing = True
+        else:
+            failing = False
 
 
 def server(app: Starlette, **options: Any) -> uvicorn.Server:

@@ -12,14 +12,18 @@ session id starts a new session (a new part of its recording) for the same viewe
 
 A batch is refused whole, before anything is applied: :class:`~vtrack.serve.batch.BadBatch`
 for an unreadable line, :class:`Conflict` for a record naming another viewer than the one the
-session is bound to. The sessionizer does no I/O: records go to a :class:`Recording`, messages
-are returned.
+session is bound to, :class:`TooManySessions` for a batch starting more than
+:data:`MAX_NEW_SESSIONS` sessions, :class:`SessionsFull` when the server holds
+``max_open_sessions`` already. The sessionizer does no I/O: records go to a
+:class:`Recording`, messages are returned. A recording that fails (an ``OSError``: a full
+disk) leaves the batch unapplied too: the sessions' state changes, and the batch's id is
+remembered, only once it is recorded.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Protocol
 
 import attrs
@@ -33,10 +37,22 @@ from vtrack.replay.log_format import BadRecord, Record
 from vtrack.serve import clock
 from vtrack.serve.batch import BadBatch, Line
 
-#: How many ended sessions' viewers are remembered (a later batch naming another is refused).
+#: How many ended sessions' viewers are remembered (a later batch naming another is refused),
+#: with their last batch ids (a batch sent again after its session ended is not applied again).
 VIEWERS_KEPT: Final = 65_536
 #: How many recent batch ids a session remembers (a batch sent again is not applied again).
 BATCHES_KEPT: Final = 16
+#: How many of them are kept once the session ended (a client sends one batch at a time: a
+#: batch sent again after the end is one of its last).
+BATCHES_KEPT_ENDED: Final = 4
+#: How long a session may be silent before it ends (s), by default: browsers run a hidden tab's
+#: timers as rarely as once a minute, vtrack.js's 20 s keepalive with them.
+IDLE_TIMEOUT: Final = 120.0
+#: How many sessions a server holds at most, by default (about 10 KB each).
+MAX_OPEN_SESSIONS: Final = 100_000
+#: How many sessions one batch may start (vtrack.js puts at most 2 in a batch: the one ending
+#: and the next).
+MAX_NEW_SESSIONS: Final = 16
 
 Message = dict[str, Any]
 
@@ -50,18 +66,43 @@ class Conflict(VtrackError):
         super().__init__(f"line {line}: session {session!r} belongs to another viewer")
 
 
+class TooManySessions(BadBatch):
+    """A batch starting more than :data:`MAX_NEW_SESSIONS` sessions (``line``: the first
+    record of the first one past it)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(
+            line,
+            f"a batch may start at most {MAX_NEW_SESSIONS} sessions (vtrack.js starts at most "
+            "2): this record's is one more",
+        )
+
+
+class SessionsFull(VtrackError):
+    """The batch would start sessions past ``max_open_sessions``: try again in ``retry_after``
+    seconds (when the least recently active session times out, at the latest)."""
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"the server holds {limit:,} sessions, its most")
+
+
 class Recording(Protocol):
     """Where a session's records are kept as they are applied (``--record DIR``).
 
     ``key`` names one session part (a session id used again after its session ended is a
     new part): :meth:`begin` comes before its first records, :meth:`end` after its last.
+    :meth:`write` takes a batch's records, by part, all or none: if it raises OSError, no
+    part has any of them; then the parts begun for the batch are given up (:meth:`discard`).
     """
 
     def begin(self, key: int, session: str) -> None: ...
 
-    def write(self, key: int, records: list[dict[str, Any]]) -> None: ...
+    def write(self, parts: list[tuple[int, list[dict[str, Any]]]]) -> None: ...
 
     def end(self, key: int) -> None: ...
+
+    def discard(self, key: int) -> None: ...
 
 
 @attrs.define(slots=True)
@@ -77,6 +118,29 @@ class _Live:
     offset: float | None = None
     last_at: float | None = None
     batches: deque[str] = attrs.field(factory=lambda: deque(maxlen=BATCHES_KEPT))
+
+
+@attrs.define(slots=True)
+class _Group:
+    """A batch's records of one session, as they are checked, corrected and applied."""
+
+    session: str
+    lines: list[Line]
+    identity: tuple[str, str]
+    #: The session held, or None: the batch starts it (a new session, or a new part).
+    live: _Live | None
+    offset: float = 0.0
+    last_at: float | None = None
+    #: Its recording's part (0: not yet known).
+    key: int = 0
+
+
+@attrs.frozen(slots=True)
+class _Ended:
+    """What is kept of a session that ended: its viewer, and the ids of its last batches."""
+
+    identity: tuple[str, str]
+    batches: tuple[str, ...]
 
 
 @attrs.define
@@ -99,13 +163,17 @@ class Sessionizer:
         self,
         settings: Settings | None = None,
         *,
-        idle_timeout: float = 60.0,
+        idle_timeout: float = IDLE_TIMEOUT,
         min_stall: float = MIN_STALL,
         recording: Recording | None = None,
         on_bad_record: Callable[[Where, str], None] | None = None,
+        max_open_sessions: int = MAX_OPEN_SESSIONS,
     ) -> None:
         if isinstance(idle_timeout, bool) or not 0 < idle_timeout < float("inf"):
             raise ValueError(f"idle_timeout must be a number of seconds > 0; got {idle_timeout!r}")
+        if type(max_open_sessions) is not int or max_open_sessions < 1:
+            raise ValueError(f"max_open_sessions must be an int >= 1; got {max_open_sessions!r}")
+        self.max_open_sessions = max_open_sessions
         self.settings = settings if settings is not None else Settings()
         self.idle_timeout = float(idle_timeout)
         self.min_stall = min_stall
@@ -114,8 +182,8 @@ class Sessionizer:
         self.stats = SessionizerStats()
         #: Sessions held, the least recently active first.
         self._live: OrderedDict[str, _Live] = OrderedDict()
-        #: The viewers of sessions that ended, the oldest first.
-        self._viewers: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        #: The viewers (and last batch ids) of sessions that ended, the oldest first.
+        self._ended: OrderedDict[str, _Ended] = OrderedDict()
         self._keys = 0
 
     @property
@@ -130,64 +198,81 @@ class Sessionizer:
         received_at: float,
         sent_at: float | None = None,
         batch: str | None = None,
+        ticks: float | None = None,
     ) -> list[Message]:
         """Apply one batch (read by :func:`~vtrack.serve.batch.read_batch`); its messages.
 
         ``received_at`` is when it arrived (the server's epoch time), ``sent_at`` when the
         client sent it (the client's clock), ``batch`` an id the client gives it (a batch sent
-        again with the same id is not applied again). Raises :class:`BadBatch` or
-        :class:`Conflict` before anything is applied.
+        again with the same id is not applied again), ``ticks`` when it arrived by the clock
+        idleness is measured on (a monotonic one, as :meth:`expire`'s ``now``; by default
+        ``received_at``: an epoch clock set meanwhile would end sessions early or late). All
+        or nothing: raises
+        :class:`BadBatch` or :class:`Conflict` before anything is applied, and an ``OSError``
+        of the recording with nothing applied either (the batch may be sent again).
         """
         groups = self._check(lines)
-        if batch is not None and any(
-            (live := self._live.get(session)) is not None and batch in live.batches
-            for session in groups
-        ):
+        if batch is not None and any(batch in self._batches(g.session) for g in groups):
             self.stats.duplicates += 1
             return []
+        ticks = received_at if ticks is None else ticks
+        self._check_room(groups, ticks)
         estimate = clock.estimate(received_at, sent_at)
+        for group in groups:
+            self._correct(group, estimate, received_at)
+        self._record(groups)
         out: list[Message] = []
-        for session, group in groups.items():
-            live = self._live.get(session)
-            if live is None:
-                live = self._start(session, group, received_at)
-            else:
-                self._live.move_to_end(session)
-            live.seen_at = received_at
-            if batch is not None:
-                live.batches.append(batch)
-            out += self._apply(live, group, estimate, received_at)
+        for group in groups:
+            out += self._apply(group, ticks)
+        if batch is not None:  # only once every group is applied: a batch sent again is not
+            for group in groups:
+                assert group.live is not None
+                group.live.batches.append(batch)
         self.stats.messages += len(out)
         return out
 
     def expire(self, now: float) -> list[Message]:
-        """End the sessions silent for ``idle_timeout`` by ``now``; their last messages."""
-        out: list[Message] = []
+        """End the sessions silent for ``idle_timeout`` by ``now`` (on the clock of
+        :meth:`accept`'s ``ticks``); their last messages."""
+        return [message for messages in self.expiring(now) for message in messages]
+
+    def expiring(self, now: float) -> Iterator[list[Message]]:
+        """:meth:`expire`, a session at a time: each ended session's last messages.
+
+        A session whose end raises is dropped all the same (the error goes to the caller,
+        and iterating anew goes on with the next session).
+        """
         limit = now - self.idle_timeout
         while self._live:
             live = next(iter(self._live.values()))
             if live.seen_at > limit:
                 break
-            out += self._end(live)
-        self.stats.messages += len(out)
-        return out
+            messages = self._end(live)
+            self.stats.messages += len(messages)
+            yield messages
 
     def finish(self) -> Iterator[Message]:
-        """End every session held (the server stops); their last messages, a session at a time."""
+        """End every session held (the server stops); their last messages, a session at a time
+        (a session whose end raises is dropped: iterating anew goes on with the next)."""
         while self._live:
             messages = self._end(next(iter(self._live.values())))
             self.stats.messages += len(messages)
             yield from messages
 
     # ------------------------------------------------------------------ internals
-    def _check(self, lines: list[Line]) -> dict[str, list[Line]]:
-        """The batch's records by session, in time order; raises if it must be refused."""
-        groups: dict[str, list[Line]] = {}
+    def _check(self, lines: list[Line]) -> list[_Group]:
+        """The batch's records by session, in time order, each with the session's viewer;
+        raises if it must be refused."""
+        by_session: dict[str, list[Line]] = {}
         for line in lines:
-            groups.setdefault(line.session, []).append(line)
-        for session, group in groups.items():
+            by_session.setdefault(line.session, []).append(line)
+        groups: list[_Group] = []
+        for session, group in by_session.items():
             live = self._live.get(session)
-            known = live.identity if live is not None else self._viewers.get(session)
+            ended = self._ended.get(session)
+            known = live.identity if live is not None else None
+            if known is None and ended is not None:
+                known = ended.identity
             for line in group:
                 if line.identity is None:
                     continue
@@ -203,41 +288,77 @@ class Sessionizer:
                     "record)",
                 )
             group.sort(key=_time)  # stable: records of the same time keep their order
+            groups.append(_Group(session, group, known, live))
         return groups
 
-    def _start(self, session: str, group: list[Line], received_at: float) -> _Live:
-        identity = next(line.identity for line in group if line.identity is not None)
-        self._keys += 1
-        live = _Live(
-            session,
-            self._keys,
-            identity,
-            DialectReader("html5", min_stall=self.min_stall),
-            Replayer(self.settings),
-            received_at,
-        )
+    def _check_room(self, groups: list[_Group], now: float) -> None:
+        """Raise if the batch starts too many sessions, or more than the server may hold."""
+        new = [group for group in groups if group.live is None]
+        if len(new) > MAX_NEW_SESSIONS:
+            raise TooManySessions(new[MAX_NEW_SESSIONS].lines[0].number)
+        if new and len(self._live) + len(new) > self.max_open_sessions:
+            oldest = next(iter(self._live.values()), None)
+            freed_at = now if oldest is None else oldest.seen_at + self.idle_timeout
+            raise SessionsFull(self.max_open_sessions, max(1.0, freed_at - now))
+
+    def _correct(self, group: _Group, estimate: float | None, received_at: float) -> None:
+        """The records' times on the server's clock (the session itself is not changed yet)."""
+        live = group.live
+        offset, last = (live.offset, live.last_at) if live is not None else (None, None)
+        group.offset = offset = clock.next_offset(offset, estimate)
+        for line in group.lines:
+            line.record["t"] = last = clock.corrected(line.at, offset, last, received_at)
+        group.last_at = last
+        if live is None:
+            _name_viewer(group.lines[0], group.identity)
+
+    def _record(self, groups: list[_Group]) -> None:
+        """Record the groups' records: all or none (an OSError leaves every part as it was)."""
+        recording = self.recording
+        if recording is None:
+            return
+        begun: list[int] = []
+        try:
+            for group in groups:
+                if group.live is None:
+                    self._keys += 1
+                    group.key = self._keys
+                    recording.begin(group.key, group.session)
+                    begun.append(group.key)
+                else:
+                    group.key = group.live.key
+            recording.write([(g.key, [line.record for line in g.lines]) for g in groups])
+        except OSError:
+            for key in begun:
+                recording.discard(key)
+            raise
+
+    def _start(self, group: _Group) -> _Live:
+        if group.key == 0:  # no recording
+            self._keys += 1
+            group.key = self._keys
+        session = group.session
+        reader = DialectReader("html5", min_stall=self.min_stall)
+        live = _Live(session, group.key, group.identity, reader, Replayer(self.settings), 0.0)
         self._live[session] = live
-        self._viewers.pop(session, None)
+        ended = self._ended.pop(session, None)
+        if ended is not None:  # a batch of the last part sent again is known still
+            live.batches.extend(ended.batches)
         self.stats.sessions += 1
-        if self.recording is not None:
-            self.recording.begin(live.key, session)
         return live
 
-    def _apply(
-        self, live: _Live, group: list[Line], estimate: float | None, received_at: float
-    ) -> list[Message]:
-        """Correct the records' times, record them, and feed them as a replay feeds lines."""
-        live.offset = offset = clock.next_offset(live.offset, estimate)
-        records = []
-        for line in group:
-            live.last_at = at = clock.corrected(line.at, offset, live.last_at, received_at)
-            line.record["t"] = at
-            records.append(line.record)
-        if self.recording is not None:
-            self.recording.write(live.key, records)
-        self.stats.records += len(records)
+    def _apply(self, group: _Group, ticks: float) -> list[Message]:
+        """Take a group's corrected, recorded records: feed them as a replay feeds lines."""
+        live = group.live
+        if live is None:
+            live = group.live = self._start(group)
+        else:
+            self._live.move_to_end(live.session)
+        live.seen_at = ticks
+        live.offset, live.last_at = group.offset, group.last_at
+        self.stats.records += len(group.lines)
         out: list[Message] = []
-        for line in group:
+        for line in group.lines:
             out += self._line(live, line.record, (live.session, line.number))
         return out
 
@@ -266,17 +387,27 @@ class Sessionizer:
 
     def _end(self, live: _Live) -> list[Message]:
         """The end of a session's input, as the end of a replay's: released, then exited."""
+        # Forgotten first: a session whose end raises is not tried again at every sweep.
+        del self._live[live.session]
+        if len(self._ended) >= VIEWERS_KEPT:
+            del self._ended[next(iter(self._ended))]
+        kept = tuple(live.batches)[-BATCHES_KEPT_ENDED:]
+        self._ended[live.session] = _Ended(live.identity, kept)
+        if self.recording is not None:
+            self.recording.end(live.key)
         out: list[Message] = []
         for record in live.reader.release():
             out += self._feed(live, record, (live.session, 0))
         out += live.replayer.finish()
-        del self._live[live.session]
-        if len(self._viewers) >= VIEWERS_KEPT:
-            del self._viewers[next(iter(self._viewers))]
-        self._viewers[live.session] = live.identity
-        if self.recording is not None:
-            self.recording.end(live.key)
         return out
+
+    def _batches(self, session: str) -> Iterable[str]:
+        """The ids of the session's recent batches (kept across its end)."""
+        live = self._live.get(session)
+        if live is not None:
+            return live.batches
+        ended = self._ended.get(session)
+        return ended.batches if ended is not None else ()
 
     def _bad(self, where: Where, reason: str) -> None:
         self.stats.bad_records += 1
@@ -286,3 +417,11 @@ class Sessionizer:
 
 def _time(line: Line) -> float:
     return line.at
+
+
+def _name_viewer(line: Line, identity: tuple[str, str]) -> None:
+    """A new session part's first record names its viewer (the replay of its log needs it)."""
+    if line.identity is None:
+        key, value = identity
+        line.record[key] = value
+        line.identity = identity

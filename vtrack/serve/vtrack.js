@@ -9,7 +9,8 @@
  * that restarted meanwhile still knows whose session it is). Records are sent in batches
  * (every 2 s, or 20 records) with fetch(..., {keepalive: true}), one request at a time and in
  * order, again with backoff while the network or the server fails; when the page is hidden
- * or goes away, what is queued leaves with navigator.sendBeacon. No cookies, no dependencies.
+ * or goes away, the batch under way (again, under its id) and what is queued leave with
+ * navigator.sendBeacon. No cookies, no dependencies.
  */
 (function (root) {
   "use strict";
@@ -60,7 +61,6 @@
     this.content = options.content || null;
     this.queue = [];
     this.inFlight = null; // {records, id}: the batch being sent (and sent again)
-    this.sending = false; // its request is under way (else it waits to be sent again)
     this.timer = null;
     this.retryMs = 0;
     this.batchPrefix = uuid().replace(/-/g, "").slice(0, 12);
@@ -205,9 +205,7 @@
       this.inFlight = this.take();
     }
     var batch = this.inFlight;
-    this.sending = true;
     var done = function (ok) {
-      self.sending = false;
       if (self.inFlight !== batch) return; // it left by beacon meanwhile
       if (ok) {
         self.inFlight = null;
@@ -238,18 +236,21 @@
     }, function () { done(false); });
   };
 
-  // Everything queued leaves now, by beacon (it outlives the page); the batch under way
-  // goes on by itself (fetch keepalive).
+  // Everything leaves now, by beacon (it outlives the page): first the batch under way (or
+  // waiting to be sent again), under its own id, then what is queued. Its fetch may still
+  // fail; sent after the queued records, it would reach the server after them, and their
+  // times would hold its records back. If the fetch lands too, the server drops the copy.
   Tracker.prototype.beacon = function () {
-    if (this.timer !== null && !this.sending) {
+    if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    var waiting = this.inFlight && !this.sending ? this.inFlight : null; // between retries
-    if (waiting) this.inFlight = null;
-    while (waiting || this.queue.length) {
-      var batch = waiting || this.take();
-      waiting = null;
+    var pending = this.inFlight;
+    this.inFlight = null; // a fetch under way is left to itself: not sent again
+    this.retryMs = 0;
+    while (pending || this.queue.length) {
+      var batch = pending || this.take();
+      pending = null;
       var sent = false;
       var data = body(batch.records);
       if (root.navigator && typeof root.navigator.sendBeacon === "function") {
