@@ -187,8 +187,23 @@ def test_a_viewing_in_chromium_reaches_the_collector_as_its_replay(
     assert VIEWING == story
 
 
+#: A fake <video> with the snippet attached, playing 24 timeupdates (after a harness's fakes).
+PLAYING = """
+Math.random = () => 0;
+window.fake = new EventTarget();
+Object.assign(fake, {currentTime: 0, duration: 60, paused: false, ended: false, playbackRate: 1});
+window.tracker = vtrack.attach(fake, {endpoint: "http://127.0.0.1:9/v1/events",
+  anonymousId: "u", content: {asset_id: "a"}});
+for (let i = 0; i < 24; i++) {
+  fake.currentTime = i / 4;
+  fake.dispatchEvent(new Event(i === 0 ? "play" : "timeupdate"));
+}
+true
+"""
+
 #: A fake <video> and network for the snippet: fetch fails twice, then takes everything.
-HARNESS = """
+HARNESS = (
+    """
 window.calls = [];
 window.beacons = [];
 let failures = 2;
@@ -201,17 +216,9 @@ navigator.sendBeacon = (url, blob) => {
   blob.text().then((text) => beacons.push(text));
   return true;
 };
-Math.random = () => 0;
-window.fake = new EventTarget();
-Object.assign(fake, {currentTime: 0, duration: 60, paused: false, ended: false, playbackRate: 1});
-window.tracker = vtrack.attach(fake, {endpoint: "http://127.0.0.1:9/v1/events",
-  anonymousId: "u", content: {asset_id: "a"}});
-for (let i = 0; i < 24; i++) {
-  fake.currentTime = i / 4;
-  fake.dispatchEvent(new Event(i === 0 ? "play" : "timeupdate"));
-}
-true
 """
+    + PLAYING
+)
 
 
 def test_the_snippet_sends_a_failed_batch_again_and_beacons_at_pagehide(
@@ -254,7 +261,8 @@ def test_the_snippet_sends_a_failed_batch_again_and_beacons_at_pagehide(
 
 
 #: A fake <video> and a network whose first fetch hangs until the test settles it.
-HANGING = """
+HANGING = (
+    """
 window.calls = [];
 window.beacons = [];
 window.visibility = "visible";
@@ -267,17 +275,9 @@ navigator.sendBeacon = (url, blob) => {
   return true;
 };
 Object.defineProperty(document, "visibilityState", {get: () => visibility, configurable: true});
-Math.random = () => 0;
-window.fake = new EventTarget();
-Object.assign(fake, {currentTime: 0, duration: 60, paused: false, ended: false, playbackRate: 1});
-window.tracker = vtrack.attach(fake, {endpoint: "http://127.0.0.1:9/v1/events",
-  anonymousId: "u", content: {asset_id: "a"}});
-for (let i = 0; i < 24; i++) {
-  fake.currentTime = i / 4;
-  fake.dispatchEvent(new Event(i === 0 ? "play" : "timeupdate"));
-}
-true
 """
+    + PLAYING
+)
 
 
 def test_a_hidden_page_beacons_the_batch_under_way_first_under_its_id(

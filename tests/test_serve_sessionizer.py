@@ -94,6 +94,19 @@ def players(draw: st.DrawFn, hostile: bool = False) -> list[list[Batch]]:
     return out
 
 
+def served_and_replayed(
+    players: list[list[Batch]], folder: Path
+) -> tuple[dict[str, list[bytes]], dict[str, list[bytes]]]:
+    """What serve made of the players' batches, and the replays of what it recorded in
+    ``folder``, both by session."""
+    sessionizer = Sessionizer(idle_timeout=3600, recording=Recorder(folder))
+    served = by_session(run(sessionizer, interleaved(players)))
+    replays: dict[str, list[bytes]] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        replays |= by_session(replayed(path))
+    return served, replays
+
+
 class TestSessionizingEqualsReplay:
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(players=players())
@@ -103,11 +116,7 @@ class TestSessionizingEqualsReplay:
         """Interleaved batches of many players: each session's messages are, byte for byte,
         the replay of the records --record kept for it."""
         folder = tmp_path_factory.mktemp("record")
-        sessionizer = Sessionizer(idle_timeout=3600, recording=Recorder(folder))
-        served = by_session(run(sessionizer, interleaved(players)))
-        replays: dict[str, list[bytes]] = {}
-        for path in sorted(folder.glob("*.jsonl")):
-            replays |= by_session(replayed(path))
+        served, replays = served_and_replayed(players, folder)
         assert replays == served
         assert len(players) == len(list(folder.glob("*.jsonl")))
 
@@ -119,11 +128,7 @@ class TestSessionizingEqualsReplay:
         """Damaged logs (duplicated, dropped, reordered, unreadable records): what serve took
         is still, session by session, the replay of what it recorded."""
         folder = tmp_path_factory.mktemp("record")
-        sessionizer = Sessionizer(idle_timeout=3600, recording=Recorder(folder))
-        served = by_session(run(sessionizer, interleaved(players)))
-        replays: dict[str, list[bytes]] = {}
-        for path in sorted(folder.glob("*.jsonl")):
-            replays |= by_session(replayed(path))
+        served, replays = served_and_replayed(players, folder)
         assert replays == served
 
     def test_the_command_line_replay_of_the_records_is_what_serve_made(
