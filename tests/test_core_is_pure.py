@@ -172,6 +172,7 @@ class TestCoreIsPure:
             "serve/app.py",
             "serve/output.py",
             "serve/recording.py",
+            "serve/recovery.py",
             "serve/running.py",
             "serve/server.py",
             "serve/service.py",

@@ -359,7 +359,7 @@ class TestReturningSessions:
         sessionizer.accept(read_batch(body(*playing)), received_at=T0, batch="b1")
         sessionizer.expire(T0 + 60)
         again = sessionizer.accept(read_batch(body(*playing)), received_at=T0 + 61, batch="b1")
-        assert ([], 1, 0, ["s1.jsonl"]) == (
+        assert ([], 1, 0, ["s1.jsonl", "s1.jsonl.ended"]) == (
             again,
             sessionizer.stats.duplicates,
             sessionizer.open_sessions,

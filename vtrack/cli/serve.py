@@ -97,7 +97,9 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DIR",
         help="keep each session's records (times corrected) as an html5 log in DIR: "
-        "`vtrack replay --dialect html5` of one makes the messages the server made",
+        "`vtrack replay --dialect html5` of one makes the messages the server made; at the "
+        "start, sessions a crash (kill -9) left open there are replayed and sent, then marked "
+        "ended",
     )
     parser.add_argument(
         "--rate-limit",

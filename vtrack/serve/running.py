@@ -19,6 +19,7 @@ from vtrack.cli import options as cli_options
 from vtrack.replay.engine import Where
 from vtrack.serve.output import Output
 from vtrack.serve.recording import Recorder
+from vtrack.serve.recovery import Recovered, recover
 from vtrack.serve.server import listen
 from vtrack.serve.service import Service
 from vtrack.serve.sessionizer import Sessionizer
@@ -53,6 +54,7 @@ def start(args: argparse.Namespace) -> tuple[Service, socket.socket] | None:
     service = Service(
         sessionizer, Output(out, delivery), origins=args.origins, rate_limit=args.rate_limit
     )
+    recovered = recover_left_open(recorder, service) if recorder is not None else None
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(
@@ -61,7 +63,44 @@ def start(args: argparse.Namespace) -> tuple[Service, socket.socket] | None:
         file=sys.stderr,
         flush=True,
     )
+    if recovered is not None:
+        _say_recovered(recovered)
     return service, sock
+
+
+def recover_left_open(recorder: Recorder, service: Service) -> Recovered | None:
+    """Replay the parts a killed server left open (see :mod:`vtrack.serve.recovery`), before
+    any batch is taken; None if DIR cannot be locked or listed (logged: the server goes on)."""
+    try:
+        return recover(recorder, service.sessionizer.settings, service.output)
+    except OSError as exc:
+        log.error("cannot recover --record (%s): the next start tries again", exc)
+        return None
+
+
+def _say_recovered(done: Recovered) -> None:
+    """One line on stderr for what was recovered, and one for what could not be."""
+    if done.shared:
+        print(
+            "vtrack serve: other servers record to --record's folder: sessions a crash left "
+            "open there are recovered by a server started alone on it",
+            file=sys.stderr,
+            flush=True,
+        )
+    if done.parts:
+        print(
+            f"vtrack serve: recovered {done.parts:,} sessions a crash left open in --record "
+            f"({done.messages:,} messages, sent again with their messageIds)",
+            file=sys.stderr,
+            flush=True,
+        )
+    if done.failed:
+        print(
+            f"vtrack serve: {done.failed:,} sessions left open in --record could not be "
+            "recovered (see the log; the next start tries again)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def report(service: Service) -> None:
