@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import httpx
 import orjson
 
 from vtrack.replay import replay
@@ -88,3 +89,36 @@ def by_session(messages: list[Message]) -> dict[str, list[bytes]]:
 def replayed(path: Path, **options: Any) -> list[Message]:
     """What ``vtrack replay --dialect html5 PATH`` makes."""
     return list(replay([path], dialect="html5", **options))
+
+
+def post_batches(url: str, batches: list[Batch], origin: str) -> int:
+    """POST each batch to a running server's /v1/events from ``origin``, under its batch id;
+    how many were answered 204."""
+    ok = 0
+    with httpx.Client(timeout=10) as client:
+        for batch in batches:
+            answer = client.post(
+                f"{url}/v1/events",
+                content=batch.body,
+                headers={"Origin": origin, "Content-Type": "text/plain"},
+                params={"batch": batch.batch_id},
+            )
+            ok += answer.status_code == 204
+    return ok
+
+
+def media(
+    t: float, kind: str, position: float, session: str = "s1", **more: object
+) -> dict[str, Any]:
+    """An html5 media event of ``session`` at ``t`` (a 60 s video), with ``more`` fields."""
+    return {
+        "t": t,
+        "type": kind,
+        "currentTime": position,
+        "duration": 60,
+        "paused": kind == "pause",
+        "ended": False,
+        "playbackRate": 1,
+        "session": session,
+        **more,
+    }

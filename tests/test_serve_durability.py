@@ -16,7 +16,7 @@ import httpx
 import orjson
 import pytest
 from collector import free_port, running_collector
-from serve_feed import batches_of, interleaved, replayed
+from serve_feed import batches_of, interleaved, post_batches, replayed
 from serve_server import ORIGIN as SERVING_ORIGIN
 from serve_server import serve_process, serving, stop
 
@@ -55,18 +55,7 @@ def viewings() -> list[Viewing]:
 
 def posted(url: str) -> int:
     """Post every player's batches as they would arrive; how many were answered 204."""
-    batches = interleaved([batches_of(v) for v in viewings()])
-    ok = 0
-    with httpx.Client(timeout=10) as client:
-        for batch in batches:
-            answer = client.post(
-                f"{url}/v1/events",
-                content=batch.body,
-                headers={"Origin": ORIGIN, "Content-Type": "text/plain"},
-                params={"batch": batch.batch_id},
-            )
-            ok += answer.status_code == 204
-    return ok
+    return post_batches(url, interleaved([batches_of(v) for v in viewings()]), ORIGIN)
 
 
 def environment() -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import orjson
-from serve_feed import batches_of, interleaved, replayed
+from serve_feed import batches_of, interleaved, media, post_batches, replayed
 from serve_server import serve_process, stop
 
 from vtrack.core.settings import Settings
@@ -40,19 +40,9 @@ def viewing(session: str, i: int) -> Viewing:
 
 
 def post(url: str, sessions: list[str]) -> int:
-    """Post the sessions' batches as they would arrive; how many were answered 204."""
+    """Post the sessions' batches as they would arrive; how many were not answered 204."""
     batches = interleaved([batches_of(viewing(s, i)) for i, s in enumerate(sessions)])
-    ok = 0
-    with httpx.Client(timeout=10) as client:
-        for batch in batches:
-            answer = client.post(
-                f"{url}/v1/events",
-                content=batch.body,
-                headers={"Origin": ORIGIN, "Content-Type": "text/plain"},
-                params={"batch": batch.batch_id},
-            )
-            ok += answer.status_code == 204
-    return len(batches) - ok
+    return len(batches) - post_batches(url, batches, ORIGIN)
 
 
 def ready(url: str, timeout: float = 30.0) -> None:
@@ -129,20 +119,6 @@ class TestKilled:
 
 def body(*records: dict[str, Any]) -> bytes:
     return b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
-
-
-def media(t: float, kind: str, position: float, session: str = "s1") -> dict[str, Any]:
-    """An html5 media event of the session."""
-    return {
-        "t": t,
-        "type": kind,
-        "currentTime": position,
-        "duration": 60,
-        "paused": kind == "pause",
-        "ended": False,
-        "playbackRate": 1,
-        "session": session,
-    }
 
 
 class TestMarker:

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from serve_feed import Batch, batches_of, by_session, interleaved, replayed
+from serve_feed import Batch, batches_of, by_session, interleaved, media, replayed
 
 from vtrack import Settings
 from vtrack.serve import BadBatch, Conflict, Sessionizer, SessionsFull, TooManySessions, read_batch
@@ -23,20 +23,6 @@ from vtrack.testing.viewing import Pause, Seek, Viewing, Watch
 
 T0 = 1_700_000_000.0
 HEADER = {"t": T0, "session": "s1", "anonymous_id": "v1", "content": {"asset_id": "a"}}
-
-
-def media(t: float, kind: str, position: float, session: str = "s1", **more: object) -> dict:
-    return {
-        "t": t,
-        "type": kind,
-        "currentTime": position,
-        "duration": 60,
-        "paused": kind == "pause",
-        "ended": False,
-        "playbackRate": 1,
-        "session": session,
-        **more,
-    }
 
 
 def body(*records: dict) -> bytes:
