@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from vtrack.core import machine as m
+from vtrack.core.playback import Seek
 from vtrack.profiles import base as kind
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ def content_has_started(s: Session, args: Args) -> bool:
 
 
 def seek_resumes_playing(s: Session, args: Args) -> bool:
-    return s._playback.seek_resumes
+    seek = s._playback.seek
+    return seek is not None and seek.resumes
 
 
 def nothing_left_to_play(s: Session, args: Args) -> bool:
@@ -137,7 +139,9 @@ def start_seek_while_paused(s: Session, args: Args, now: float) -> None:
 
 
 def retarget_seek(s: Session, args: Args, now: float) -> None:
-    s._playback.seek_to = s._playback.head.clamp(args["position"])
+    playback = s._playback
+    assert playback.seek is not None  # only start_seek enters seeking
+    playback.seek.to = playback.head.clamp(args["position"])
 
 
 def set_start_position(s: Session, args: Args, now: float) -> None:
@@ -146,25 +150,28 @@ def set_start_position(s: Session, args: Args, now: float) -> None:
 
 def finish_seek(s: Session, args: Args, now: float) -> None:
     playback = s._playback
-    playback.head.jump(args.get("position", playback.seek_to), now)
+    seek, playback.seek = playback.seek, None
+    assert seek is not None  # only start_seek enters seeking
+    playback.head.jump(args.get("position", seek.to), now)
     s._emitter.emit(kind.SEEK_COMPLETED, now)
     if s.state == m.PLAYING and not playback.content_started:
         start_content(s, args, now)  # paused before the first frame, then sought
-    if playback.resumed_during_seek and s.state == m.PLAYING:
+    if seek.resumed and s.state == m.PLAYING:
         # Playback was resumed while seeking: its heartbeat comes once frames play again.
         restart_heartbeats(s, now, beat_now=True)
-    playback.resumed_during_seek = False
 
 
 def pause_during_seek(s: Session, args: Args, now: float) -> None:
-    s._playback.seek_resumes = False
-    s._playback.resumed_during_seek = False
+    seek = s._playback.seek
+    assert seek is not None
+    seek.resumes = seek.resumed = False
     s._emitter.emit(kind.PLAYBACK_PAUSED, now)
 
 
 def resume_during_seek(s: Session, args: Args, now: float) -> None:
-    s._playback.seek_resumes = True
-    s._playback.resumed_during_seek = True
+    seek = s._playback.seek
+    assert seek is not None
+    seek.resumes = seek.resumed = True
     s._emitter.emit(kind.PLAYBACK_RESUMED, now)
 
 
@@ -246,7 +253,7 @@ def end_ad_break(s: Session, args: Args, now: float) -> None:
     if brk is not None and brk.placement == "mid" and brk.type != "post-roll":
         # Content comes back as the next content pod; its heartbeats count from zero
         # (Segment spec example, step 7: the first one is 10 s after the ad).
-        playback.pod_index += 1
+        playback.end_content_pod()
         restart_heartbeats(s, now, beat_now=False)
 
 
@@ -268,12 +275,11 @@ def restart_heartbeats(s: Session, now: float, *, beat_now: bool) -> None:
 
 def start_seek(s: Session, args: Args, now: float, *, resumes: bool) -> None:
     playback = s._playback
-    playback.seek_resumes = resumes
-    playback.resumed_during_seek = False
-    playback.seek_to = playback.head.clamp(args["position"])
+    target = playback.head.clamp(args["position"])
+    playback.seek = Seek(target, resumes)
     # Like position, seek_position is playback-level: it counts the ads seen.
     offset = playback.prior_length + playback.ads_seen
-    s._emitter.emit(kind.SEEK_STARTED, now, seek_position=offset + playback.seek_to)
+    s._emitter.emit(kind.SEEK_STARTED, now, seek_position=offset + target)
 
 
 def finish_ad(s: Session, ending: str, now: float, skipped: bool = False) -> None:

@@ -204,3 +204,20 @@ class Content:
         Worked out once: every session playing this content shares the one float.
         """
         return None if self.live else usable_length(self.duration)
+
+    @functools.cached_property
+    def ads_length(self) -> float | None:
+        """The scheduled ads' total length (0.0 without any; None if one's length is unknown)."""
+        lengths = [usable_length(ad.length) for ad in self.ad_schedule]
+        return None if None in lengths else sum((x for x in lengths if x is not None), 0.0)
+
+    @functools.cached_property
+    def postroll_pods(self) -> int:
+        """How many post-roll pods the ad schedule announces."""
+        return len(
+            {
+                ad.pod_id if ad.pod_id is not None else index
+                for index, ad in enumerate(self.ad_schedule)
+                if ad.type == "post-roll"
+            }
+        )

@@ -66,14 +66,56 @@ def typed_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
 _NO_QUALITY_KEY: tuple[Any, ...] = typed_key(_NO_QUALITY)
 
 
+@attrs.define(slots=True, weakref_slot=False)
+class AdLedger:
+    """A playback's ad bookkeeping.
+
+    Until an ad pod starts (or a second item or new metadata changes the sums), all of it
+    follows from the content item: a session holds no ledger then, and reads the one
+    :func:`implied_ledger` makes. Most sessions play no ad at all; with hundreds of
+    thousands of them open at once, the bytes saved count.
+    """
+
+    #: Seconds of ads played so far, and the length of every ad of the playback (None:
+    #: unknown, so the playback's total length is unknown too).
+    seen: float = 0.0
+    total: float | None = 0.0
+    #: The content pod playing (the pods between mid-roll breaks), and the ads of this pod.
+    pod_index: int = 0
+    started: int = 0
+    #: Indexes of the scheduled ads already matched to an ad that played.
+    schedule_used: set[int] | None = None
+    postrolls_played: int = 0
+    postrolls_left: int = 0
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class Seek:
+    """A seek under way: its target, whether playback resumes after it, and whether the
+    viewer resumed while it ran (then the heartbeat comes once frames play again)."""
+
+    to: float
+    resumes: bool
+    resumed: bool = False
+
+
+def implied_ledger(content: Content | None) -> AdLedger:
+    """The ledger of a first content item on which no ad played yet: its schedule's."""
+    if content is None:
+        return AdLedger()
+    scheduled = content.ads_length
+    return AdLedger(
+        total=None if scheduled is None else 0.0 + scheduled,
+        postrolls_left=content.postroll_pods,
+    )
+
+
 class PlaybackState:
     """The content, ad pod, ad and quality of one session, and the playback's bookkeeping."""
 
     __slots__ = (
         "ad",
-        "ad_total",
-        "ads_seen",
-        "ads_started",
+        "ads",
         "brk",
         "content",
         "content_started",
@@ -81,16 +123,9 @@ class PlaybackState:
         "item_ended",
         "item_number",
         "playlist",
-        "pod_index",
-        "postrolls_left",
-        "postrolls_played",
         "prior_length",
-        "quality",
         "quality_key",
-        "resumed_during_seek",
-        "schedule_used",
-        "seek_resumes",
-        "seek_to",
+        "seek",
     )
 
     def __init__(self) -> None:
@@ -100,26 +135,54 @@ class PlaybackState:
         self.content_started = False
         self.item_number = 0
         self.playlist: tuple[str, ...] = ()
-        self.pod_index = 0
         #: Seconds of playback before this item (earlier items, as far as they were played).
         self.prior_length = 0.0
         self.item_ended = False
-        self.postrolls_played = 0
-        self.postrolls_left = 0
-        #: Indexes of the scheduled ads already matched to an ad that played.
-        self.schedule_used: set[int] | None = None
+        #: The ad bookkeeping (None: no ad schedule or pod yet, see :class:`AdLedger`).
+        self.ads: AdLedger | None = None
         self.brk: AdBreak | None = None
-        self.ads_started = 0
         self.ad: AdPlay | None = None
-        #: Seconds of ads played so far, and the length of every ad of the playback (None:
-        #: unknown, so the playback's total length is unknown too).
-        self.ads_seen = 0.0
-        self.ad_total: float | None = 0.0
-        self.seek_to = 0.0
-        self.seek_resumes = False
-        self.resumed_during_seek = False
-        self.quality: tuple[Any, ...] = _NO_QUALITY
+        #: The seek under way (None when none is).
+        self.seek: Seek | None = None
+        #: The quality figures (see :data:`QUALITY_FIELDS`) with their types.
         self.quality_key = _NO_QUALITY_KEY
+
+    @property
+    def quality(self) -> tuple[Any, ...]:
+        """The quality figures, in the order of :data:`QUALITY_FIELDS`."""
+        values: tuple[Any, ...] = self.quality_key[0]
+        return values
+
+    @property
+    def ad_total(self) -> float | None:
+        """The length of every ad of the playback (None: unknown)."""
+        ads = self.ads
+        if ads is not None:
+            return ads.total
+        content = self.content
+        if content is None:
+            return 0.0
+        scheduled = content.ads_length
+        return None if scheduled is None else 0.0 + scheduled
+
+    @property
+    def ads_seen(self) -> float:
+        """Seconds of ads played so far."""
+        ads = self.ads
+        return 0.0 if ads is None else ads.seen
+
+    @property
+    def pod_index(self) -> int:
+        """The content pod playing: how many mid-roll breaks of this item are over."""
+        ads = self.ads
+        return 0 if ads is None else ads.pod_index
+
+    def ledger(self) -> AdLedger:
+        """The ad bookkeeping, made now if the playback had none."""
+        ads = self.ads
+        if ads is None:
+            ads = self.ads = implied_ledger(self.content)
+        return ads
 
     # ------------------------------------------------------------------ derived facts
     def content_pod_id(self) -> str | None:
@@ -131,13 +194,20 @@ class PlaybackState:
     def total_length(self) -> float | None:
         """The playback's total length: earlier items, this one and every ad (None: unknown)."""
         length = self.head.length
-        if length is None or self.ad_total is None:
+        ad_total = self.ad_total
+        if length is None or ad_total is None:
             return None
-        return self.prior_length + length + self.ad_total
+        return self.prior_length + length + ad_total
 
     def nothing_left_to_play(self) -> bool:
         """No post-roll pod and no playlist item is still to come."""
-        return self.postrolls_left <= 0 and self.item_number >= len(self.playlist)
+        ads = self.ads
+        content = self.content
+        if ads is not None:
+            postrolls_left = ads.postrolls_left
+        else:
+            postrolls_left = 0 if content is None else content.postroll_pods
+        return postrolls_left <= 0 and self.item_number >= len(self.playlist)
 
     def playing_head(self, in_ad: bool) -> Playhead:
         """The ad's playhead in an ad (while there is one), else the content's."""
@@ -148,9 +218,10 @@ class PlaybackState:
     def begin_item(self, content: Content, first: bool, now: float) -> None:
         """``content`` starts: the first item of the session, or the next of a playlist."""
         head = self.head
+        ads = self._working_ledger()
         if first:
             self.item_number = 1
-            self.ad_total = 0.0
+            ads.total = 0.0
         else:
             self.item_number += 1
             # The playback goes on from where the previous item stopped: its whole length if
@@ -160,37 +231,49 @@ class PlaybackState:
         self.content = content
         if content.playlist:
             self.playlist = content.playlist
-        self.pod_index = 0
         self.content_started = False
         self.item_ended = False
-        self.schedule_used = None
-        self.postrolls_played = 0
+        ads.pod_index = 0
+        ads.schedule_used = None
+        ads.postrolls_played = 0
         self.head = Playhead(at=now, rate=head.rate, length=content.length)
-        scheduled = schedule_total(content.ad_schedule)
+        scheduled = content.ads_length
         if scheduled is None:
-            self.ad_total = None
-        elif scheduled and self.ad_total is not None:
-            self.ad_total += scheduled
-        self.postrolls_left = postroll_pods(content)
+            ads.total = None
+        elif scheduled and ads.total is not None:
+            ads.total += scheduled
+        ads.postrolls_left = content.postroll_pods
+        self._keep(ads)
 
     def update_content(self, content: Content) -> None:
         """The item playing was loaded again with new metadata (the same asset)."""
         old = self.content
-        old_total = schedule_total(old.ad_schedule) if old is not None else 0.0
-        new_total = schedule_total(content.ad_schedule)
-        if self.ad_total is not None:
-            self.ad_total = (
+        ads = self._working_ledger()
+        old_total = old.ads_length if old is not None else 0.0
+        new_total = content.ads_length
+        if ads.total is not None:
+            ads.total = (
                 None
                 if old_total is None or new_total is None
-                else self.ad_total - old_total + new_total
+                else ads.total - old_total + new_total
             )
         self.content = content
         if content.playlist:
             self.playlist = content.playlist
-        self.postrolls_left = max(0, postroll_pods(content) - self.postrolls_played)
+        ads.postrolls_left = max(0, content.postroll_pods - ads.postrolls_played)
         if old is not None and old.ad_schedule != content.ad_schedule:
-            self.schedule_used = None  # its positions were in the old schedule
+            ads.schedule_used = None  # its positions were in the old schedule
+        self._keep(ads)
         self.set_length(content.length)
+
+    def _working_ledger(self) -> AdLedger:
+        """The ad bookkeeping to change, held again by :meth:`_keep` if it must be."""
+        ads = self.ads
+        return implied_ledger(self.content) if ads is None else ads
+
+    def _keep(self, ads: AdLedger) -> None:
+        """Hold ``ads`` unless the content item implies all of it."""
+        self.ads = None if ads == implied_ledger(self.content) else ads
 
     def set_length(self, length: float | None) -> None:
         """The content's length is now ``length`` (None: unknown)."""
@@ -202,19 +285,25 @@ class PlaybackState:
     # ------------------------------------------------------------------ ads
     def start_break(self, placement: str, default_type: str, args: dict[str, Any]) -> None:
         """An ad pod starts at ``placement`` (pre, mid or post)."""
+        ads = self.ledger()
         ad_type = args.get("type") or default_type
         if placement == "post" or ad_type == "post-roll":
             # A post-roll announced before `ended` counts too: nothing is pending after it.
-            self.postrolls_played += 1
-            self.postrolls_left = max(0, self.postrolls_left - 1)
+            ads.postrolls_played += 1
+            ads.postrolls_left = max(0, ads.postrolls_left - 1)
         self.brk = AdBreak(placement, args.get("pod_id"), ad_type, args.get("ad_count"))
-        self.ads_started = 0
+        ads.started = 0
+
+    def end_content_pod(self) -> None:
+        """A mid-roll break is over: content comes back as its next content pod."""
+        self.ledger().pod_index += 1
 
     def start_ad(self, args: dict[str, Any], now: float) -> AdPlay:
         """An ad of the pod starts; it counts in the playback's total length."""
         brk = self.brk
         assert brk is not None
-        self.ads_started += 1
+        ads = self.ledger()
+        ads.started += 1
         asset_id = args.get("asset_id")
         length = usable_length(args.get("length"))
         scheduled = self.match_scheduled(asset_id, brk.pod_id)
@@ -222,18 +311,18 @@ class PlaybackState:
             planned = usable_length(scheduled.length)
             if length is None:
                 length = planned
-            elif planned is not None and self.ad_total is not None:
-                self.ad_total += length - planned  # the ad is not as long as announced
-        elif self.ad_total is not None:
+            elif planned is not None and ads.total is not None:
+                ads.total += length - planned  # the ad is not as long as announced
+        elif ads.total is not None:
             # An ad outside the schedule adds its length; of unknown length, the playback's
             # total length becomes unknown too (and is left out rather than wrong).
-            self.ad_total = None if length is None else self.ad_total + length
+            ads.total = None if length is None else ads.total + length
         info = AdInfo(
             asset_id=asset_id,
             title=args.get("title"),
             publisher=args.get("publisher"),
             load_type=args.get("load_type"),
-            pod_position=args.get("pod_position") or self.ads_started,
+            pod_position=args.get("pod_position") or ads.started,
             length=length,
         )
         self.ad = AdPlay(info, Playhead(at=now, rate=self.head.rate, length=length))
@@ -243,14 +332,15 @@ class PlaybackState:
         """The ad is over: what of it played counts in the playback's position."""
         ad = self.ad
         if ad is not None:
-            self.ads_seen += ad.head.pos
+            self.ledger().seen += ad.head.pos
             self.ad = None
 
     def match_scheduled(self, asset_id: str | None, pod_id: str | None) -> ScheduledAd | None:
         """The scheduled ad this one is, each scheduled ad matching at most once."""
         if self.content is None:
             return None
-        used = self.schedule_used if self.schedule_used is not None else set()
+        ads = self.ledger()
+        used = ads.schedule_used if ads.schedule_used is not None else set()
         free = [(i, ad) for i, ad in enumerate(self.content.ad_schedule) if i not in used]
         # The same asset in the same pod, else the same asset, else the next ad of the pod.
         same_asset = [(i, ad) for i, ad in free if asset_id is not None and ad.asset_id == asset_id]
@@ -260,7 +350,7 @@ class PlaybackState:
         if not ranked:
             return None
         used.add(ranked[0])
-        self.schedule_used = used
+        ads.schedule_used = used
         return self.content.ad_schedule[ranked[0]]
 
     # ------------------------------------------------------------------ observations
@@ -272,13 +362,14 @@ class PlaybackState:
 
     def update_quality(self, changes: dict[str, Any]) -> bool:
         """Take the quality figures given (None: unchanged); whether one really changed."""
+        quality = self.quality
         new = tuple(
             [
                 old if changes.get(name) is None else changes[name]
-                for name, old in zip(QUALITY_FIELDS, self.quality, strict=True)
+                for name, old in zip(QUALITY_FIELDS, quality, strict=True)
             ]
         )
-        if new == self.quality:
+        if new == quality:
             return False
         self._set_quality(new)
         return True
@@ -289,22 +380,4 @@ class PlaybackState:
         self._set_quality((*self.quality[:index], value, *self.quality[index + 1 :]))
 
     def _set_quality(self, values: tuple[Any, ...]) -> None:
-        self.quality = values
         self.quality_key = typed_key(values)
-
-
-def schedule_total(schedule: tuple[ScheduledAd, ...]) -> float | None:
-    """The scheduled ads' total length, or None if one of them has no known length."""
-    lengths = [usable_length(ad.length) for ad in schedule]
-    return None if None in lengths else sum(length for length in lengths if length is not None)
-
-
-def postroll_pods(content: Content) -> int:
-    """How many post-roll pods the content's ad schedule announces."""
-    return len(
-        {
-            ad.pod_id if ad.pod_id is not None else index
-            for index, ad in enumerate(content.ad_schedule)
-            if ad.type == "post-roll"
-        }
-    )

@@ -1,0 +1,99 @@
+"""What a session holds: the parts it makes only when it needs them, and its bytes in all."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+from vtrack import Content, MemorySink, ScheduledAd, Session, Settings
+from vtrack.core.playback import AdLedger, implied_ledger
+
+SCHEDULED = Content(
+    asset_id="movie",
+    duration=600.0,
+    ad_schedule=(
+        ScheduledAd("pre", "pod-pre", "pre-roll", 15.0),
+        ScheduledAd("post", "pod-post", "post-roll", 30.0),
+    ),
+)
+
+
+def started(content: Content = SCHEDULED) -> Session:
+    session = Session("s1", anonymous_id="a1", sink=MemorySink(), heartbeat=10)
+    session.load(content, at=0.0)
+    session.play(at=0.0)
+    session.playing(0.0, at=0.5)
+    return session
+
+
+class TestAdLedger:
+    def test_a_session_playing_no_ad_holds_no_ledger(self) -> None:
+        """Without an ad pod, a scheduled content's sums come from the content alone."""
+        session = started()
+        session.timeupdate(30.0, at=30.5)
+        assert None is session._playback.ads
+        assert 645.0 == session._playback.total_length()
+        assert False is session._playback.nothing_left_to_play()
+
+    def test_the_implied_ledger_is_the_schedules(self) -> None:
+        """The implied ledger sums the scheduled ads and counts the post-roll pods."""
+        expected = AdLedger(total=45.0, postrolls_left=1)
+        assert expected == implied_ledger(SCHEDULED)
+        assert AdLedger() == implied_ledger(None)
+        unknown = Content(asset_id="x", ad_schedule=(ScheduledAd("a", "p", "mid-roll"),))
+        assert None is implied_ledger(unknown).total
+
+    def test_an_ad_pod_makes_the_ledger(self) -> None:
+        """An ad pod starts the bookkeeping: the ad played counts in the position."""
+        session = started()
+        session.ad_break_start("pod-mid", "mid-roll", at=10.0)
+        session.ad_start("ad-1", length=5.0, at=10.0)
+        session.ad_end(at=15.0)
+        session.ad_break_end(at=15.0)
+        ads = session._playback.ads
+        assert ads is not None
+        assert (5.0, 50.0, 1) == (ads.seen, ads.total, ads.pod_index)
+
+    def test_a_playlist_without_ads_holds_no_ledger(self) -> None:
+        """A second item of no ads leaves nothing the content does not imply."""
+        first = Content(asset_id="one", duration=60.0, playlist=("one", "two"))
+        session = started(first)
+        session.ended(at=61.0)
+        session.load(Content(asset_id="two", duration=60.0, playlist=("one", "two")), at=61.0)
+        assert None is session._playback.ads
+        assert 2 == session._playback.item_number
+
+    def test_a_seek_is_held_only_while_it_runs(self) -> None:
+        """The seek under way is dropped once the seek completes."""
+        session = started()
+        session.seeking(100.0, at=5.0)
+        seek = session._playback.seek
+        assert seek is not None
+        assert (100.0, True) == (seek.to, seek.resumes)
+        session.seeked(100.0, at=5.5)
+        assert None is session._playback.seek
+
+
+def held_bytes_per_session(count: int) -> float:
+    """The bytes each of ``count`` loaded idle sessions holds, its id strings aside."""
+    sink = MemorySink()
+    settings = Settings()
+    ids = [(f"idle-{n}", f"viewer-{n}") for n in range(count)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        sessions = []
+        for session_id, viewer in ids:
+            session = Session(session_id, anonymous_id=viewer, sink=sink, settings=settings)
+            session.load(SCHEDULED, at=1_700_000_000.0)
+            sessions.append(session)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return held / count
+
+
+def test_an_idle_session_holds_at_most_720_bytes() -> None:
+    """A loaded idle session costs at most 720 bytes (benchmarks/core.py measures the same)."""
+    assert held_bytes_per_session(20_000) <= 720
