@@ -19,7 +19,12 @@ import math
 from typing import TYPE_CHECKING, Final
 
 from vtrack.core.machine import AD_PLAYING, PLAYING, PLAYING_STATES
-from vtrack.core.schedule import HeartbeatSchedule, MilestoneBasis, MilestoneTracker
+from vtrack.core.schedule import (
+    HeartbeatSchedule,
+    MilestoneBasis,
+    MilestoneTracker,
+    milestone_tracker,
+)
 
 if TYPE_CHECKING:
     from vtrack.core.content import Content
@@ -108,11 +113,11 @@ class Clockwork:
             known = self._by_asset.get(content.asset_id)
             if known is not None:
                 return known
-        return MilestoneTracker(self._percents, self._basis)
+        return milestone_tracker(self._percents, self._basis)
 
     def start_ad(self, length: float | None) -> None:
         """An ad of ``length`` seconds starts: its quartiles (if its length is known)."""
-        self.quartiles = MilestoneTracker(AD_QUARTILES) if length is not None else None
+        self.quartiles = milestone_tracker(AD_QUARTILES) if length is not None else None
 
     # ------------------------------------------------------------------ what played
     def settle(self, t: float, state: str, playback: PlaybackState) -> None:
@@ -120,7 +125,7 @@ class Clockwork:
         head = playback.head
         start = head.settle(t, state == PLAYING)
         if start is not None and self.milestones is not None:
-            self.milestones.record(start, head.pos)
+            self.milestones = self.milestones.recorded(start, head.pos)
         ad = playback.ad
         if ad is not None:
             ad.head.settle(t, state == AD_PLAYING)  # quartiles go by position: nothing to record
@@ -141,10 +146,10 @@ class Clockwork:
         if tracker is None:
             return crossed
         if not continuous:
-            tracker.record(start, predicted)
+            tracker = tracker.recorded(start, predicted)
         elif observed <= predicted:
             # Milestones up to the predicted position were due by interpolation already.
-            tracker.record(start, observed)
+            tracker = tracker.recorded(start, observed)
         elif head.length is not None:
             at = start
             while (target := tracker.next_target(at, head.length)) is not None:
@@ -153,10 +158,11 @@ class Clockwork:
                     break
                 reached = max(reached, at)
                 moment = start_at + (reached - start) / (observed - start) * (t - start_at)
-                tracker.record(at, reached)
-                crossed.append((moment, tracker.fire(index)))
+                tracker = tracker.recorded(at, reached).fired(index)
+                crossed.append((moment, tracker.percents[index]))
                 at = reached
-            tracker.record(at, observed)
+            tracker = tracker.recorded(at, observed)
+        self.milestones = tracker
         return crossed
 
     def reach_end(self, length: float) -> list[float]:
@@ -172,7 +178,9 @@ class Clockwork:
             return []
         percents = []
         while (target := tracker.next_target(length, length)) is not None:
-            percents.append(tracker.fire(target[0]))
+            tracker = tracker.fired(target[0])
+            percents.append(tracker.percents[target[0]])
+        self.milestones = tracker
         return percents
 
     def advance(self, at: float, state: str, playback: PlaybackState, emitter: Emitter) -> None:
@@ -206,9 +214,10 @@ class Clockwork:
             assert tracker is not None
             if index < tracker.done:
                 return None  # once only
-            return due, tracker.fire(index)
+            self.milestones = tracker.fired(index)
+            return due, tracker.percents[index]
         assert self.quartiles is not None
-        self.quartiles.fire(index)
+        self.quartiles = self.quartiles.fired(index)
         return due, index + 1
 
     # ------------------------------------------------------------------ deadlines

@@ -113,20 +113,24 @@ class HeartbeatSchedule:
         self.beats += 1
 
 
-@attrs.define(slots=True, weakref_slot=False)
+@attrs.frozen(weakref_slot=False)
 class MilestoneTracker:
-    """Once-only progress milestones of one content item (or quartiles of one ad).
+    """Once-only progress milestones of one content item (or quartiles of one ad): a value.
 
     Milestones are done in ascending order: ``done`` counts the leading percentages that fired
     or were passed by a higher one, so none ever fires twice or out of order, whatever the
     duration does later. ``ranges`` holds the merged ranges of continuous playback (for the
     ``played`` and ``watched`` bases), so a duration learned late still finds what was played.
+
+    Firing or recording gives the next tracker (:meth:`fired`, :meth:`recorded`). Trackers
+    without ranges are shared (:func:`milestone_tracker`): sessions at the same milestone of
+    the same settings hold one object, not one each.
     """
 
     percents: tuple[float, ...]
     basis: MilestoneBasis = "position"
     done: int = 0
-    ranges: list[tuple[float, float]] | None = None
+    ranges: tuple[tuple[float, float], ...] | None = None
 
     def next_target(self, position: float, duration: float) -> tuple[int, float] | None:
         """The next milestone (its index) and the playhead position at which it is reached.
@@ -151,15 +155,19 @@ class MilestoneTracker:
         reached_at = self._playhead_after_gaining(position, needed, duration)
         return None if reached_at is None else (self.done, reached_at)
 
-    def fire(self, index: int) -> float:
-        """Mark milestone ``index`` (and any lower one still pending) done; return its percent."""
-        self.done = index + 1
-        return self.percents[index]
+    def fired(self, index: int) -> MilestoneTracker:
+        """The tracker with milestone ``index`` (and any lower one still pending) done."""
+        if self.ranges is None:
+            return milestone_tracker(self.percents, self.basis, index + 1)
+        return attrs.evolve(self, done=index + 1)
 
-    def record(self, start: float, end: float) -> None:
-        """Content from ``start`` to ``end`` was played continuously (``played``, ``watched``)."""
+    def recorded(self, start: float, end: float) -> MilestoneTracker:
+        """The tracker once content from ``start`` to ``end`` was played continuously.
+
+        Only the ``played`` and ``watched`` bases keep what was played.
+        """
         if self.basis == "position" or end <= start:
-            return
+            return self
         merged: list[tuple[float, float]] = []
         placed = False
         for a, b in self.ranges or ():
@@ -173,7 +181,7 @@ class MilestoneTracker:
                 start, end = min(a, start), max(b, end)
         if not placed:
             merged.append((start, end))
-        self.ranges = merged
+        return attrs.evolve(self, ranges=tuple(merged))
 
     def _crossed(self, position: float) -> bool:
         # Every point of a merged range was played, its ends included: a stretch that starts
@@ -202,3 +210,21 @@ class MilestoneTracker:
         if duration - head >= needed:
             return head + needed
         return None
+
+
+def milestone_tracker(
+    percents: tuple[float, ...], basis: MilestoneBasis = "position", done: int = 0
+) -> MilestoneTracker:
+    """The shared tracker of ``percents`` on ``basis`` with ``done`` milestones done."""
+    key = (percents, basis, done)
+    tracker = _SHARED_TRACKERS.get(key)
+    if tracker is None:
+        if len(_SHARED_TRACKERS) >= _TRACKERS_KEPT:
+            _SHARED_TRACKERS.clear()
+        tracker = _SHARED_TRACKERS[key] = MilestoneTracker(percents, basis, done)
+    return tracker
+
+
+#: Trackers are values: sharing them is safe, and a bound keeps odd settings from piling up.
+_SHARED_TRACKERS: dict[tuple[tuple[float, ...], str, int], MilestoneTracker] = {}
+_TRACKERS_KEPT: Final = 1024
