@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Final
 from vtrack.core.machine import AD_PLAYING, PLAYING, PLAYING_STATES
 from vtrack.core.schedule import (
     HeartbeatSchedule,
-    MilestoneBasis,
     MilestoneTracker,
     milestone_tracker,
 )
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from vtrack.core.emitter import Emitter
     from vtrack.core.playback import PlaybackState
     from vtrack.core.playhead import Playhead
+    from vtrack.core.settings import Settings
 
 #: What :attr:`Clockwork.due` names.
 DUE_HEARTBEAT: Final = 0
@@ -50,7 +50,6 @@ class Clockwork:
         "deadline",
         "steady_head",
         "steady_limit",
-        "steady_target",
         "hb_due",
         "due",
         "due_index",
@@ -59,15 +58,17 @@ class Clockwork:
         "heartbeat",
         "milestones",
         "quartiles",
-        "_basis",
         "_by_asset",
-        "_percents",
+        "_fresh",
     )
 
-    def __init__(self, heartbeat: int, milestones: tuple[float, ...], basis: MilestoneBasis):
-        self.heartbeat = HeartbeatSchedule(heartbeat)
-        self._percents = milestones
-        self._basis = basis
+    def __init__(self, settings: Settings):
+        self.heartbeat = HeartbeatSchedule(settings.heartbeat)
+        milestones = settings.milestones
+        #: The tracker of an item that has not played yet (None: no milestones set).
+        self._fresh = (
+            milestone_tracker(milestones, settings.milestone_basis) if milestones else None
+        )
         #: The milestones of the content item playing, and the quartiles of the ad playing.
         self.milestones: MilestoneTracker | None = None
         self.quartiles: MilestoneTracker | None = None
@@ -79,13 +80,13 @@ class Clockwork:
         #: When the next heartbeat is due (while a pod plays).
         self.hb_due = NO_DEADLINE
         #: The playing pod's playhead while :meth:`steady_report` may take its reports (None:
-        #: it may not); reports short of ``steady_limit`` cross nothing; ``steady_target`` is
-        #: the position of the next milestone or quartile (None: none pending).
+        #: it may not); reports short of ``steady_limit`` cross nothing. ``steady_kind`` says
+        #: what the limit is: the position of the next milestone or quartile (number
+        #: ``steady_index``), or, as :data:`DUE_HEARTBEAT`, the pod's end (none pending).
         self.steady_head: Playhead | None = None
         self.steady_limit = NO_DEADLINE
-        self.steady_target: float | None = None
         self.steady_index = 0
-        self.steady_kind = DUE_MILESTONE
+        self.steady_kind = DUE_HEARTBEAT
 
     # ------------------------------------------------------------------ trackers
     def begin_item(self, previous: Content | None, content: Content) -> None:
@@ -107,13 +108,13 @@ class Clockwork:
 
     def tracker_for(self, content: Content) -> MilestoneTracker | None:
         """The milestones of ``content``: those it had if it played before, else fresh ones."""
-        if content.live or not self._percents:
+        if content.live or self._fresh is None:
             return None
         if self._by_asset is not None and content.asset_id is not None:
             known = self._by_asset.get(content.asset_id)
             if known is not None:
                 return known
-        return milestone_tracker(self._percents, self._basis)
+        return self._fresh
 
     def start_ad(self, length: float | None) -> None:
         """An ad of ``length`` seconds starts: its quartiles (if its length is known)."""
@@ -274,14 +275,13 @@ class Clockwork:
         if head.rate <= 0.0 or (tracker is not None and tracker.basis != "position"):
             return
         self.steady_head = head
-        self.steady_kind = mark
         if upcoming is None:
             length = head.length
-            self.steady_target = None
+            self.steady_kind = DUE_HEARTBEAT
             self.steady_limit = NO_DEADLINE if length is None else length
             return
-        self.steady_index, self.steady_target = upcoming
-        self.steady_limit = upcoming[1]
+        self.steady_kind = mark
+        self.steady_index, self.steady_limit = upcoming
 
     def steady_report(self, position: float, at: float) -> bool:
         """Take a report of the playing pod at ``position`` if it crosses nothing.
@@ -291,12 +291,12 @@ class Clockwork:
         take it.
         """
         head = self.steady_head
-        if head is None or not 0.0 <= position < self.steady_limit:
+        limit = self.steady_limit
+        if head is None or not 0.0 <= position < limit:
             return False
-        target = self.steady_target
         moment = NO_DEADLINE
-        if target is not None:
-            moment = at + (target - position) / head.rate
+        if self.steady_kind != DUE_HEARTBEAT:  # the limit is the next milestone's position
+            moment = at + (limit - position) / head.rate
             if moment <= at:
                 return False  # a hair short of the target: due now in floats; fired there
         head.pos = position

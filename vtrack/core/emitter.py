@@ -35,7 +35,7 @@ class Emitter:
         "_id_prefix",
         "_playback",
         "_session_id",
-        "_settings",
+        "settings",
         "identity",
         "identity_key",
         "sequence",
@@ -51,7 +51,8 @@ class Emitter:
         identity: tuple[str, str],
         first_sequence: int,
     ) -> None:
-        self._settings = settings
+        #: The session's settings (the session reads them here too).
+        self.settings = settings
         self._playback = playback
         self._session_id = session_id
         #: ``userId`` or ``anonymousId``, and its value.
@@ -72,7 +73,7 @@ class Emitter:
 
     def emit(self, event_kind: str, at: float, **overrides: Any) -> None:
         """Make the message of ``event_kind`` at ``at`` (nothing if the profile has no such)."""
-        profile = self._settings.profile
+        profile = self.settings.profile
         plan = profile.plans.get(event_kind)
         if plan is None:
             return  # the profile does not send this kind
@@ -113,8 +114,8 @@ class Emitter:
             properties,
             at,
             message_id_from(prefix, self._id_base, self.sequence),
-            self._settings.context,
-            self._settings.integrations,
+            self.settings.context,
+            self.settings.integrations,
         )
         self.sequence += 1
         outbox = self.outbox
@@ -132,7 +133,7 @@ class Emitter:
         ``before_last``: the viewer left before the item ended; the summary, which counts up
         to the exit, goes before Playback Exited (or Interrupted), the session's last message.
         """
-        name = self._settings.summary_event
+        name = self.settings.summary_event
         if properties is None or name is None:
             return
         content = self._playback.content
@@ -184,7 +185,7 @@ class Emitter:
 
     def _current_facts(self) -> FactSet:
         """The fact set for the playback as it is now."""
-        keys = group_keys(self._playback, self._settings.heartbeat)
+        keys = group_keys(self._playback, self.settings.heartbeat)
         fact_set = self._fact_set
         if fact_set is None or keys != fact_set.keys:
             fact_set = self._find_facts(keys)
@@ -192,7 +193,7 @@ class Emitter:
 
     def _find_facts(self, keys: GroupKeys) -> FactSet:
         """The fact set made of ``keys``, from the settings' cache; kept for the next message."""
-        settings = self._settings
+        settings = self.settings
         cache = settings.profile.fact_cache
         fact_set = cache.fact_set(keys, self._playback, settings.heartbeat)
         self._fact_set = fact_set

@@ -64,9 +64,8 @@ class Session:
     so their messageIds never collide.
     """
 
-    #: Whether a position report of a pod playing on short of its next milestone skips the
-    #: general path (:meth:`vtrack.core.clockwork.Clockwork.steady_report`). The same
-    #: messages either way; set it to False on the class to compare.
+    #: Whether steady position reports skip the general path (the same messages either way:
+    #: :meth:`vtrack.core.clockwork.Clockwork.steady_report`); False on the class to compare.
     fast_path: ClassVar[bool] = True
 
     __slots__ = (
@@ -76,7 +75,6 @@ class Session:
         "_last_at",
         "_playback",
         "session_id",
-        "settings",
         "sink",
         "state",
     )
@@ -95,19 +93,22 @@ class Session:
         if settings is not None and options:
             raise TypeError("pass either settings= or individual options, not both")
         identity = session_identity(session_id, user_id, anonymous_id, first_sequence)
-        self.settings = settings = settings if settings is not None else Settings(**options)
+        settings = settings if settings is not None else Settings(**options)
         self.session_id = session_id
         self.sink = sink
         self.state = IDLE
         self._playback = PlaybackState()
-        self._clockwork = Clockwork(
-            settings.heartbeat, settings.milestones, settings.milestone_basis
-        )
+        self._clockwork = Clockwork(settings)
         self._emitter = Emitter(settings, self._playback, session_id, identity, first_sequence)
         self._last_at: float | None = None
         self._anomalies: list[Anomaly] | None = None
 
     # ------------------------------------------------------------------ public state
+    @property
+    def settings(self) -> Settings:
+        """The session's :class:`~vtrack.Settings`."""
+        return self._emitter.settings
+
     @property
     def identity_key(self) -> str:
         """``userId`` or ``anonymousId``: which of the two identifies the viewer."""
@@ -432,7 +433,7 @@ class Session:
         if self._emitter.outbox:
             self._emitter.deliver(self.sink)
 
-    # ------------------------------------------------------------------ anomalies
+    # ------------------------------------------------------------------ anomalies, delivery
     def _anomaly(self, name: str, at: float | None, reason: str, state: str | None = None) -> None:
         state = state or self.state
         self.anomalies.append(Anomaly(name, state, reason, at))
@@ -440,7 +441,6 @@ class Session:
             raise InvalidCallback(name, state, reason, at)  # what fell due waits in the outbox
         self._deliver()  # what fell due before this callback still goes out
 
-    # ------------------------------------------------------------------ delivery
     def _deliver(self) -> None:
         if self._emitter.outbox is not None:
             self._emitter.deliver(self.sink)
