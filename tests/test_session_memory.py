@@ -98,6 +98,13 @@ class TestSharedTrackers:
         assert None is milestone_tracker((25, 50), "played").ranges
 
 
+def test_sessions_before_the_same_milestone_share_its_position() -> None:
+    """Sessions playing the same content hold one float for their next milestone."""
+    first, second = started(), started()
+    assert first._clockwork.steady_limit is second._clockwork.steady_limit
+    assert 150.0 == first._clockwork.steady_limit
+
+
 def held_bytes_per_session(count: int) -> float:
     """The bytes each of ``count`` loaded idle sessions holds, its id strings aside."""
     sink = MemorySink()

@@ -70,6 +70,25 @@ def threshold(percent: float, length: float) -> float:
     return percent * length / 100.0
 
 
+def shared_threshold(percent: float, length: float) -> float:
+    """:func:`threshold`, as one float object for every session that asks the same.
+
+    A playing session holds its next milestone's position until it is reached: with a
+    hundred thousand sessions open, one float each adds up.
+    """
+    key = (percent, length)
+    found = _THRESHOLDS.get(key)
+    if found is None:
+        if len(_THRESHOLDS) >= _THRESHOLDS_KEPT:
+            _THRESHOLDS.clear()
+        found = _THRESHOLDS[key] = threshold(percent, length)
+    return found
+
+
+_THRESHOLDS: dict[tuple[float, float], float] = {}
+_THRESHOLDS_KEPT: Final = 4096
+
+
 @attrs.define(slots=True, weakref_slot=False)
 class HeartbeatSchedule:
     """Heartbeats every ``interval`` seconds of playing time of the current pod.
@@ -142,7 +161,7 @@ class MilestoneTracker:
         if self.done >= len(percents):
             return None
         if self.basis == "position":
-            return self.done, threshold(percents[self.done], duration)
+            return self.done, shared_threshold(percents[self.done], duration)
         if self.basis == "played":
             for index in range(self.done, len(percents)):
                 reached = threshold(percents[index], duration)
