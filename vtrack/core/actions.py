@@ -249,7 +249,7 @@ def end_ad_break(s: Session, args: Args, now: float) -> None:
     playback = s._playback
     if playback.ad is not None:
         finish_ad(s, kind.AD_COMPLETED, now)
-    brk, playback.brk = playback.brk, None
+    brk = playback.end_break()
     if brk is not None and brk.placement == "mid" and brk.type != "post-roll":
         # Content comes back as the next content pod; its heartbeats count from zero
         # (Segment spec example, step 7: the first one is 10 s after the ad).

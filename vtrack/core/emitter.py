@@ -34,7 +34,7 @@ class Emitter:
         "_id_base",
         "_id_prefix",
         "_playback",
-        "_session_id",
+        "session_id",
         "settings",
         "identity",
         "identity_key",
@@ -54,7 +54,7 @@ class Emitter:
         #: The session's settings (the session reads them here too).
         self.settings = settings
         self._playback = playback
-        self._session_id = session_id
+        self.session_id = session_id
         #: ``userId`` or ``anonymousId``, and its value.
         self.identity_key, self.identity = identity
         #: The sequence number of the next message (part of its messageId).
@@ -89,7 +89,7 @@ class Emitter:
         static = fact_set.statics.get(plan.static_id)
         if static is None:
             cache = profile.fact_cache
-            static = cache.static(profile, event_kind, plan, fact_set, self._session_id)
+            static = cache.static(profile, event_kind, plan, fact_set, self.session_id)
         message = self._enveloped(
             name, complete(plan, static, moment, fact_set.facts if plan.nested else None), at
         )
@@ -103,9 +103,7 @@ class Emitter:
         prefix = self._id_prefix
         if prefix is None:
             assert self.started_at is not None
-            prefix, self._id_base = message_id_base(
-                self.identity, self._session_id, self.started_at
-            )
+            prefix, self._id_base = message_id_base(self.identity, self.session_id, self.started_at)
             self._id_prefix = prefix
         message = track_message(
             name,
@@ -206,7 +204,7 @@ class Emitter:
         position = head.pos
         ad_position = ad.head.pos if ad is not None else 0.0
         facts = {
-            "session_id": self._session_id,
+            "session_id": self.session_id,
             "event_name": name,
             "epoch": at,
             "content_position": position,

@@ -87,6 +87,20 @@ class AdLedger:
     schedule_used: set[int] | None = None
     postrolls_played: int = 0
     postrolls_left: int = 0
+    #: The ad pod being played.
+    brk: AdBreak | None = None
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class ItemProgress:
+    """Where the playback is among its content items: made when a content names a playlist
+    or a second item loads (a session playing one item holds none)."""
+
+    #: The asset ids of every item of the playlist, the item playing (1: the first), and the
+    #: seconds of playback before it (earlier items, as far as they were played).
+    playlist: tuple[str, ...] = ()
+    number: int = 1
+    prior_length: float = 0.0
 
 
 @attrs.define(slots=True, weakref_slot=False)
@@ -116,14 +130,11 @@ class PlaybackState:
     __slots__ = (
         "ad",
         "ads",
-        "brk",
         "content",
         "content_started",
         "head",
         "item_ended",
-        "item_number",
-        "playlist",
-        "prior_length",
+        "items",
         "quality_key",
         "seek",
     )
@@ -133,14 +144,11 @@ class PlaybackState:
         #: The content item's playhead.
         self.head = Playhead()
         self.content_started = False
-        self.item_number = 0
-        self.playlist: tuple[str, ...] = ()
-        #: Seconds of playback before this item (earlier items, as far as they were played).
-        self.prior_length = 0.0
         self.item_ended = False
+        #: The playlist bookkeeping (None: one item, no playlist; see :class:`ItemProgress`).
+        self.items: ItemProgress | None = None
         #: The ad bookkeeping (None: no ad schedule or pod yet, see :class:`AdLedger`).
         self.ads: AdLedger | None = None
-        self.brk: AdBreak | None = None
         self.ad: AdPlay | None = None
         #: The seek under way (None when none is).
         self.seek: Seek | None = None
@@ -152,6 +160,32 @@ class PlaybackState:
         """The quality figures, in the order of :data:`QUALITY_FIELDS`."""
         values: tuple[Any, ...] = self.quality_key[0]
         return values
+
+    @property
+    def item_number(self) -> int:
+        """The content item playing: 1 for the first, 0 before any."""
+        items = self.items
+        if items is not None:
+            return items.number
+        return 0 if self.content is None else 1
+
+    @property
+    def playlist(self) -> tuple[str, ...]:
+        """The asset ids of every item of the playlist (empty: none named)."""
+        items = self.items
+        return () if items is None else items.playlist
+
+    @property
+    def prior_length(self) -> float:
+        """Seconds of playback before this item (earlier items, as far as they were played)."""
+        items = self.items
+        return 0.0 if items is None else items.prior_length
+
+    @property
+    def brk(self) -> AdBreak | None:
+        """The ad pod being played."""
+        ads = self.ads
+        return None if ads is None else ads.brk
 
     @property
     def ad_total(self) -> float | None:
@@ -220,17 +254,20 @@ class PlaybackState:
         head = self.head
         ads = self._working_ledger()
         if first:
-            self.item_number = 1
             ads.total = 0.0
+            if content.playlist:
+                self.items = ItemProgress(content.playlist)
         else:
-            self.item_number += 1
+            items = self.items if self.items is not None else ItemProgress()
+            items.number = self.item_number + 1
             # The playback goes on from where the previous item stopped: its whole length if
             # it ended, else as far as it was played.
             ended_length = head.length if self.item_ended else None
-            self.prior_length += ended_length if ended_length is not None else head.pos
+            items.prior_length += ended_length if ended_length is not None else head.pos
+            if content.playlist:
+                items.playlist = content.playlist
+            self.items = items
         self.content = content
-        if content.playlist:
-            self.playlist = content.playlist
         self.content_started = False
         self.item_ended = False
         ads.pod_index = 0
@@ -259,7 +296,10 @@ class PlaybackState:
             )
         self.content = content
         if content.playlist:
-            self.playlist = content.playlist
+            if self.items is None:
+                self.items = ItemProgress(content.playlist)
+            else:
+                self.items.playlist = content.playlist
         ads.postrolls_left = max(0, content.postroll_pods - ads.postrolls_played)
         if old is not None and old.ad_schedule != content.ad_schedule:
             ads.schedule_used = None  # its positions were in the old schedule
@@ -291,8 +331,15 @@ class PlaybackState:
             # A post-roll announced before `ended` counts too: nothing is pending after it.
             ads.postrolls_played += 1
             ads.postrolls_left = max(0, ads.postrolls_left - 1)
-        self.brk = AdBreak(placement, args.get("pod_id"), ad_type, args.get("ad_count"))
+        ads.brk = AdBreak(placement, args.get("pod_id"), ad_type, args.get("ad_count"))
         ads.started = 0
+
+    def end_break(self) -> AdBreak | None:
+        """The ad pod is over: the pod it was."""
+        brk = self.brk
+        if brk is not None:
+            self.ledger().brk = None
+        return brk
 
     def end_content_pod(self) -> None:
         """A mid-roll break is over: content comes back as its next content pod."""

@@ -11,6 +11,15 @@ state (:mod:`vtrack.core.machine`) to the actions of :mod:`vtrack.core.actions`,
 through its collaborators: the :class:`~vtrack.core.playback.PlaybackState` (what plays), the
 :class:`~vtrack.core.clockwork.Clockwork` (what falls due when) and the
 :class:`~vtrack.core.emitter.Emitter` (facts to messages).
+
+>>> from vtrack import Session, MemorySink, Content
+>>> sink = MemorySink()
+>>> s = Session("s1", anonymous_id="a1", sink=sink, heartbeat=10)
+>>> s.load(Content(asset_id="v1", duration=60.0), at=0.0)
+>>> s.play(at=0.0); s.playing(0.0, at=0.5); s.pause(at=21.0)
+>>> [m["event"] for m in sink.messages]  # doctest: +NORMALIZE_WHITESPACE
+['Video Playback Started', 'Video Content Started', 'Video Content Playing',
+ '25% Content Completed', 'Video Content Playing', 'Video Playback Paused']
 """
 
 from __future__ import annotations
@@ -48,14 +57,7 @@ from vtrack.core.validation import (
 class Session:
     """One playback session of one player.
 
-    >>> from vtrack import Session, MemorySink, Content
-    >>> sink = MemorySink()
-    >>> s = Session("s1", anonymous_id="a1", sink=sink, heartbeat=10)
-    >>> s.load(Content(asset_id="v1", duration=60.0), at=0.0)
-    >>> s.play(at=0.0); s.playing(0.0, at=0.5); s.pause(at=21.0)
-    >>> [m["event"] for m in sink.messages]  # doctest: +NORMALIZE_WHITESPACE
-    ['Video Playback Started', 'Video Content Started', 'Video Content Playing',
-     '25% Content Completed', 'Video Content Playing', 'Video Playback Paused']
+    An example is in the module docstring.
 
     Exactly one of ``user_id`` / ``anonymous_id`` is required. Configure it with a shared
     :class:`~vtrack.Settings` (``settings=``) or with the same options as keywords.
@@ -74,7 +76,6 @@ class Session:
         "_emitter",
         "_last_at",
         "_playback",
-        "session_id",
         "sink",
         "state",
     )
@@ -94,7 +95,6 @@ class Session:
             raise TypeError("pass either settings= or individual options, not both")
         identity = session_identity(session_id, user_id, anonymous_id, first_sequence)
         settings = settings if settings is not None else Settings(**options)
-        self.session_id = session_id
         self.sink = sink
         self.state = IDLE
         self._playback = PlaybackState()
@@ -104,6 +104,11 @@ class Session:
         self._anomalies: list[Anomaly] | None = None
 
     # ------------------------------------------------------------------ public state
+    @property
+    def session_id(self) -> str:
+        """The session's id (``properties.session_id`` of its messages)."""
+        return self._emitter.session_id
+
     @property
     def settings(self) -> Settings:
         """The session's :class:`~vtrack.Settings`."""
