@@ -203,13 +203,17 @@ class Emitter:
         head, ad, content = playback.head, playback.ad, playback.content
         position = head.pos
         ad_position = ad.head.pos if ad is not None else 0.0
+        # PlaybackState.prior_length and .ads_seen, without their properties (every message).
+        items, ads = playback.items, playback.ads
+        prior = 0.0 if items is None else items.prior_length
+        seen = 0.0 if ads is None else ads.seen
         facts = {
             "session_id": self.session_id,
             "event_name": name,
             "epoch": at,
             "content_position": position,
             "content_timecode": 0 if content is not None and content.live else position,
-            "playback_position": playback.prior_length + position + playback.ads_seen + ad_position,
+            "playback_position": prior + position + seen + ad_position,
         }
         if ad is not None:
             facts["ad_position"] = ad_position

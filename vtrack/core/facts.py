@@ -30,12 +30,21 @@ GroupKeys = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
 
 def group_keys(playback: PlaybackState, heartbeat: int) -> GroupKeys:
     """What the content, ad and quality facts of ``playback`` are made of, now."""
-    ad = playback.ad
-    head = playback.head
+    ad, ads, items = playback.ad, playback.ads, playback.items
+    # The parts a playback makes only when it needs them, read here without their properties
+    # (this runs for every message): what they say when absent is theirs to say, see
+    # PlaybackState.pod_index, .playlist and .brk.
+    pod_index, brk = (0, None) if ads is None else (ads.pod_index, ads.brk)
     return (
         # The length is a float or None (vtrack.core.content.usable_length): no 1 / 1.0 / True.
-        (playback.content, playback.pod_index, playback.playlist, head.length, heartbeat),
-        (playback.total_length(), playback.brk, None if ad is None else ad.info),
+        (
+            playback.content,
+            pod_index,
+            () if items is None else items.playlist,
+            playback.head.length,
+            heartbeat,
+        ),
+        (playback.total_length(), brk, None if ad is None else ad.info),
         playback.quality_key,
     )
 

@@ -191,8 +191,9 @@ class PlaybackState:
     def ad_total(self) -> float | None:
         """The length of every ad of the playback (None: unknown)."""
         ads = self.ads
-        if ads is not None:
-            return ads.total
+        return ads.total if ads is not None else self._implied_ad_total()
+
+    def _implied_ad_total(self) -> float | None:
         content = self.content
         if content is None:
             return 0.0
@@ -228,10 +229,18 @@ class PlaybackState:
     def total_length(self) -> float | None:
         """The playback's total length: earlier items, this one and every ad (None: unknown)."""
         length = self.head.length
-        ad_total = self.ad_total
-        if length is None or ad_total is None:
+        if length is None:
             return None
-        return self.prior_length + length + ad_total
+        ads, items = self.ads, self.items
+        if ads is not None:
+            ad_total = ads.total
+        else:  # every message asks: the implied total without a call (see ad_total)
+            content = self.content
+            scheduled = 0.0 if content is None else content.ads_length
+            ad_total = None if scheduled is None else 0.0 + scheduled
+        if ad_total is None:
+            return None
+        return (0.0 if items is None else items.prior_length) + length + ad_total
 
     def nothing_left_to_play(self) -> bool:
         """No post-roll pod and no playlist item is still to come."""
