@@ -218,7 +218,7 @@ def start_postroll_break(s: Session, args: Args, now: float) -> None:
 
 def start_ad(s: Session, args: Args, now: float) -> None:
     ad = s._playback.start_ad(args, now)
-    s._clockwork.start_ad(ad.head.length)
+    s._clockwork.start_ad(ad)
     s._clockwork.heartbeat.restart(now, playing=True)
     s._emitter.emit(kind.AD_STARTED, now)
 
@@ -286,7 +286,6 @@ def finish_ad(s: Session, ending: str, now: float, skipped: bool = False) -> Non
     if s._playback.ad is not None:
         s._emitter.emit(ending, now, skipped=skipped)
         s._playback.finish_ad()
-        s._clockwork.quartiles = None
 
 
 #: The guards of the table, by name.

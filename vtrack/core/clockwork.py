@@ -28,7 +28,7 @@ from vtrack.core.schedule import (
 if TYPE_CHECKING:
     from vtrack.core.content import Content
     from vtrack.core.emitter import Emitter
-    from vtrack.core.playback import PlaybackState
+    from vtrack.core.playback import AdPlay, PlaybackState
     from vtrack.core.playhead import Playhead
     from vtrack.core.settings import Settings
 
@@ -57,7 +57,6 @@ class Clockwork:
         "steady_index",
         "heartbeat",
         "milestones",
-        "quartiles",
         "_by_asset",
         "_fresh",
     )
@@ -69,9 +68,8 @@ class Clockwork:
         self._fresh = (
             milestone_tracker(milestones, settings.milestone_basis) if milestones else None
         )
-        #: The milestones of the content item playing, and the quartiles of the ad playing.
+        #: The milestones of the content item playing (an ad's quartiles are its own: AdPlay).
         self.milestones: MilestoneTracker | None = None
-        self.quartiles: MilestoneTracker | None = None
         #: Trackers of items played before, by asset id (None until a second item loads).
         self._by_asset: dict[str, MilestoneTracker] | None = None
         self.deadline = NO_DEADLINE
@@ -116,9 +114,9 @@ class Clockwork:
                 return known
         return self._fresh
 
-    def start_ad(self, length: float | None) -> None:
-        """An ad of ``length`` seconds starts: its quartiles (if its length is known)."""
-        self.quartiles = milestone_tracker(AD_QUARTILES) if length is not None else None
+    def start_ad(self, ad: AdPlay) -> None:
+        """``ad`` starts: its quartiles (if its length is known)."""
+        ad.quartiles = milestone_tracker(AD_QUARTILES) if ad.head.length is not None else None
 
     # ------------------------------------------------------------------ what played
     def settle(self, t: float, state: str, playback: PlaybackState) -> None:
@@ -189,7 +187,7 @@ class Clockwork:
         while self.deadline <= at:
             due_at = self.deadline
             self.settle(due_at, state, playback)
-            fired = self.fire_due()
+            fired = self.fire_due(playback)
             if fired is not None:
                 due, number = fired
                 if due == DUE_HEARTBEAT:
@@ -200,7 +198,7 @@ class Clockwork:
                     emitter.quartile(int(number), due_at)
             self.recompute(state, playback)
 
-    def fire_due(self) -> tuple[int, float] | None:
+    def fire_due(self, playback: PlaybackState) -> tuple[int, float] | None:
         """Mark what is due at :attr:`deadline` as sent: ``(what, its number)``, or None.
 
         The number is the milestone's percent or the ad's quartile (1-3); None when the
@@ -217,8 +215,9 @@ class Clockwork:
                 return None  # once only
             self.milestones = tracker.fired(index)
             return due, tracker.percents[index]
-        assert self.quartiles is not None
-        self.quartiles = self.quartiles.fired(index)
+        ad = playback.ad
+        assert ad is not None and ad.quartiles is not None
+        ad.quartiles = ad.quartiles.fired(index)
         return due, index + 1
 
     # ------------------------------------------------------------------ deadlines
@@ -244,7 +243,7 @@ class Clockwork:
             if state == AD_PLAYING:
                 ad = playback.ad
                 head = None if ad is None else ad.head
-                tracker, mark = self.quartiles, DUE_QUARTILE
+                tracker, mark = None if ad is None else ad.quartiles, DUE_QUARTILE
             if head is not None:
                 length = head.length
                 upcoming = (

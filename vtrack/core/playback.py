@@ -14,6 +14,7 @@ import attrs
 
 from vtrack.core.content import Content, ScheduledAd, usable_length
 from vtrack.core.playhead import Playhead
+from vtrack.core.schedule import MilestoneTracker
 
 #: The quality facts, in the order :attr:`PlaybackState.quality` holds them.
 QUALITY_FIELDS = (
@@ -52,10 +53,12 @@ class AdInfo:
 
 @attrs.define(slots=True)
 class AdPlay:
-    """The ad being played and its playhead."""
+    """The ad being played, its playhead and its quartiles (the clockwork sets and fires them;
+    None when the ad's length is unknown)."""
 
     info: AdInfo
     head: Playhead
+    quartiles: MilestoneTracker | None = None
 
 
 def typed_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
