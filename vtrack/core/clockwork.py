@@ -5,7 +5,7 @@ milestone trackers (the content item's, the ad's, and those of items played befo
 playlist coming back to an item never sends its milestones twice). The session tells it what
 played (:meth:`Clockwork.settle`, :meth:`Clockwork.observe_content`) and in which state it is
 (:meth:`Clockwork.update`); it answers with :attr:`Clockwork.deadline`: when the next thing
-falls due, and which (:attr:`Clockwork.due`, :attr:`Clockwork.due_index`).
+falls due, and which (:attr:`Clockwork.due`).
 
 Its one shortcut, :meth:`Clockwork.steady_report`, takes a position report of a pod playing on
 short of its next milestone without the general path (most callbacks are such reports). It
@@ -32,10 +32,13 @@ if TYPE_CHECKING:
     from vtrack.core.playhead import Playhead
     from vtrack.core.settings import Settings
 
-#: What :attr:`Clockwork.due` names.
-DUE_HEARTBEAT: Final = 0
-DUE_MILESTONE: Final = 1
-DUE_QUARTILE: Final = 2
+#: :attr:`Clockwork.due` when the heartbeat is due (else it is the index of the milestone, or
+#: in an ad of the quartile, that is due).
+DUE_HEARTBEAT: Final = -1
+#: What :meth:`Clockwork.fire_due` says was due.
+FIRED_HEARTBEAT: Final = 0
+FIRED_MILESTONE: Final = 1
+FIRED_QUARTILE: Final = 2
 NO_DEADLINE: Final = math.inf
 #: An ad's quartiles (VAST): Video Ad Playing with quartile 1, 2 and 3.
 AD_QUARTILES: Final = (25, 50, 75)
@@ -52,9 +55,7 @@ class Clockwork:
         "steady_limit",
         "hb_due",
         "due",
-        "due_index",
-        "steady_kind",
-        "steady_index",
+        "steady_due",
         "heartbeat",
         "milestones",
         "_by_asset",
@@ -72,19 +73,19 @@ class Clockwork:
         self.milestones: MilestoneTracker | None = None
         #: Trackers of items played before, by asset id (None until a second item loads).
         self._by_asset: dict[str, MilestoneTracker] | None = None
+        #: When the next thing falls due, and what: the heartbeat (:data:`DUE_HEARTBEAT`), or
+        #: the milestone of this index (the ad's quartile in an ad: the state tells which).
         self.deadline = NO_DEADLINE
         self.due = DUE_HEARTBEAT
-        self.due_index = 0
         #: When the next heartbeat is due (while a pod plays).
         self.hb_due = NO_DEADLINE
         #: The playing pod's playhead while :meth:`steady_report` may take its reports (None:
-        #: it may not); reports short of ``steady_limit`` cross nothing. ``steady_kind`` says
-        #: what the limit is: the position of the next milestone or quartile (number
-        #: ``steady_index``), or, as :data:`DUE_HEARTBEAT`, the pod's end (none pending).
+        #: it may not); reports short of ``steady_limit`` cross nothing. ``steady_due`` says
+        #: what the limit is: the position of the milestone (or quartile) of that index, or,
+        #: as :data:`DUE_HEARTBEAT`, the pod's end (nothing pending).
         self.steady_head: Playhead | None = None
         self.steady_limit = NO_DEADLINE
-        self.steady_index = 0
-        self.steady_kind = DUE_HEARTBEAT
+        self.steady_due = DUE_HEARTBEAT
 
     # ------------------------------------------------------------------ trackers
     def begin_item(self, previous: Content | None, content: Content) -> None:
@@ -187,38 +188,39 @@ class Clockwork:
         while self.deadline <= at:
             due_at = self.deadline
             self.settle(due_at, state, playback)
-            fired = self.fire_due(playback)
+            fired = self.fire_due(state, playback)
             if fired is not None:
-                due, number = fired
-                if due == DUE_HEARTBEAT:
+                what, number = fired
+                if what == FIRED_HEARTBEAT:
                     emitter.heartbeat(due_at, in_ad=state == AD_PLAYING)
-                elif due == DUE_MILESTONE:
+                elif what == FIRED_MILESTONE:
                     emitter.milestone(number, due_at)
                 else:
                     emitter.quartile(int(number), due_at)
             self.recompute(state, playback)
 
-    def fire_due(self, playback: PlaybackState) -> tuple[int, float] | None:
+    def fire_due(self, state: str, playback: PlaybackState) -> tuple[int, float] | None:
         """Mark what is due at :attr:`deadline` as sent: ``(what, its number)``, or None.
 
-        The number is the milestone's percent or the ad's quartile (1-3); None when the
-        milestone was already sent (a position report fired it).
+        ``what`` is one of the ``FIRED_*`` constants; the number is the milestone's percent or
+        the ad's quartile (1-3); None when the milestone was already sent (a position report
+        fired it).
         """
-        due, index = self.due, self.due_index
-        if due == DUE_HEARTBEAT:
+        index = self.due
+        if index == DUE_HEARTBEAT:
             self.heartbeat.fire()
-            return due, 0
-        if due == DUE_MILESTONE:
+            return FIRED_HEARTBEAT, 0
+        if state != AD_PLAYING:
             tracker = self.milestones
             assert tracker is not None
             if index < tracker.done:
                 return None  # once only
             self.milestones = tracker.fired(index)
-            return due, tracker.percents[index]
+            return FIRED_MILESTONE, tracker.percents[index]
         ad = playback.ad
         assert ad is not None and ad.quartiles is not None
         ad.quartiles = ad.quartiles.fired(index)
-        return due, index + 1
+        return FIRED_QUARTILE, index + 1
 
     # ------------------------------------------------------------------ deadlines
     def update(self, t: float, state: str, playback: PlaybackState) -> None:
@@ -231,7 +233,7 @@ class Clockwork:
 
     def recompute(self, state: str, playback: PlaybackState) -> None:
         """Work out the next deadline for a session in ``state``."""
-        deadline, due, index = NO_DEADLINE, DUE_HEARTBEAT, 0
+        deadline, due = NO_DEADLINE, DUE_HEARTBEAT
         self.steady_head = None
         if state in PLAYING_STATES:
             beat = self.heartbeat.deadline()
@@ -239,11 +241,11 @@ class Clockwork:
                 deadline = beat
             self.hb_due = deadline
             head: Playhead | None = playback.head
-            tracker, mark = self.milestones, DUE_MILESTONE
+            tracker = self.milestones
             if state == AD_PLAYING:
                 ad = playback.ad
                 head = None if ad is None else ad.head
-                tracker, mark = None if ad is None else ad.quartiles, DUE_QUARTILE
+                tracker = None if ad is None else ad.quartiles
             if head is not None:
                 length = head.length
                 upcoming = (
@@ -254,15 +256,14 @@ class Clockwork:
                 if upcoming is not None:
                     moment = head.time_to_reach(upcoming[1])
                     if moment < deadline:
-                        deadline, due, index = moment, mark, upcoming[0]
-                self._aim(head, tracker, mark, upcoming)
-        self.deadline, self.due, self.due_index = deadline, due, index
+                        deadline, due = moment, upcoming[0]
+                self._aim(head, tracker, upcoming)
+        self.deadline, self.due = deadline, due
 
     def _aim(
         self,
         head: Playhead,
         tracker: MilestoneTracker | None,
-        mark: int,
         upcoming: tuple[int, float] | None,
     ) -> None:
         """Let :meth:`steady_report` take reports of ``head`` when they depend on position only.
@@ -276,11 +277,10 @@ class Clockwork:
         self.steady_head = head
         if upcoming is None:
             length = head.length
-            self.steady_kind = DUE_HEARTBEAT
+            self.steady_due = DUE_HEARTBEAT
             self.steady_limit = NO_DEADLINE if length is None else length
             return
-        self.steady_kind = mark
-        self.steady_index, self.steady_limit = upcoming
+        self.steady_due, self.steady_limit = upcoming
 
     def steady_report(self, position: float, at: float) -> bool:
         """Take a report of the playing pod at ``position`` if it crosses nothing.
@@ -294,14 +294,14 @@ class Clockwork:
         if head is None or not 0.0 <= position < limit:
             return False
         moment = NO_DEADLINE
-        if self.steady_kind != DUE_HEARTBEAT:  # the limit is the next milestone's position
+        if self.steady_due != DUE_HEARTBEAT:  # the limit is the next milestone's position
             moment = at + (limit - position) / head.rate
             if moment <= at:
                 return False  # a hair short of the target: due now in floats; fired there
         head.pos = position
         head.at = at
         if moment < self.hb_due:
-            self.deadline, self.due, self.due_index = moment, self.steady_kind, self.steady_index
+            self.deadline, self.due = moment, self.steady_due
             return True
-        self.deadline, self.due, self.due_index = self.hb_due, DUE_HEARTBEAT, 0
+        self.deadline, self.due = self.hb_due, DUE_HEARTBEAT
         return True
