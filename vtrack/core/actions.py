@@ -177,7 +177,7 @@ def resume_during_seek(s: Session, args: Args, now: float) -> None:
 
 def end_content(s: Session, args: Args, now: float) -> None:
     playback = s._playback
-    playback.item_ended = True
+    playback.end_item()
     length = playback.head.length
     if length is not None:
         playback.head.jump(length, now)

@@ -96,14 +96,16 @@ class AdLedger:
 
 @attrs.define(slots=True, weakref_slot=False)
 class ItemProgress:
-    """Where the playback is among its content items: made when a content names a playlist
-    or a second item loads (a session playing one item holds none)."""
+    """Where the playback is among its content items: made when a content names a playlist,
+    the item playing ends or a second item loads (a session playing one item holds none)."""
 
-    #: The asset ids of every item of the playlist, the item playing (1: the first), and the
-    #: seconds of playback before it (earlier items, as far as they were played).
+    #: The asset ids of every item of the playlist, the item playing (1: the first), the
+    #: seconds of playback before it (earlier items, as far as they were played), and whether
+    #: it ended (then the next item goes on from its whole length).
     playlist: tuple[str, ...] = ()
     number: int = 1
     prior_length: float = 0.0
+    ended: bool = False
 
 
 @attrs.define(slots=True, weakref_slot=False)
@@ -136,7 +138,6 @@ class PlaybackState:
         "content",
         "content_started",
         "head",
-        "item_ended",
         "items",
         "quality_key",
         "seek",
@@ -147,7 +148,6 @@ class PlaybackState:
         #: The content item's playhead.
         self.head = Playhead()
         self.content_started = False
-        self.item_ended = False
         #: The playlist bookkeeping (None: one item, no playlist; see :class:`ItemProgress`).
         self.items: ItemProgress | None = None
         #: The ad bookkeeping (None: no ad schedule or pod yet, see :class:`AdLedger`).
@@ -171,6 +171,18 @@ class PlaybackState:
         if items is not None:
             return items.number
         return 0 if self.content is None else 1
+
+    @property
+    def item_ended(self) -> bool:
+        """Whether the item playing ended."""
+        items = self.items
+        return items is not None and items.ended
+
+    def end_item(self) -> None:
+        """The item playing ended."""
+        if self.items is None:
+            self.items = ItemProgress()
+        self.items.ended = True
 
     @property
     def playlist(self) -> tuple[str, ...]:
@@ -276,12 +288,12 @@ class PlaybackState:
             # it ended, else as far as it was played.
             ended_length = head.length if self.item_ended else None
             items.prior_length += ended_length if ended_length is not None else head.pos
+            items.ended = False
             if content.playlist:
                 items.playlist = content.playlist
             self.items = items
         self.content = content
         self.content_started = False
-        self.item_ended = False
         ads.pod_index = 0
         ads.schedule_used = None
         ads.postrolls_played = 0
