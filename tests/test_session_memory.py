@@ -8,6 +8,8 @@ import tracemalloc
 from vtrack import Content, MemorySink, ScheduledAd, Session, Settings
 from vtrack.core.playback import AdLedger, implied_ledger
 from vtrack.core.schedule import milestone_tracker
+from vtrack.replay.engine import Replayer
+from vtrack.replay.log_format import parse_record
 
 SCHEDULED = Content(
     asset_id="movie",
@@ -124,6 +126,45 @@ def test_sessions_before_the_same_milestone_share_its_position() -> None:
     first, second = started(), started()
     assert first._clockwork.steady_limit is second._clockwork.steady_limit
     assert 150.0 == first._clockwork.steady_limit
+
+
+class TestOpenSessionsOfAReplay:
+    """What the replay engine keeps of each open session."""
+
+    def feed(self, replayer: Replayer, *records: dict[str, object]) -> None:
+        for line, record in enumerate(records, 1):
+            replayer.feed(parse_record(record), ("log", line))
+
+    def test_a_running_session_holds_no_pending_part(self) -> None:
+        """Once its session runs, an open session keeps its session, time and item only."""
+        replayer = Replayer(Settings())
+        self.feed(
+            replayer,
+            {"t": 1.0, "session": "s", "event": "load", "anonymous_id": "v", "duration": 60},
+            {"t": 2.0, "session": "s", "event": "play"},
+        )
+        state = replayer._open["s"]
+        assert (None, "s", 2.0) == (state.pending, state.key, state.last_at)
+
+    def test_records_before_the_viewer_wait_in_the_pending_part(self) -> None:
+        """A session that has not named its viewer keeps its key and records pending."""
+        replayer = Replayer(Settings())
+        self.feed(replayer, {"t": 1.0, "session": "s", "event": "play"})
+        state = replayer._open["s"]
+        assert state.pending is not None
+        assert ("s", 1) == (state.key, len(state.waiting or ()))
+        self.feed(replayer, {"t": 2.0, "session": "s", "event": "pause", "anonymous_id": "v"})
+        assert (None, None) == (state.waiting, state.pending)
+
+    def test_sticky_content_keeps_the_pending_part(self) -> None:
+        """Content metadata that sticks to a session is kept with it."""
+        replayer = Replayer(Settings())
+        self.feed(
+            replayer,
+            {"t": 1.0, "session": "s", "event": "play", "anonymous_id": "v"},
+            {"t": 2.0, "session": "s", "event": "pause", "content": {"title": "T"}},
+        )
+        assert {"title": "T"} == replayer._open["s"].sticky
 
 
 def held_bytes_per_session(count: int) -> float:

@@ -22,6 +22,8 @@ from vtrack.core.machine import METADATA_UPDATE_STATES, TERMINAL_STATES
 from vtrack.core.session import Session
 from vtrack.core.settings import Settings
 from vtrack.replay.log_format import BadRecord, Record, parse_record, quick_record
+from vtrack.replay.open_session import OpenSession
+from vtrack.replay.open_session import Where as Where  # where a record came from, for callers
 
 #: How many records of a session may wait for it to name its viewer.
 WAITING_LIMIT: Final = 10_000
@@ -52,9 +54,6 @@ class ReplayStats:
         return sum(self.anomalies.values())
 
 
-Where = tuple[str, int]
-
-
 class ReplayError(VtrackError):
     """A record that stops a strict replay: ``where`` is ``(source, line)``."""
 
@@ -62,29 +61,6 @@ class ReplayError(VtrackError):
         self.where = where
         self.reason = reason
         super().__init__(f"{where[0]}:{where[1]}: {reason}")
-
-
-#: The ``sticky`` of a session without any (shared: a session's is replaced, never changed).
-_NOTHING_STICKY: Final[dict[str, Any]] = {}
-
-
-@attrs.define(slots=True, weakref_slot=False)
-class _Open:
-    """One session of the log while it is open."""
-
-    key: str
-    session: Session | None = None
-    last_at: float = 0.0
-    #: Records that came before the session named its viewer, with where they came from.
-    waiting: list[tuple[Record, Where]] | None = None
-    #: Content metadata from ``content`` objects: sticks to the session.
-    sticky: dict[str, Any] = _NOTHING_STICKY
-    #: The fields of the content item the session plays (its load's fields over ``sticky``).
-    item: dict[str, Any] | None = None
-    #: The item as the session last took it, when it changed since (applied when it can).
-    taken: dict[str, Any] | None = None
-    #: What the earlier session of the same id left: its viewer and next message number.
-    before: tuple[tuple[str, str], int] | None = None
 
 
 class Replayer:
@@ -126,7 +102,7 @@ class Replayer:
         #: records were dropped). Filled as they are given up (too many records waiting) and
         #: by :meth:`finish`.
         self.unnamed_sessions: list[tuple[Where, str, int]] = []
-        self._open: dict[str, _Open] = {}
+        self._open: dict[str, OpenSession] = {}
         #: Closed sessions, oldest first: id -> (viewer, next message number).
         self._closed: dict[str, tuple[tuple[str, str], int]] = {}
         #: Sessions given up for want of a viewer: their later records are refused too.
@@ -180,13 +156,14 @@ class Replayer:
         return self.feed(parse_record(obj), where)
 
     def _steady(
-        self, state: _Open, event: str, at: float, position: float | None, where: Where
+        self, state: OpenSession, event: str, at: float, position: float | None, where: Where
     ) -> list[dict[str, Any]] | None:
         """A callback of the playhead only, to a session under way; None if :meth:`_feed` must
         take it (as it would, with nothing to do for the viewer, the content or waiting records).
         """
         session = state.session
-        if session is None or state.waiting is not None or state.taken is not None:
+        pending = state.pending
+        if session is None or (pending is not None and pending.taken is not None):
             return None
         if at < state.last_at:
             return None
@@ -212,7 +189,9 @@ class Replayer:
         self._out = []
         return out
 
-    def _feed(self, state: _Open | None, record: Record, where: Where) -> list[dict[str, Any]]:
+    def _feed(
+        self, state: OpenSession | None, record: Record, where: Where
+    ) -> list[dict[str, Any]]:
         if record.session in self._unnamed:
             raise BadRecord(f"session {record.session!r} never named its viewer")
         session = state.session if state is not None else None
@@ -233,7 +212,7 @@ class Replayer:
                     f"got {key} {value!r}"
                 )
         if state is None:
-            state = _Open(record.session, last_at=record.at, before=before)
+            state = OpenSession(record.session, record.at, before)
         if record.content is not None or record.event == "load":
             self._check_content(state, record)  # the last check: it changes nothing if it fails
         if session is None and state.waiting is not None and len(state.waiting) >= WAITING_LIMIT:
@@ -286,7 +265,7 @@ class Replayer:
                 named.append(state)
         return self._exit(named)
 
-    def _exit(self, named: list[_Open]) -> Iterator[dict[str, Any]]:
+    def _exit(self, named: list[OpenSession]) -> Iterator[dict[str, Any]]:
         # Taken from the list as they go, so each exited session is freed at once.
         named.reverse()
         while named:
@@ -310,7 +289,7 @@ class Replayer:
         self._out = []
         return out
 
-    def _start(self, state: _Open, identity: tuple[str, str]) -> Session:
+    def _start(self, state: OpenSession, identity: tuple[str, str]) -> Session:
         key, value = identity
         ids = {"user_id": value} if key == "user_id" else {"anonymous_id": value}
         first = state.before[1] if state.before is not None else 0
@@ -321,11 +300,11 @@ class Replayer:
             first_sequence=first,
             **ids,
         )
-        state.session = session
+        state.start(session)
         self.stats.sessions += 1
         return session
 
-    def _give_up(self, state: _Open) -> None:
+    def _give_up(self, state: OpenSession) -> None:
         """A session without a viewer: report it, drop its records, refuse its later ones."""
         assert state.waiting
         first = state.waiting[0][1]
@@ -341,7 +320,7 @@ class Replayer:
         if len(self._unnamed) < CLOSED_KEPT:
             self._unnamed.add(state.key)
 
-    def _end_early(self, state: _Open) -> None:
+    def _end_early(self, state: OpenSession) -> None:
         """End the least recently active session at its last record, to make room."""
         self.stats.ended_early += 1
         session = state.session
@@ -352,7 +331,7 @@ class Replayer:
         session.exit(at=at)  # always allowed: no anomaly, even in strict mode
         self._close(state)
 
-    def _close(self, state: _Open) -> None:
+    def _close(self, state: OpenSession) -> None:
         self._open.pop(state.key, None)
         session = state.session
         if session is None:
@@ -361,7 +340,7 @@ class Replayer:
             del self._closed[next(iter(self._closed))]
         self._closed[state.key] = (_record_identity(session), session.next_sequence)
 
-    def _check_content(self, state: _Open, record: Record) -> None:
+    def _check_content(self, state: OpenSession, record: Record) -> None:
         """Work out the content a record implies; raise BadRecord before anything changes."""
         sticky = state.sticky
         if record.content is not None:
@@ -387,7 +366,7 @@ class Replayer:
             state.item = item
 
     def _apply(
-        self, state: _Open, session: Session, record: Record, where: Where, origin: Where
+        self, state: OpenSession, session: Session, record: Record, where: Where, origin: Where
     ) -> None:
         """Apply one record; ``origin`` is where it came from, ``where`` the line being read."""
         self.stats.callbacks += 1
