@@ -121,6 +121,37 @@ class TestSharedTrackers:
         assert None is milestone_tracker((25, 50), "played").ranges
 
 
+def test_equal_milestones_of_other_types_share_no_tracker() -> None:
+    """Milestones 25.0, 50.0, 75.0 stay floats after an ad's int quartiles (25, 50, 75) ran."""
+    ad_first = started()
+    ad_first.ad_break_start("pod-mid", "mid-roll", at=10.0)
+    ad_first.ad_start("ad-1", length=8.0, at=10.0)
+    ad_first.ad_end(at=18.0)
+    sink = MemorySink()
+    session = Session("b", anonymous_id="b", sink=sink, heartbeat=0, milestones=(25.0, 50.0, 75.0))
+    session.load(Content(asset_id="c1", duration=100.0), at=0.0)
+    session.play(at=0.0)
+    session.playing(0.0, at=0.0)
+    session.timeupdate(100.0, at=100.0)
+    percents = [
+        m["properties"]["milestone"] for m in sink.messages if "milestone" in m["properties"]
+    ]
+    assert [(25.0, float), (50.0, float), (75.0, float)] == [(p, type(p)) for p in percents]
+
+
+def test_an_item_first_loaded_after_play_keeps_its_old_count() -> None:
+    """An item loaded once playback started is item 0, as it was before the bookkeeping moved.
+
+    (So a one-item playlist then waits for another item at its end: not changed here.)
+    """
+    session = Session("s", anonymous_id="a", sink=MemorySink(), heartbeat=0, milestones=())
+    session.play(at=0.0)
+    session.load(Content(asset_id="c1", duration=60.0, playlist=("c1",)), at=1.0)
+    session.playing(0.0, at=1.0)
+    session.ended(at=61.0)
+    assert (0, "ended") == (session._playback.item_number, session.state)
+
+
 def test_sessions_before_the_same_milestone_share_its_position() -> None:
     """Sessions playing the same content hold one float for their next milestone."""
     first, second = started(), started()

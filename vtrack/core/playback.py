@@ -119,14 +119,20 @@ class Seek:
 
 
 def implied_ledger(content: Content | None) -> AdLedger:
-    """The ledger of a first content item on which no ad played yet: its schedule's."""
+    """The ledger of a first content item on which no ad played yet: its schedule's.
+
+    What a playback without a ledger reads is this (:attr:`PlaybackState.ad_total`,
+    ``ads_seen``, ``pod_index``, ``brk``; ``vtrack.core.facts.group_keys`` and the emitter's
+    moment read the defaults directly, on every message).
+    """
     if content is None:
         return AdLedger()
-    scheduled = content.ads_length
-    return AdLedger(
-        total=None if scheduled is None else 0.0 + scheduled,
-        postrolls_left=content.postroll_pods,
-    )
+    return AdLedger(total=implied_ad_total(content), postrolls_left=content.postroll_pods)
+
+
+def implied_ad_total(content: Content | None) -> float | None:
+    """The ads' total length a playback without a ledger has: its content's schedule's."""
+    return 0.0 if content is None else content.ads_length
 
 
 class PlaybackState:
@@ -166,7 +172,11 @@ class PlaybackState:
 
     @property
     def item_number(self) -> int:
-        """The content item playing: 1 for the first, 0 before any."""
+        """The content item playing: 1 for the first, 0 before any.
+
+        An item first loaded once playback started (a play or pre-roll before any load) is
+        not counted: it stays 0, as it always was.
+        """
         items = self.items
         if items is not None:
             return items.number
@@ -181,7 +191,7 @@ class PlaybackState:
     def end_item(self) -> None:
         """The item playing ended."""
         if self.items is None:
-            self.items = ItemProgress()
+            self.items = ItemProgress(number=self.item_number)
         self.items.ended = True
 
     @property
@@ -206,14 +216,7 @@ class PlaybackState:
     def ad_total(self) -> float | None:
         """The length of every ad of the playback (None: unknown)."""
         ads = self.ads
-        return ads.total if ads is not None else self._implied_ad_total()
-
-    def _implied_ad_total(self) -> float | None:
-        content = self.content
-        if content is None:
-            return 0.0
-        scheduled = content.ads_length
-        return None if scheduled is None else 0.0 + scheduled
+        return ads.total if ads is not None else implied_ad_total(self.content)
 
     @property
     def ads_seen(self) -> float:
@@ -247,12 +250,7 @@ class PlaybackState:
         if length is None:
             return None
         ads, items = self.ads, self.items
-        if ads is not None:
-            ad_total = ads.total
-        else:  # every message asks: the implied total without a call (see ad_total)
-            content = self.content
-            scheduled = 0.0 if content is None else content.ads_length
-            ad_total = None if scheduled is None else 0.0 + scheduled
+        ad_total = ads.total if ads is not None else implied_ad_total(self.content)
         if ad_total is None:
             return None
         return (0.0 if items is None else items.prior_length) + length + ad_total
@@ -279,8 +277,13 @@ class PlaybackState:
         ads = self._working_ledger()
         if first:
             ads.total = 0.0
-            if content.playlist:
-                self.items = ItemProgress(content.playlist)
+            items = self.items
+            if items is not None:
+                items.number, items.ended = 1, False
+            elif content.playlist:
+                items = self.items = ItemProgress()
+            if items is not None and content.playlist:
+                items.playlist = content.playlist
         else:
             items = self.items if self.items is not None else ItemProgress()
             items.number = self.item_number + 1
@@ -318,12 +321,13 @@ class PlaybackState:
                 if old_total is None or new_total is None
                 else ads.total - old_total + new_total
             )
+        number = self.item_number  # before the content: an item first loaded here is not counted
         self.content = content
-        if content.playlist:
-            if self.items is None:
-                self.items = ItemProgress(content.playlist)
-            else:
-                self.items.playlist = content.playlist
+        items = self.items
+        if items is None and (content.playlist or number != self.item_number):
+            items = self.items = ItemProgress(number=number)
+        if items is not None and content.playlist:
+            items.playlist = content.playlist
         ads.postrolls_left = max(0, content.postroll_pods - ads.postrolls_played)
         if old is not None and old.ad_schedule != content.ad_schedule:
             ads.schedule_used = None  # its positions were in the old schedule

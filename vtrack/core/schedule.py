@@ -8,7 +8,7 @@ was played and answers at which playhead position the next milestone is reached.
 from __future__ import annotations
 
 import math
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -205,7 +205,7 @@ class MilestoneTracker:
     def _crossed(self, position: float) -> bool:
         # Every point of a merged range was played, its ends included: a stretch that starts
         # exactly on a point (a seek landing on 45.000 of 60 s, then playing) plays it, as
-        # one that stops exactly on it does. Ranges are never empty (see record).
+        # one that stops exactly on it does. Ranges are never empty (see recorded).
         return any(a <= position <= b for a, b in self.ranges or ())
 
     def watched(self) -> float:
@@ -234,8 +234,12 @@ class MilestoneTracker:
 def milestone_tracker(
     percents: tuple[float, ...], basis: MilestoneBasis = "position", done: int = 0
 ) -> MilestoneTracker:
-    """The shared tracker of ``percents`` on ``basis`` with ``done`` milestones done."""
-    key = (percents, basis, done)
+    """The shared tracker of ``percents`` on ``basis`` with ``done`` milestones done.
+
+    Keyed by the percents' types too: ``(25, 50)`` and ``(25.0, 50.0)`` are equal, but a
+    milestone's percent is written as given, so they must not share a tracker.
+    """
+    key = (percents, tuple(map(type, percents)), basis, done)
     tracker = _SHARED_TRACKERS.get(key)
     if tracker is None:
         if len(_SHARED_TRACKERS) >= _TRACKERS_KEPT:
@@ -245,5 +249,5 @@ def milestone_tracker(
 
 
 #: Trackers are values: sharing them is safe, and a bound keeps odd settings from piling up.
-_SHARED_TRACKERS: dict[tuple[tuple[float, ...], str, int], MilestoneTracker] = {}
+_SHARED_TRACKERS: dict[tuple[Any, ...], MilestoneTracker] = {}
 _TRACKERS_KEPT: Final = 1024
