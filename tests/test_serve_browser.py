@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdp import CHROMIUM, chromium
+from cdp import CHROMIUM, Browser, chromium
 from collector import running_collector
 from serve_feed import replayed
 from serve_server import serve_process, stop
@@ -221,19 +221,26 @@ navigator.sendBeacon = (url, blob) => {
 )
 
 
-def test_the_snippet_sends_a_failed_batch_again_and_beacons_at_pagehide(
-    tmp_path: Path, clip: Path
-) -> None:
-    """In Chromium, against a fake network: 20 records leave at once, the batch is sent again
-    (same id) until taken, the rest follows in 2 s naming the viewer, and pagehide sends a
-    pagehide record by beacon."""
+@contextmanager
+def unit_page(tmp_path: Path, clip: Path, harness: str) -> Iterator[tuple[Browser, str]]:
+    """Chromium on the unit page with vtrack.js and ``harness`` (fakes) loaded: (browser, tab)."""
     _needs(CHROMIUM)
     source = (Path(__file__).parent.parent / "vtrack" / "serve" / "vtrack.js").read_text()
     with page_server(clip) as site, chromium(tmp_path / "profile") as browser:
         _, tab = browser.open(f"{site.origin}/unit")
         browser.wait_for(tab, "document.title === 'unit' && document.readyState === 'complete'")
         browser.evaluate(tab, source)
-        browser.evaluate(tab, HARNESS)
+        browser.evaluate(tab, harness)
+        yield browser, tab
+
+
+def test_the_snippet_sends_a_failed_batch_again_and_beacons_at_pagehide(
+    tmp_path: Path, clip: Path
+) -> None:
+    """In Chromium, against a fake network: 20 records leave at once, the batch is sent again
+    (same id) until taken, the rest follows in 2 s naming the viewer, and pagehide sends a
+    pagehide record by beacon."""
+    with unit_page(tmp_path, clip, HARNESS) as (browser, tab):
         browser.wait_for(tab, "calls.filter((c) => c.ok).length >= 2", timeout=20)
         browser.evaluate(tab, "fake.dispatchEvent(new Event('pause')); true")
         browser.evaluate(tab, "dispatchEvent(new PageTransitionEvent('pagehide')); true")
@@ -286,13 +293,7 @@ def test_a_hidden_page_beacons_the_batch_under_way_first_under_its_id(
     """In Chromium: the page is hidden while a batch's fetch hangs: that batch leaves by beacon
     first, under its own id, then the queued records; the fetch failing afterwards sends
     nothing again (the server drops whichever copy comes second)."""
-    _needs(CHROMIUM)
-    source = (Path(__file__).parent.parent / "vtrack" / "serve" / "vtrack.js").read_text()
-    with page_server(clip) as site, chromium(tmp_path / "profile") as browser:
-        _, tab = browser.open(f"{site.origin}/unit")
-        browser.wait_for(tab, "document.title === 'unit' && document.readyState === 'complete'")
-        browser.evaluate(tab, source)
-        browser.evaluate(tab, HANGING)
+    with unit_page(tmp_path, clip, HANGING) as (browser, tab):
         browser.wait_for(tab, "calls.length === 1", timeout=10)
         browser.evaluate(
             tab, "visibility = 'hidden'; document.dispatchEvent(new Event('visibilitychange'))"
