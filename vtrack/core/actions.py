@@ -88,7 +88,7 @@ def start_playback(s: Session, args: Args, now: float) -> None:
 def start_content(s: Session, args: Args, now: float) -> None:
     apply_position(s, args, now)
     s._playback.content_started = True
-    s._clockwork.heartbeat.restart(now, playing=True)
+    s._clockwork.restart_beats(now, playing=True)
     s._emitter.emit(kind.CONTENT_STARTED, now)
 
 
@@ -219,7 +219,7 @@ def start_postroll_break(s: Session, args: Args, now: float) -> None:
 def start_ad(s: Session, args: Args, now: float) -> None:
     ad = s._playback.start_ad(args, now)
     s._clockwork.start_ad(ad)
-    s._clockwork.heartbeat.restart(now, playing=True)
+    s._clockwork.restart_beats(now, playing=True)
     s._emitter.emit(kind.AD_STARTED, now)
 
 
@@ -267,9 +267,9 @@ def apply_position(s: Session, args: Args, now: float) -> None:
 
 def restart_heartbeats(s: Session, now: float, *, beat_now: bool) -> None:
     """Heartbeats count from zero at ``now``; the first one at once if ``beat_now``."""
-    schedule = s._clockwork.heartbeat
-    schedule.restart(now, playing=True)
-    if beat_now and schedule.interval:
+    clockwork = s._clockwork
+    clockwork.restart_beats(now, playing=True)
+    if beat_now and clockwork.interval:
         s._emitter.heartbeat(now, in_ad=s.state == m.AD_PLAYING)
 
 

@@ -1,8 +1,9 @@
 """When something falls due: heartbeats, content milestones and ad quartiles.
 
-The one place that decides it. A :class:`Clockwork` owns the heartbeat schedule and the
-milestone trackers (the content item's, the ad's, and those of items played before, so a
-playlist coming back to an item never sends its milestones twice). The session tells it what
+The one place that decides it. A :class:`Clockwork` is the heartbeat schedule (a subclass of
+:class:`~vtrack.core.schedule.HeartbeatSchedule`) and owns the milestone trackers (the content
+item's, the ad's, and those of items played before, so a playlist coming back to an item never
+sends its milestones twice). The session tells it what
 played (:meth:`Clockwork.settle`, :meth:`Clockwork.observe_content`) and in which state it is
 (:meth:`Clockwork.update`); it answers with :attr:`Clockwork.deadline`: when the next thing
 falls due, and which (:attr:`Clockwork.due`).
@@ -44,26 +45,31 @@ NO_DEADLINE: Final = math.inf
 AD_QUARTILES: Final = (25, 50, 75)
 
 
-class Clockwork:
+class Clockwork(HeartbeatSchedule):
     """The heartbeat schedule, the milestone trackers and the deadline they make."""
 
     # What steady_report reads and writes first: a replay touches thousands of sessions in turn,
-    # each out of the CPU cache, and slots are laid out in this order.
+    # each out of the CPU cache, and slots are laid out in this order (after the schedule's).
     __slots__ = (  # noqa: RUF023
+        "last_at",
         "deadline",
         "steady_head",
         "steady_limit",
         "hb_due",
         "due",
         "steady_due",
-        "heartbeat",
         "milestones",
         "_by_asset",
         "_fresh",
     )
 
     def __init__(self, settings: Settings):
-        self.heartbeat = HeartbeatSchedule(settings.heartbeat)
+        super().__init__(settings.heartbeat)
+        #: The session's present: the time of the last callback it accepted (None before the
+        #: first). Kept here, not by the session, because the session's slots are full: one
+        #: more slot here costs nothing (allocations round up to 16 bytes), one fewer there
+        #: saves 16 bytes per open session.
+        self.last_at: float | None = None
         milestones = settings.milestones
         #: The tracker of an item that has not played yet (None: no milestones set).
         self._fresh = (
@@ -208,7 +214,7 @@ class Clockwork:
         """
         index = self.due
         if index == DUE_HEARTBEAT:
-            self.heartbeat.fire()
+            self.fire_beat()
             return FIRED_HEARTBEAT, 0
         if state != AD_PLAYING:
             tracker = self.milestones
@@ -226,9 +232,9 @@ class Clockwork:
     def update(self, t: float, state: str, playback: PlaybackState) -> None:
         """After a callback at ``t``: playing time runs in a playing state; deadlines anew."""
         if state in PLAYING_STATES:
-            self.heartbeat.start(t)
+            self.start_beats(t)
         else:
-            self.heartbeat.stop(t)
+            self.stop_beats(t)
         self.recompute(state, playback)
 
     def recompute(self, state: str, playback: PlaybackState) -> None:
@@ -236,7 +242,7 @@ class Clockwork:
         deadline, due = NO_DEADLINE, DUE_HEARTBEAT
         self.steady_head = None
         if state in PLAYING_STATES:
-            beat = self.heartbeat.deadline()
+            beat = self.beat_deadline()
             if beat is not None:
                 deadline = beat
             self.hb_due = deadline

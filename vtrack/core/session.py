@@ -74,7 +74,6 @@ class Session:
         "_anomalies",
         "_clockwork",
         "_emitter",
-        "_last_at",
         "_playback",
         "sink",
         "state",
@@ -100,7 +99,6 @@ class Session:
         self._playback = PlaybackState()
         self._clockwork = Clockwork(settings)
         self._emitter = Emitter(settings, self._playback, session_id, identity, first_sequence)
-        self._last_at: float | None = None
         self._anomalies: list[Anomaly] | None = None
 
     # ------------------------------------------------------------------ public state
@@ -144,7 +142,7 @@ class Session:
     @property
     def last_at(self) -> float | None:
         """The time of the last callback the session accepted (time never goes back past it)."""
-        return self._last_at
+        return self._clockwork.last_at
 
     @property
     def next_sequence(self) -> int:
@@ -154,7 +152,9 @@ class Session:
     @property
     def position(self) -> float:
         """The content position (seconds) as of the last callback."""
-        return self._playback.head.position_at(self._last_at or 0.0, self.state == PLAYING)
+        return self._playback.head.position_at(
+            self._clockwork.last_at or 0.0, self.state == PLAYING
+        )
 
     def __repr__(self) -> str:
         return f"<Session {self.session_id!r} {self.state} {self._emitter.sequence} events>"
@@ -290,7 +290,8 @@ class Session:
     # ------------------------------------------------------------------ observations
     def timeupdate(self, position: float, *, at: float | None = None) -> None:
         """The player reports its position (seconds into the content, or into the ad)."""
-        last, clockwork = self._last_at, self._clockwork
+        clockwork = self._clockwork
+        last = clockwork.last_at
         if (
             self.fast_path
             and type(at) is float
@@ -301,7 +302,7 @@ class Session:
             and self._emitter.outbox is None
             and clockwork.steady_report(position, at)
         ):
-            self._last_at = at
+            clockwork.last_at = at
             return
         self._observe("timeupdate", at, {"position": position}, None)
 
@@ -407,7 +408,7 @@ class Session:
             at = clock()
         if position is not None:
             over = self.state in TERMINAL_STATES
-            if takes_playhead(position, at, self._last_at, over):
+            if takes_playhead(position, at, self._clockwork.last_at, over):
                 self.timeupdate(float(position), at=float(at))
         if type(at) is not float or not 0.0 <= at < LAST_TIME:
             problem = time_problem(at)
@@ -415,7 +416,8 @@ class Session:
                 self._anomaly(name, None, problem)
                 return None
             at = float(at)
-        last = self._last_at
+        clockwork = self._clockwork
+        last = clockwork.last_at
         if last is not None and at < last:
             if name == "advance":
                 return None  # a timer that woke just before a callback moved time on
@@ -426,9 +428,9 @@ class Session:
             return None
         if self._emitter.started_at is None:
             self._emitter.started_at = at
-        self._last_at = at
-        if self._clockwork.deadline <= at:
-            self._clockwork.advance(at, self.state, self._playback, self._emitter)
+        clockwork.last_at = at
+        if clockwork.deadline <= at:
+            clockwork.advance(at, self.state, self._playback, self._emitter)
         return at
 
     def _finish(self, t: float) -> None:
