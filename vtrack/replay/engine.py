@@ -110,10 +110,11 @@ class Replayer:
         self._out: list[dict[str, Any]] = []
         #: The sink of every session: it appends to ``_out``.
         self._collector = _Collector(self)
-        #: Content items by their JSON: sessions playing the same content share one.
-        self._items: dict[str, dict[str, Any]] = {}
-        #: The item of the last load record checked, and its content (made once, not twice).
-        self._built: tuple[Record, Content] | None = None
+        #: Content items and their Content, by the item's repr: sessions playing the same
+        #: content share both (see :meth:`_known`).
+        self._items: dict[str, tuple[dict[str, Any], Content]] = {}
+        #: The last load record checked, its shared item and content (looked up once, not twice).
+        self._built: tuple[Record, dict[str, Any], Content] | None = None
 
     @property
     def open_sessions(self) -> int:
@@ -356,9 +357,9 @@ class Replayer:
                 )
         else:
             item = state.item or {}
-        content = _content(item)  # raises BadRecord for values Content refuses
+        shared, content = self._known(item)  # raises BadRecord for values Content refuses
         if record.event == "load":
-            self._built = (record, content)  # _apply loads it: Content checks cost 25 us a time
+            self._built = (record, shared, content)  # _apply loads it
         state.sticky = sticky
         if record.event != "load" and state.item is not None and item != state.item:
             if state.taken is None:
@@ -375,20 +376,21 @@ class Replayer:
             if state.taken is not None and session.state in METADATA_UPDATE_STATES:
                 assert state.item is not None
                 taken, state.taken = state.taken, None
-                if not self._load(session, _content(state.item), record.at, seen):
+                if not self._load(session, self._known(state.item)[1], record.at, seen):
                     state.item = taken  # refused: the session plays what it played
                 seen = len(session._anomalies or ())
             event, args = record.event, record.args
             if event == "timeupdate":
                 session.timeupdate(args["position"], at=record.at)
             elif event == "load":
-                item = {**state.sticky, **_content_args(args)}
                 built, self._built = self._built, None
                 # Only the record checked just now (a waiting one met other content since).
-                fresh = built is not None and built[0] is record and origin == where
-                content = built[1] if built is not None and fresh else _content(item)
+                if built is not None and built[0] is record and origin == where:
+                    _, item, content = built
+                else:
+                    item, content = self._known({**state.sticky, **_content_args(args)})
                 if self._load(session, content, record.at, seen, args.get("position")):
-                    state.item, state.taken = self._shared(item), None
+                    state.item, state.taken = item, None
             else:
                 getattr(session, event)(**args, at=record.at)
         except InvalidCallback as exc:
@@ -403,19 +405,22 @@ class Replayer:
         if session.state in TERMINAL_STATES:
             self._close(state)
 
-    def _shared(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The item equal to ``item`` (the same repr, keys sorted) that sessions hold already.
+    def _known(self, item: dict[str, Any]) -> tuple[dict[str, Any], Content]:
+        """The item equal to ``item`` (the same repr, keys sorted) that sessions hold already,
+        and its :class:`Content`; raises :class:`BadRecord` for values Content refuses.
 
         Items are never changed in place (a change makes a new one): sessions playing the same
-        content share one, and memory holds an item per content, not per session.
+        content share one, and memory holds an item per content, not per session. Content's
+        checks cost tens of microseconds: they run once per item, not once per load.
         """
         # repr, not JSON: 1, 1.0 and True, a list and a tuple, inf and None stay apart.
         key = repr(sorted(item.items()))
         found = self._items.get(key)
         if found is None:
+            content = _content(item)
             if len(self._items) >= SHARED_ITEMS:
                 self._items.clear()
-            found = self._items[key] = item
+            found = self._items[key] = (item, content)
         return found
 
     def _load(

@@ -6,7 +6,7 @@ import gzip
 import os
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Final
 
 from vtrack.core.errors import VtrackError
@@ -65,7 +65,13 @@ def read_lines(
         stream: IO[bytes] = raw
         if _peek(raw, 2) == _GZIP_MAGIC:
             stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        for count, line in enumerate(_capped_lines(stream, max_line_bytes), 1):
+        # One loop, not a generator of lines inside another: this runs for every line.
+        readline, cap = stream.readline, max_line_bytes
+        while read := readline(cap + 1):
+            count += 1
+            line: bytes | LongLine = read
+            if len(read) > cap and not read.endswith(b"\n"):
+                line = _skip_long_line(readline, len(read))
             if not data:
                 if isinstance(line, LongLine):
                     data = True
@@ -90,18 +96,12 @@ def read_lines(
         raise SourceError(f"{name}: the log is empty" + (" (blank lines only)" if count else ""))
 
 
-def _capped_lines(stream: IO[bytes], cap: int) -> Iterator[bytes | LongLine]:
-    """The lines of ``stream``; one longer than ``cap`` bytes as a :class:`LongLine`."""
-    readline = stream.readline
-    while line := readline(cap + 1):
-        if len(line) <= cap or line.endswith(b"\n"):
-            yield line
-            continue
-        size = len(line)
-        while (chunk := readline(_SKIP_CHUNK)) and not chunk.endswith(b"\n"):
-            size += len(chunk)
+def _skip_long_line(readline: Callable[[int], bytes], size: int) -> LongLine:
+    """Read past the rest of a line longer than the cap (``size`` bytes of it read so far)."""
+    while (chunk := readline(_SKIP_CHUNK)) and not chunk.endswith(b"\n"):
         size += len(chunk)
-        yield LongLine(size - 1 if chunk.endswith(b"\n") else size)  # its newline not counted
+    size += len(chunk)
+    return LongLine(size - 1 if chunk.endswith(b"\n") else size)  # its newline not counted
 
 
 def _peek(stream: IO[bytes], size: int) -> bytes:
