@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vtrack.replay.engine import Replayer
-from vtrack.replay.log_format import QUICK_EVENTS, BadRecord, parse_record, quick_record
+from vtrack.replay.log_format import (
+    QUICK_EVENTS,
+    BadRecord,
+    _parse_any,
+    parse_record,
+    quick_record,
+)
 
 T0 = 1_700_000_000.0
 EVENTS = [*sorted(QUICK_EVENTS), "quality", "ratechange", "load"]
@@ -109,6 +115,28 @@ class TestQuickRecord:
             {"t": T0, "event": ["pause"]},
         ]:
             assert None is quick_record(obj)
+
+    @settings(max_examples=500, deadline=None)
+    @given(records())
+    def test_reads_what_the_full_parse_reads(self, obj: dict[str, Any]) -> None:
+        """A record read quickly is the full parse's; a usual valid one is always read quickly."""
+        try:
+            full = _parse_any(obj)
+        except BadRecord:
+            full = None
+        usual = (
+            full is not None
+            and full.event in QUICK_EVENTS
+            and full.identity is None
+            and full.content is None
+            and set(obj) <= {"t", "session", "event", "position"}
+            and all(type(obj[key]) is float for key in ("t", "position") if key in obj)
+        )
+        expected = None
+        if usual:
+            assert full is not None
+            expected = (full.at, full.session, full.event, full.args.get("position"))
+        assert expected == quick_record(obj)
 
 
 class TestSharedItems:
