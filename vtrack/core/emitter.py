@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vtrack.core.errors import SinkError
-from vtrack.core.facts import FactSet, GroupKeys, group_keys
+from vtrack.core.facts import FactSet, group_keys
 from vtrack.core.messages import message_id_base, message_id_from, track_message
 from vtrack.core.schedule import threshold
 from vtrack.core.summary_event import LEAVING, ItemSummary
@@ -73,26 +73,53 @@ class Emitter:
 
     def emit(self, event_kind: str, at: float, **overrides: Any) -> None:
         """Make the message of ``event_kind`` at ``at`` (nothing if the profile has no such)."""
-        profile = self.settings.profile
+        # Every message passes here: the facts are gathered inline, not by helper methods.
+        settings = self.settings
+        profile = settings.profile
         plan = profile.plans.get(event_kind)
         if plan is None:
             return  # the profile does not send this kind
-        summary = self._summary
         name = plan.name
         if name is None:
             name = profile.event_name(event_kind, overrides["milestone"])
             assert name is not None
-        moment = self._moment(at, name)
-        if overrides:
-            moment.update(overrides)
-        fact_set = self._current_facts()
+        playback = self._playback
+        # The slow-changing facts: the fact set of the last message, while they hold.
+        keys = group_keys(playback, settings.heartbeat)
+        fact_set = self._fact_set
+        if fact_set is None or keys != fact_set.keys:
+            fact_set = self._fact_set = profile.fact_cache.fact_set(
+                keys, playback, settings.heartbeat
+            )
         static = fact_set.statics.get(plan.static_id)
         if static is None:
             cache = profile.fact_cache
             static = cache.static(profile, event_kind, plan, fact_set, self.session_id)
+        # The facts that change from event to event: time, name and positions.
+        head, ad, items, ads = playback.head, playback.ad, playback.items, playback.ads
+        position = head.pos
+        ad_position = ad.head.pos if ad is not None else 0.0
+        content = playback.content
+        moment = {
+            "session_id": self.session_id,
+            "event_name": name,
+            "epoch": at,
+            "content_position": position,
+            "content_timecode": 0 if content is not None and content.live else position,
+            # PlaybackState.prior_length and .ads_seen, without their properties.
+            "playback_position": (0.0 if items is None else items.prior_length)
+            + position
+            + (0.0 if ads is None else ads.seen)
+            + ad_position,
+        }
+        if ad is not None:
+            moment["ad_position"] = ad_position
+        if overrides:
+            moment.update(overrides)
         message = self._enveloped(
             name, complete(plan, static, moment, fact_set.facts if plan.nested else None), at
         )
+        summary = self._summary
         if summary is not None:
             summary.observe(event_kind, message)
             if event_kind == kind.CONTENT_COMPLETED or event_kind in LEAVING:
@@ -180,41 +207,3 @@ class Emitter:
         self.emit(
             kind.AD_QUARTILE, at, quartile=quartile, ad_position=ad.head.length * quartile / 4
         )
-
-    def _current_facts(self) -> FactSet:
-        """The fact set for the playback as it is now."""
-        keys = group_keys(self._playback, self.settings.heartbeat)
-        fact_set = self._fact_set
-        if fact_set is None or keys != fact_set.keys:
-            fact_set = self._find_facts(keys)
-        return fact_set
-
-    def _find_facts(self, keys: GroupKeys) -> FactSet:
-        """The fact set made of ``keys``, from the settings' cache; kept for the next message."""
-        settings = self.settings
-        cache = settings.profile.fact_cache
-        fact_set = cache.fact_set(keys, self._playback, settings.heartbeat)
-        self._fact_set = fact_set
-        return fact_set
-
-    def _moment(self, at: float, name: str) -> dict[str, Any]:
-        """The facts that change from event to event: time, name and positions."""
-        playback = self._playback
-        head, ad, content = playback.head, playback.ad, playback.content
-        position = head.pos
-        ad_position = ad.head.pos if ad is not None else 0.0
-        # PlaybackState.prior_length and .ads_seen, without their properties (every message).
-        items, ads = playback.items, playback.ads
-        prior = 0.0 if items is None else items.prior_length
-        seen = 0.0 if ads is None else ads.seen
-        facts = {
-            "session_id": self.session_id,
-            "event_name": name,
-            "epoch": at,
-            "content_position": position,
-            "content_timecode": 0 if content is not None and content.live else position,
-            "playback_position": prior + position + seen + ad_position,
-        }
-        if ad is not None:
-            facts["ad_position"] = ad_position
-        return facts

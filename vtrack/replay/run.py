@@ -182,7 +182,8 @@ class ReplayRun:
                 continue
             if opening.held is not None:
                 self._good_line(opening)
-            yield from messages
+            if messages:  # most lines make none: no iterator then
+                yield from messages
 
     def _end(self) -> Iterator[dict[str, Any]]:
         """The end of the input: what translators hold, then the sessions still open."""
