@@ -73,7 +73,7 @@ class Emitter:
 
     def emit(self, event_kind: str, at: float, **overrides: Any) -> None:
         """Make the message of ``event_kind`` at ``at`` (nothing if the profile has no such)."""
-        # Every message passes here: the facts are gathered inline, not by helper methods.
+        # Every message passes here: the moment's facts are gathered inline, not by a helper.
         settings = self.settings
         profile = settings.profile
         plan = profile.plans.get(event_kind)
@@ -83,19 +83,13 @@ class Emitter:
         if name is None:
             name = profile.event_name(event_kind, overrides["milestone"])
             assert name is not None
-        playback = self._playback
-        # The slow-changing facts: the fact set of the last message, while they hold.
-        keys = group_keys(playback, settings.heartbeat)
-        fact_set = self._fact_set
-        if fact_set is None or keys != fact_set.keys:
-            fact_set = self._fact_set = profile.fact_cache.fact_set(
-                keys, playback, settings.heartbeat
-            )
+        fact_set = self._current_facts()
         static = fact_set.statics.get(plan.static_id)
         if static is None:
             cache = profile.fact_cache
             static = cache.static(profile, event_kind, plan, fact_set, self.session_id)
         # The facts that change from event to event: time, name and positions.
+        playback = self._playback
         head, ad, items, ads = playback.head, playback.ad, playback.items, playback.ads
         position = head.pos
         ad_position = ad.head.pos if ad is not None else 0.0
@@ -182,6 +176,16 @@ class Emitter:
                 del outbox[:index]
                 raise SinkError(message, exc) from exc
         self.outbox = None  # None, not an empty list: the fast path tests it without a load
+
+    def _current_facts(self) -> FactSet:
+        """The fact set for the playback as it is now: the last message's, while it holds."""
+        settings = self.settings
+        keys = group_keys(self._playback, settings.heartbeat)
+        fact_set = self._fact_set
+        if fact_set is None or keys != fact_set.keys:
+            cache = settings.profile.fact_cache
+            fact_set = self._fact_set = cache.fact_set(keys, self._playback, settings.heartbeat)
+        return fact_set
 
     def heartbeat(self, at: float, in_ad: bool) -> None:
         """Video Content Playing, or Video Ad Playing in an ad."""
