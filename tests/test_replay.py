@@ -18,6 +18,7 @@ from vtrack.cli import main
 from vtrack.cli.demo import demo_callbacks
 from vtrack.replay import ReplayError, SourceError, replay
 from vtrack.replay.log_format import callback_record
+from vtrack.replay.sources import read_lines
 from vtrack.testing.schema import validate
 
 T = 1_700_000_000.0
@@ -272,6 +273,18 @@ class TestBadInput:
         path.write_bytes(data[: len(data) // 2])
         with pytest.raises(SourceError, match=r"cut\.log\.gz:\d+: the gzip data ends early"):
             list(replay([path]))
+
+    def test_a_gzip_file_cut_inside_an_overlong_line_names_that_line(self, tmp_path: Path) -> None:
+        """A gzip log whose data ends inside a line longer than the cap names that line."""
+        first = b'{"t": 1700000000.0, "event": "pause", "anonymous_id": "v"}\n'
+        data = gzip.compress(first + b"x" * 300_000 + b"\n", mtime=0)
+        path = tmp_path / "cut.log.gz"
+        path.write_bytes(data[: len(data) // 2])
+        lines = read_lines(path, max_line_bytes=64)
+        assert (1, first) == next(lines)
+        with pytest.raises(SourceError) as raised:
+            next(lines)
+        assert str(raised.value).startswith(f"{path}:2: the gzip data ends early")
 
     def test_nothing_to_replay(self) -> None:
         """Calling replay with no sources raises ValueError: nothing to replay."""

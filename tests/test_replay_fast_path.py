@@ -48,6 +48,26 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     return record
 
 
+#: Times and events a record may have besides the usual: missing, of another type, out of range.
+ODD_VALUES: list[Any] = [None, 5, True, "1700000000", float("nan"), -1.0, 1e12, ["pause"]]
+
+
+def odd_times(record: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """``record``, or it with its time or event left out or replaced by an odd value."""
+    missing = object()
+    return st.builds(
+        lambda key, value: (
+            record
+            if key is None
+            else {k: v for k, v in record.items() if k != key}
+            if value is missing
+            else {**record, key: value}
+        ),
+        st.sampled_from([None, None, "t", "event"]),
+        st.sampled_from([missing, *ODD_VALUES]),
+    )
+
+
 def replay(objects: list[dict[str, Any]], quick: bool, **options: Any) -> list[Any]:
     """What each record gives (messages or the error), then the end's messages and stats."""
     replayer = Replayer(**options)
@@ -117,7 +137,7 @@ class TestQuickRecord:
             assert None is quick_record(obj)
 
     @settings(max_examples=500, deadline=None)
-    @given(records())
+    @given(records().flatmap(odd_times))
     def test_reads_what_the_full_parse_reads(self, obj: dict[str, Any]) -> None:
         """A record read quickly is the full parse's; a usual valid one is always read quickly."""
         try:

@@ -406,12 +406,16 @@ class Replayer:
             self._close(state)
 
     def _known(self, item: dict[str, Any]) -> tuple[dict[str, Any], Content]:
-        """The item equal to ``item`` (the same repr, keys sorted) that sessions hold already,
-        and its :class:`Content`; raises :class:`BadRecord` for values Content refuses.
+        """The item equal to ``item`` (the same repr, keys sorted) checked before, and its
+        :class:`Content`; raises :class:`BadRecord` for values Content refuses (never kept).
 
         Items are never changed in place (a change makes a new one): sessions playing the same
         content share one, and memory holds an item per content, not per session. Content's
-        checks cost tens of microseconds: they run once per item, not once per load.
+        checks cost tens of microseconds: they run once per item, not once per load. The
+        table keeps every item checked (also those of loads a session then refused), up to
+        :data:`SHARED_ITEMS`. Items come from JSON, where equal reprs mean equal values; a
+        caller of :meth:`feed` with other values must keep to values whose repr tells them
+        apart.
         """
         # repr, not JSON: 1, 1.0 and True, a list and a tuple, inf and None stay apart.
         key = repr(sorted(item.items()))

@@ -68,10 +68,10 @@ def read_lines(
         # One loop, not a generator of lines inside another: this runs for every line.
         readline, cap = stream.readline, max_line_bytes
         while read := readline(cap + 1):
-            count += 1
             line: bytes | LongLine = read
             if len(read) > cap and not read.endswith(b"\n"):
                 line = _skip_long_line(readline, len(read))
+            count += 1  # after the skip: an error midway is at the line after the last one
             if not data:
                 if isinstance(line, LongLine):
                     data = True
