@@ -3,10 +3,10 @@
 The one place that decides it. A :class:`Clockwork` is the heartbeat schedule (a subclass of
 :class:`~vtrack.core.schedule.HeartbeatSchedule`) and owns the milestone trackers (the content
 item's, the ad's, and those of items played before, so a playlist coming back to an item never
-sends its milestones twice). The session tells it what
-played (:meth:`Clockwork.settle`, :meth:`Clockwork.observe_content`) and in which state it is
-(:meth:`Clockwork.update`); it answers with :attr:`Clockwork.deadline`: when the next thing
-falls due, and which (:attr:`Clockwork.due`).
+sends its milestones twice). The session tells it what played (:meth:`Clockwork.settle`,
+:meth:`Clockwork.observe_content`) and in which state it is (:meth:`Clockwork.update`); it
+answers with :attr:`Clockwork.deadline`: when the next thing falls due, and which
+(:attr:`Clockwork.due`). It also keeps the session's last time (:attr:`Clockwork.last_at`).
 
 Its one shortcut, :meth:`Clockwork.steady_report`, takes a position report of a pod playing on
 short of its next milestone without the general path (most callbacks are such reports). It
@@ -66,9 +66,9 @@ class Clockwork(HeartbeatSchedule):
     def __init__(self, settings: Settings):
         super().__init__(settings.heartbeat)
         #: The session's present: the time of the last callback it accepted (None before the
-        #: first). Kept here, not by the session, because the session's slots are full: one
-        #: more slot here costs nothing (allocations round up to 16 bytes), one fewer there
-        #: saves 16 bytes per open session.
+        #: first). Kept here rather than by the session for memory alone: objects take 16-byte
+        #: steps, so this slot fits in the clockwork's last step for free, and the session's
+        #: object is 16 bytes smaller without it.
         self.last_at: float | None = None
         milestones = settings.milestones
         #: The tracker of an item that has not played yet (None: no milestones set).
