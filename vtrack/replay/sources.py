@@ -71,7 +71,7 @@ def read_lines(
             line: bytes | LongLine = read
             if len(read) > cap and not read.endswith(b"\n"):
                 line = _skip_long_line(readline, len(read))
-            count += 1  # after the skip: an error midway is at the line after the last one
+            count += 1  # after the skip: an error while skipping names this line (count + 1)
             if not data:
                 if isinstance(line, LongLine):
                     data = True
