@@ -49,6 +49,7 @@ REPLAY_RULES = [
     "live/deadline_queue.py",
     "replay/log_format.py",
     "replay/engine.py",
+    "replay/replay_stats.py",
     "replay/open_session.py",
     "replay/dialects.py",
     "players/__init__.py",

@@ -177,13 +177,17 @@ class TestGoldenOutputs:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--record"]:
-        sys.exit("usage: python tests/test_golden_outputs.py --record")
+    if sys.argv[1:] not in (["--record"], ["--check"]):
+        sys.exit("usage: python tests/test_golden_outputs.py --record | --check")
     import os
     import tempfile
 
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as scratch:
         hashes = all_hashes(Path(scratch))
+    if sys.argv[1] == "--check":
+        changed = sorted(case for case in hashes if recorded().get(case) != hashes[case])
+        print(f"{len(hashes)} hashes, {len(changed)} changed", *changed, sep="\n")
+        sys.exit(1 if changed else 0)
     HASHES.write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{HASHES}: {len(hashes)} hashes")

@@ -6,6 +6,7 @@ import gc
 import tracemalloc
 
 from vtrack import Content, MemorySink, ScheduledAd, Session, Settings
+from vtrack.core import clockwork as clockwork_module
 from vtrack.core.playback import AdLedger, implied_ledger
 from vtrack.core.schedule import milestone_tracker
 from vtrack.replay.engine import Replayer
@@ -153,10 +154,12 @@ def test_an_item_first_loaded_after_play_keeps_its_old_count() -> None:
 
 
 def test_sessions_before_the_same_milestone_share_its_position() -> None:
-    """Sessions playing the same content hold one float for their next milestone."""
+    """Sessions playing the same content hold one float for their next milestone between them
+    (or none: compiled, setup.py, the clockwork keeps it in its own fields)."""
     first, second = started(), started()
-    assert first._clockwork.steady_limit is second._clockwork.steady_limit
-    assert 150.0 == first._clockwork.steady_limit
+    compiled = clockwork_module.__file__ is not None and clockwork_module.__file__.endswith(".so")
+    shared = first._clockwork.steady_limit is second._clockwork.steady_limit
+    assert (150.0, True) == (first._clockwork.steady_limit, compiled or shared)
 
 
 class TestOpenSessionsOfAReplay:

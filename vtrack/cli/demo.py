@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 session.handle(callback)
             sink.flush()
         except (BrokenPipeError, SinkError) as exc:
-            if isinstance(exc, SinkError) and not isinstance(exc.__cause__, BrokenPipeError):
+            if isinstance(exc, SinkError) and not isinstance(exc.cause, BrokenPipeError):
                 raise
             _quiet_broken_pipe()
         return 0

@@ -19,7 +19,8 @@ from vtrack.cli import spark_replay
 from vtrack.cli import stats as cli_stats
 from vtrack.core.errors import VtrackError
 from vtrack.replay.dialects import DIALECTS
-from vtrack.replay.engine import ReplayStats, Where
+from vtrack.replay.engine import Where
+from vtrack.replay.replay_stats import ReplayStats
 from vtrack.replay.run import ReplayRun
 from vtrack.replay.sources import MAX_LINE_BYTES
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from vtrack.cli import options as cli_options
 from vtrack.core.errors import VtrackError
-from vtrack.replay.engine import ReplayStats, Where
+from vtrack.replay.engine import Where
+from vtrack.replay.replay_stats import ReplayStats
 
 #: Spark's logging for the command: errors only (the command says what failed, in one line).
 LOG4J = os.path.join(os.path.dirname(os.path.dirname(__file__)), "spark", "log4j2.properties")

@@ -23,6 +23,7 @@ from vtrack.core.machine import AD_PLAYING, PLAYING, PLAYING_STATES
 from vtrack.core.schedule import (
     HeartbeatSchedule,
     MilestoneTracker,
+    Percent,
     milestone_tracker,
 )
 
@@ -65,11 +66,12 @@ class Clockwork(HeartbeatSchedule):
 
     def __init__(self, settings: Settings):
         super().__init__(settings.heartbeat)
-        #: The session's present: the time of the last callback it accepted (None before the
-        #: first). Kept here rather than by the session for memory alone: objects take 16-byte
-        #: steps, so this slot fits in the clockwork's last step for free, and the session's
-        #: object is 16 bytes smaller without it.
-        self.last_at: float | None = None
+        #: The session's present: the time of the last callback it accepted (NaN before the
+        #: first: a float, not None, so compiled, see setup.py, it holds no object). Kept here
+        #: rather than by the session for memory alone: objects take 16-byte steps, so this
+        #: slot fits in the clockwork's last step for free, and the session's object is 16
+        #: bytes smaller without it.
+        self.last_at = math.nan
         milestones = settings.milestones
         #: The tracker of an item that has not played yet (None: no milestones set).
         self._fresh = (
@@ -138,7 +140,7 @@ class Clockwork(HeartbeatSchedule):
 
     def observe_content(
         self, head: Playhead, position: float, t: float
-    ) -> list[tuple[float, float]]:
+    ) -> list[tuple[float, Percent]]:
         """Take a content position reported at ``t`` while playing.
 
         Returns the milestones continuous playback crossed up to it that were not yet due by
@@ -148,7 +150,7 @@ class Clockwork(HeartbeatSchedule):
         """
         start, start_at, observed, predicted, continuous = head.report(position, t)
         tracker = self.milestones
-        crossed: list[tuple[float, float]] = []
+        crossed: list[tuple[float, Percent]] = []
         if tracker is None:
             return crossed
         if not continuous:
@@ -171,7 +173,7 @@ class Clockwork(HeartbeatSchedule):
         self.milestones = tracker
         return crossed
 
-    def reach_end(self, length: float) -> list[float]:
+    def reach_end(self, length: float) -> list[Percent]:
         """The content ended (the playhead reached ``length``): the milestones that makes due.
 
         On the ``position`` basis, an end means every milestone is reached: those not sent
@@ -182,7 +184,7 @@ class Clockwork(HeartbeatSchedule):
         tracker = self.milestones
         if tracker is None or tracker.basis != "position":
             return []
-        percents = []
+        percents: list[Percent] = []
         while (target := tracker.next_target(length, length)) is not None:
             tracker = tracker.fired(target[0])
             percents.append(tracker.percents[target[0]])
@@ -205,7 +207,7 @@ class Clockwork(HeartbeatSchedule):
                     emitter.quartile(int(number), due_at)
             self.recompute(state, playback)
 
-    def fire_due(self, state: str, playback: PlaybackState) -> tuple[int, float] | None:
+    def fire_due(self, state: str, playback: PlaybackState) -> tuple[int, Percent] | None:
         """Mark what is due at :attr:`deadline` as sent: ``(what, its number)``, or None.
 
         ``what`` is one of the ``FIRED_*`` constants; the number is the milestone's percent or

@@ -8,12 +8,13 @@ keeps the message in :attr:`Emitter.outbox` until the session hands it to its si
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from vtrack.core.errors import SinkError
 from vtrack.core.facts import FactSet, group_keys
 from vtrack.core.messages import message_id_base, message_id_from, track_message
-from vtrack.core.schedule import threshold
+from vtrack.core.schedule import Percent, threshold
 from vtrack.core.summary_event import LEAVING, ItemSummary
 from vtrack.profiles import base as kind
 from vtrack.profiles.base import complete
@@ -59,8 +60,9 @@ class Emitter:
         self.identity_key, self.identity = identity
         #: The sequence number of the next message (part of its messageId).
         self.sequence = first_sequence
-        #: When the session began (part of every messageId); set by its first callback.
-        self.started_at: float | None = None
+        #: When the session began (part of every messageId), set by its first callback; NaN
+        #: until then (a float, not None: compiled, see setup.py, it holds no object).
+        self.started_at = math.nan
         #: Messages made but not yet taken by the sink; None when there are none.
         self.outbox: list[dict[str, Any]] | None = None
         #: What the session's messageIds are derived from (see :func:`message_id_base`).
@@ -123,7 +125,7 @@ class Emitter:
         """The track message of ``name`` with ``properties``, numbered, into the outbox."""
         prefix = self._id_prefix
         if prefix is None:
-            assert self.started_at is not None
+            assert not math.isnan(self.started_at)
             prefix, self._id_base = message_id_base(self.identity, self.session_id, self.started_at)
             self._id_prefix = prefix
         message = track_message(
@@ -174,7 +176,9 @@ class Emitter:
                 emit(message)
             except Exception as exc:
                 del outbox[:index]
-                raise SinkError(message, exc) from exc
+                error = SinkError(message, exc)
+                error.__cause__ = exc  # not `raise ... from`, which compiled code ignores
+                raise error  # noqa: B904 (the cause is set above)
         self.outbox = None  # None, not an empty list: the fast path tests it without a load
 
     def _current_facts(self) -> FactSet:
@@ -191,7 +195,7 @@ class Emitter:
         """Video Content Playing, or Video Ad Playing in an ad."""
         self.emit(kind.AD_PLAYING if in_ad else kind.CONTENT_PLAYING, at)
 
-    def milestone(self, percent: float, at: float) -> None:
+    def milestone(self, percent: Percent, at: float) -> None:
         """A progress milestone of the content, reached at ``at``."""
         length = self._playback.head.length
         assert length is not None

@@ -226,6 +226,11 @@ class FactCache:
         fact_set.statics[plan.static_id] = static
         return static
 
+    def __reduce__(self) -> tuple[type[FactCache], tuple[int]]:
+        """A cache is pickled empty (Spark sends settings to its executors): its entries are
+        made again where they are needed, and the same messages come of them."""
+        return FactCache, (self.limit,)
+
     def __len__(self) -> int:
         """How many entries the tables hold in all."""
         groups = sum(len(table) for table in self._groups)

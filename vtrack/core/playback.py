@@ -341,7 +341,9 @@ class PlaybackState:
 
     def _keep(self, ads: AdLedger) -> None:
         """Hold ``ads`` unless the content item implies all of it."""
-        self.ads = None if ads == implied_ledger(self.content) else ads
+        # Field by field: compiled (setup.py), `==` on attrs instances compares identities.
+        implied = attrs.astuple(implied_ledger(self.content), recurse=False)
+        self.ads = None if attrs.astuple(ads, recurse=False) == implied else ads
 
     def set_length(self, length: float | None) -> None:
         """The content's length is now ``length`` (None: unknown)."""

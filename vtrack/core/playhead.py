@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import attrs
-
 #: An observed position farther than this (seconds) from the interpolated one is a jump
 #: (a seek the player did not announce), not continuous playback.
 CONTINUITY_TOLERANCE = 1.5
@@ -30,14 +28,26 @@ class Report(NamedTuple):
     continuous: bool
 
 
-@attrs.define(slots=True, weakref_slot=False)
 class Playhead:
-    """Position ``pos`` (seconds into the pod) as of time ``at``; moves at ``rate`` when played."""
+    """Position ``pos`` (seconds into the pod) as of time ``at``; moves at ``rate`` when played.
 
-    pos: float = 0.0
-    at: float = 0.0
-    rate: float = 1.0
-    length: float | None = None
+    A plain class, not attrs: compiled (setup.py), it keeps its floats in its own fields, so
+    a session holds no float objects for them, and compiled callers read them directly.
+    """
+
+    __slots__ = ("at", "length", "pos", "rate")
+
+    def __init__(
+        self, pos: float = 0.0, at: float = 0.0, rate: float = 1.0, length: float | None = None
+    ) -> None:
+        self.pos = pos
+        self.at = at
+        self.rate = rate
+        self.length = length
+
+    def __repr__(self) -> str:
+        fields = f"pos={self.pos!r}, at={self.at!r}, rate={self.rate!r}, length={self.length!r}"
+        return f"Playhead({fields})"
 
     def position_at(self, t: float, moving: bool) -> float:
         """The interpolated position at time ``t``."""

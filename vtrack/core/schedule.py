@@ -34,7 +34,12 @@ def validate_heartbeat(interval: object) -> int:
     return interval
 
 
-def validate_milestones(percents: object) -> tuple[float, ...]:
+#: A milestone's percent as the settings gave it: ``25`` is written as 25, ``25.0`` as 25.0 (an
+#: int is not a float to mypyc, which would turn it into one: see setup.py).
+Percent = int | float
+
+
+def validate_milestones(percents: object) -> tuple[Percent, ...]:
     """Return the milestone percentages as a tuple, or raise ``ValueError`` saying why not.
 
     They must be numbers with 0 < p < 100, unique and in ascending order.
@@ -107,29 +112,31 @@ class HeartbeatSchedule:
     def __init__(self, interval: int) -> None:
         self.interval = interval
         self.played = 0.0
-        self.since: float | None = None
+        #: When playing time started running; NaN while it does not. A float, not None:
+        #: compiled (setup.py), a float field holds no object, and most sessions play.
+        self.since = math.nan
         self.beats = 0
 
     def restart_beats(self, at: float, playing: bool) -> None:
         """Count playing time from zero again (a pod started, or playback resumed)."""
         self.played = 0.0
         self.beats = 0
-        self.since = at if playing else None
+        self.since = at if playing else math.nan
 
     def start_beats(self, at: float) -> None:
         """Playing time starts running at ``at`` (no-op if it already runs)."""
-        if self.since is None:
+        if math.isnan(self.since):
             self.since = at
 
     def stop_beats(self, at: float) -> None:
         """Playing time stops at ``at`` (no-op if it was not running)."""
-        if self.since is not None:
+        if not math.isnan(self.since):
             self.played += at - self.since
-            self.since = None
+            self.since = math.nan
 
     def beat_deadline(self) -> float | None:
         """When the next heartbeat is due, or ``None`` while not playing or turned off."""
-        if self.since is None or self.interval == 0:
+        if math.isnan(self.since) or self.interval == 0:
             return None
         return self.since + ((self.beats + 1) * self.interval - self.played)
 
@@ -152,7 +159,7 @@ class MilestoneTracker:
     the same settings hold one object, not one each.
     """
 
-    percents: tuple[float, ...]
+    percents: tuple[Percent, ...]
     basis: MilestoneBasis = "position"
     done: int = 0
     ranges: tuple[tuple[float, float], ...] | None = None
@@ -238,7 +245,7 @@ class MilestoneTracker:
 
 
 def milestone_tracker(
-    percents: tuple[float, ...], basis: MilestoneBasis = "position", done: int = 0
+    percents: tuple[Percent, ...], basis: MilestoneBasis = "position", done: int = 0
 ) -> MilestoneTracker:
     """The shared tracker of ``percents`` on ``basis`` with ``done`` milestones done.
 

@@ -24,6 +24,7 @@ through its collaborators: the :class:`~vtrack.core.playback.PlaybackState` (wha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -136,13 +137,15 @@ class Session:
 
     @property
     def started_at(self) -> float | None:
-        """The time of the session's first callback (part of every messageId)."""
-        return self._emitter.started_at
+        """The time of the session's first callback (part of every messageId); None before."""
+        started_at = self._emitter.started_at
+        return None if math.isnan(started_at) else started_at
 
     @property
     def last_at(self) -> float | None:
         """The time of the last callback the session accepted (time never goes back past it)."""
-        return self._clockwork.last_at
+        last = self._clockwork.last_at
+        return None if math.isnan(last) else last
 
     @property
     def next_sequence(self) -> int:
@@ -152,9 +155,8 @@ class Session:
     @property
     def position(self) -> float:
         """The content position (seconds) as of the last callback."""
-        return self._playback.head.position_at(
-            self._clockwork.last_at or 0.0, self.state == PLAYING
-        )
+        last = self.last_at
+        return self._playback.head.position_at(0.0 if last is None else last, self.state == PLAYING)
 
     def __repr__(self) -> str:
         return f"<Session {self.session_id!r} {self.state} {self._emitter.sequence} events>"
@@ -296,8 +298,7 @@ class Session:
             self.fast_path
             and type(at) is float
             and type(position) is float
-            and last is not None
-            and last <= at < clockwork.deadline
+            and last <= at < clockwork.deadline  # False before the first callback (NaN)
             and at < LAST_TIME
             and self._emitter.outbox is None
             and clockwork.steady_report(position, at)
@@ -408,7 +409,7 @@ class Session:
             at = clock()
         if position is not None:
             over = self.state in TERMINAL_STATES
-            if takes_playhead(position, at, self._clockwork.last_at, over):
+            if takes_playhead(position, at, self.last_at, over):
                 self.timeupdate(float(position), at=float(at))
         if type(at) is not float or not 0.0 <= at < LAST_TIME:
             problem = time_problem(at)
@@ -418,7 +419,7 @@ class Session:
             at = float(at)
         clockwork = self._clockwork
         last = clockwork.last_at
-        if last is not None and at < last:
+        if at < last:  # never before the first callback (NaN)
             if name == "advance":
                 return None  # a timer that woke just before a callback moved time on
             self._anomaly(name, at, f"time went backwards ({at!r} < {last!r})")
@@ -426,7 +427,7 @@ class Session:
         if self.state in TERMINAL_STATES and name not in ACCEPTED_WHEN_OVER and name != "advance":
             self._anomaly(name, at, "the session is over")
             return None
-        if self._emitter.started_at is None:
+        if math.isnan(self._emitter.started_at):
             self._emitter.started_at = at
         clockwork.last_at = at
         if clockwork.deadline <= at:

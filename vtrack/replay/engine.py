@@ -10,7 +10,6 @@ numbered on from the earlier session's, so they never collide); the last
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -24,6 +23,7 @@ from vtrack.core.settings import Settings
 from vtrack.replay.log_format import BadRecord, Record, parse_record, quick_record
 from vtrack.replay.open_session import OpenSession
 from vtrack.replay.open_session import Where as Where  # where a record came from, for callers
+from vtrack.replay.replay_stats import ReplayStats
 
 #: How many records of a session may wait for it to name its viewer.
 WAITING_LIMIT: Final = 10_000
@@ -31,27 +31,6 @@ WAITING_LIMIT: Final = 10_000
 SHARED_ITEMS: Final = 4096
 #: How many closed sessions are remembered (their viewer and how many messages they made).
 CLOSED_KEPT: Final = 65_536
-
-
-@attrs.define
-class ReplayStats:
-    """What a replay did: counted as it goes, complete once :meth:`Replayer.finish` ran (or
-    :meth:`Replayer.finish_lazily` was iterated to its end)."""
-
-    sessions: int = 0
-    callbacks: int = 0
-    events: Counter[str] = attrs.field(factory=Counter)
-    #: Callbacks the sessions absorbed (:attr:`vtrack.Session.anomalies`), by callback and state.
-    anomalies: Counter[str] = attrs.field(factory=Counter)
-    #: Sessions still open at the end of the input (exited there unless kept open).
-    open_at_end: int = 0
-    #: Sessions ended at their last record to keep the open ones within the bound.
-    ended_early: int = 0
-
-    @property
-    def anomaly_count(self) -> int:
-        """How many callbacks were absorbed."""
-        return sum(self.anomalies.values())
 
 
 class ReplayError(VtrackError):

@@ -303,7 +303,7 @@ def _parse_any(obj: Any) -> Record:
         args = _store(args, key, value)
     required = REQUIRED.get(event)
     if required is not None:
-        missing = sorted(required - args.keys())
+        missing = sorted(key for key in required if key not in args)
         if missing:
             raise BadRecord(f'{event} needs "{missing[0]}"')
     return _new_record(Record, (at, session, event, args, identity, content))

@@ -13,8 +13,9 @@ import orjson
 from vtrack.core.settings import Settings
 from vtrack.players.base import MIN_STALL
 from vtrack.replay.dialects import DialectReader, guess_dialect
-from vtrack.replay.engine import Replayer, ReplayError, ReplayStats, Where
+from vtrack.replay.engine import Replayer, ReplayError, Where
 from vtrack.replay.log_format import DEFAULT_SESSION, BadRecord, Record
+from vtrack.replay.replay_stats import ReplayStats
 from vtrack.replay.schema import LogSchema, Mapper, load_schema
 from vtrack.replay.sources import MAX_LINE_BYTES, LongLine, SourceError, read_lines, source_name
 
