@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: bench-http bench-replay bench-serve bench-testing demo test lint typecheck bench clean
 
-# The modules setup.py compiles with mypyc: editing one builds the extensions again (~1 min).
-COMPILED := $(shell sed -n 's|^    "\(vtrack/.*\.py\)",$$|\1|p' setup.py)
+# Editing any module builds the compiled ones again (~1 min): compiled code holds the
+# constants and types of the modules it imports, so a change of those must reach it too.
+SOURCES := $(shell find vtrack -name '*.py')
 
-$(BIN)/vtrack: pyproject.toml setup.py $(COMPILED)
+$(BIN)/vtrack: pyproject.toml setup.py $(SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,players,plot,serve]'
@@ -16,8 +17,9 @@ $(BIN)/vtrack: pyproject.toml setup.py $(COMPILED)
 
 # The spark extra (pyspark: ~490 MB installed) for the tests and the type check only: `make demo` does not
 # download it. The Spark tests need a Java runtime too (.ci/run installs one).
+# pyspark by name, as the extra has it: installing '.[spark]' would compile vtrack again.
 $(VENV)/.spark: $(BIN)/vtrack
-	$(BIN)/python -m pip install --quiet -e '.[spark]'
+	$(BIN)/python -m pip install --quiet 'pyspark>=4.0'
 	touch $@
 
 demo: $(BIN)/vtrack
@@ -52,4 +54,5 @@ bench-http: $(BIN)/vtrack
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build
-	find . -name "*.so" -not -path "./$(VENV)/*" -delete
+	find vtrack -name "*.so" -delete
+	rm -f vtrack__mypyc*.so

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from interpreted import ROOT, compiled_modules
 
-from vtrack import Session, SinkError
+from vtrack import InvalidCallback, Session, Settings, SinkError
+from vtrack.replay import Replayer, ReplayError
 from vtrack.replay.sources import SourceError, read_lines
 
 PURE = os.environ.get("VTRACK_PURE_PYTHON", "") not in ("", "0")
@@ -74,3 +75,19 @@ def test_a_source_error_does_not_chain_the_os_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as raised:
         list(read_lines(tmp_path / "missing.log"))
     assert (None, True) == (raised.value.__cause__, raised.value.__suppress_context__)
+
+
+@pytest.mark.parametrize("event", ["seeked", "ad_end"])  # a usual line, and a full parse
+def test_a_strict_replays_error_names_the_refused_callback_as_its_cause(event: str) -> None:
+    """A strict replay's ReplayError has the session's InvalidCallback as its __cause__."""
+    replayer = Replayer(Settings(), strict=True)
+    records = [
+        {"t": 1.0, "session": "s", "event": "load", "anonymous_id": "v", "duration": 60.0},
+        {"t": 2.0, "session": "s", "event": "play"},
+        {"t": 3.0, "session": "s", "event": "playing", "position": 0.0},
+    ]
+    for line, record in enumerate(records, 1):
+        replayer.feed_object(record, ("log", line))
+    with pytest.raises(ReplayError) as raised:
+        replayer.feed_object({"t": 4.0, "session": "s", "event": event}, ("log", 4))
+    assert InvalidCallback is type(raised.value.__cause__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from vtrack.core.errors import SinkError
+from vtrack.core.errors import SinkError, caused_by
 from vtrack.core.facts import FactSet, group_keys
 from vtrack.core.messages import message_id_base, message_id_from, track_message
 from vtrack.core.schedule import Percent, threshold
@@ -176,9 +176,7 @@ class Emitter:
                 emit(message)
             except Exception as exc:
                 del outbox[:index]
-                error = SinkError(message, exc)
-                error.__cause__ = exc  # not `raise ... from`, which compiled code ignores
-                raise error  # noqa: B904 (the cause is set above)
+                raise caused_by(SinkError(message, exc), exc)  # noqa: B904
         self.outbox = None  # None, not an empty list: the fast path tests it without a load
 
     def _current_facts(self) -> FactSet:

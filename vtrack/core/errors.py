@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 
 class VtrackError(Exception):
@@ -46,3 +46,15 @@ class SinkError(VtrackError):
 
 class QueueFull(VtrackError):
     """A sink's byte budget is used up and stayed so for its timeout; the message was not taken."""
+
+
+_Error = TypeVar("_Error", bound=BaseException)
+
+
+def caused_by(error: _Error, cause: BaseException | None) -> _Error:
+    """``error``, to raise as ``raise error from cause`` would (``None``: from None).
+
+    Compiled modules (setup.py) must raise so: compiled code ignores ``raise ... from``.
+    """
+    error.__cause__ = cause  # None also hides the error it was raised in, as `from None` does
+    return error

@@ -28,6 +28,7 @@ def timeupdate(s: Session, args: Args, now: float) -> str | None:
     position = args["position"]
     if not is_position(position):
         return f"position must be a finite number >= 0; got {position!r}"
+    position = float(position)  # 5 is 5.0 to the playhead, compiled (setup.py) or not
     # Of the content playing, of the ad (in an ad), or of the content standing still.
     state, playback = s.state, s._playback
     if state == m.PLAYING:

@@ -98,7 +98,7 @@ class HeartbeatSchedule:
     """Heartbeats every ``interval`` seconds of playing time of the current pod.
 
     ``played`` is the playing time banked before the current stretch, ``since`` when the
-    current stretch began (``None`` while not playing), ``beats`` how many heartbeats fired
+    current stretch began (NaN while not playing), ``beats`` how many heartbeats fired
     since the last restart. Heartbeat k is due when the playing time reaches ``k * interval``,
     computed from the restart point, so rounding never accumulates from beat to beat.
 

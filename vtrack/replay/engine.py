@@ -16,7 +16,7 @@ from typing import Any, Final
 import attrs
 
 from vtrack.core.content import Content, ScheduledAd
-from vtrack.core.errors import InvalidCallback, VtrackError
+from vtrack.core.errors import InvalidCallback, VtrackError, caused_by
 from vtrack.core.machine import METADATA_UPDATE_STATES, TERMINAL_STATES
 from vtrack.core.session import Session
 from vtrack.core.settings import Settings
@@ -158,7 +158,7 @@ class Replayer:
             else:
                 getattr(session, event)(position=position, at=at)
         except InvalidCallback as exc:
-            raise ReplayError(where, f"{exc} (strict)") from exc
+            raise caused_by(ReplayError(where, f"{exc} (strict)"), exc)  # noqa: B904
         if session._anomalies:
             self._count_anomalies(session)
         if event != "timeupdate" and session.state in TERMINAL_STATES:
@@ -378,7 +378,7 @@ class Replayer:
                 reason = (
                     f"the record of line {origin[1]}, applied once the viewer was named: {reason}"
                 )
-            raise ReplayError(where, reason) from exc
+            raise caused_by(ReplayError(where, reason), exc)  # noqa: B904
         if session._anomalies:
             self._count_anomalies(session)
         if session.state in TERMINAL_STATES:
@@ -454,7 +454,7 @@ def _content(fields: dict[str, Any]) -> Content:
             args["ad_schedule"] = tuple(ScheduledAd(**entry) for entry in schedule)
         return Content(**args)
     except (TypeError, ValueError) as exc:
-        raise BadRecord(f"content: {exc}") from None
+        raise caused_by(BadRecord(f"content: {exc}"), None)  # noqa: B904
 
 
 def _record_identity(session: Session) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Final
 
-from vtrack.core.errors import VtrackError
+from vtrack.core.errors import VtrackError, caused_by
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BOM: Final = b"\xef\xbb\xbf"
@@ -41,13 +41,6 @@ def source_name(path: str | os.PathLike[str]) -> str:
     return "<stdin>" if text == "-" else text
 
 
-def _alone(error: SourceError) -> SourceError:
-    """``error``, to be raised without the error it was raised in (``raise ... from None``,
-    which compiled code ignores: see setup.py)."""
-    error.__suppress_context__ = True
-    return error
-
-
 def read_lines(
     path: str | os.PathLike[str], max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, bytes | LongLine]]:
@@ -65,7 +58,7 @@ def read_lines(
     try:
         raw: IO[bytes] = sys.stdin.buffer if stdin else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise _alone(SourceError(f"{name}: cannot read: {exc.strerror or exc}"))  # noqa: B904
+        raise caused_by(SourceError(f"{name}: cannot read: {exc.strerror or exc}"), None)  # noqa: B904
     count = 0
     data = False  # a line with something on it was seen
     try:
@@ -95,7 +88,7 @@ def read_lines(
             kind = "not a valid gzip file"
         else:
             kind = "read failed"
-        raise _alone(SourceError(f"{where}: {kind}: {exc}"))  # noqa: B904
+        raise caused_by(SourceError(f"{where}: {kind}: {exc}"), None)  # noqa: B904
     finally:
         if not stdin:
             raw.close()
