@@ -2,7 +2,7 @@
 
 Everything else about the package is in ``pyproject.toml``. The compiled modules are the same
 source, type-checked with ``mypy --strict``: mypyc turns them into C extensions, which replay
-logs in about four fifths of the time (see the README's Performance section). Set
+logs in about half the CPU time (see the README's Performance section). Set
 ``VTRACK_PURE_PYTHON=1`` to install without compiling (no C compiler needed); the output is
 byte for byte the same (``tests/test_compiled.py``).
 """
